@@ -1,0 +1,3 @@
+from tokenls.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,137 @@
+"""Exact token counts of text, in bounded time, with an honest flag when they are not exact.
+
+Counts equal ``len(enc.encode_ordinary(text))``. Long text is split at exact cuts
+(``tokenls.cuts``) into pieces whose counts are cached by content, so re-counting a long
+line after a one-character edit re-encodes one piece. A run with no exact cut longer than
+``max_exact`` characters (a megabyte of one repeated character, say) is not encoded whole:
+tiktoken is slow there, and its regex engine overflows its stack on long whitespace runs
+with ``o200k_base``. Such a run is counted piecewise as an estimate, marked inexact, with
+its UTF-8 byte length as a hard upper bound (no token is shorter than one byte).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import tiktoken
+
+from tokenls.cuts import last_cut, split_exact
+from tokenls.encodings import get_encoding
+
+PIECE_CHARS = 4096
+EDITOR_MAX_EXACT = 64 * 1024
+BATCH_MAX_EXACT = 1024 * 1024
+_CACHE_PIECES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """A token count; ``upper`` bounds it from above and equals it when ``exact``."""
+
+    tokens: int
+    exact: bool = True
+    upper: int | None = None
+
+    @property
+    def bound(self) -> int:
+        return self.tokens if self.upper is None else self.upper
+
+    def __add__(self, other: Count) -> Count:
+        exact = self.exact and other.exact
+        return Count(
+            self.tokens + other.tokens,
+            exact,
+            None if exact else self.bound + other.bound,
+        )
+
+    def label(self) -> str:
+        """``1,234 tok`` or ``≈1,234 tok`` for humans."""
+        return f"{'' if self.exact else '≈'}{self.tokens:,} tok"
+
+
+ZERO = Count(0)
+
+
+class Counter:
+    """Counts text for one encoding, caching the counts of long-text pieces."""
+
+    def __init__(self, encoding: str, *, max_exact: int = EDITOR_MAX_EXACT) -> None:
+        self.encoding_name = encoding
+        self.max_exact = max_exact
+        self._enc: tiktoken.Encoding = get_encoding(encoding)
+        self._pieces: OrderedDict[str, Count] = OrderedDict()
+
+    def encode_len(self, text: str) -> int:
+        return len(self._enc.encode_ordinary(text))
+
+    def count(self, text: str) -> Count:
+        """Exact count of ``text`` unless it holds an uncuttable run over ``max_exact``."""
+        if len(text) <= PIECE_CHARS:
+            return Count(self.encode_len(text)) if text else ZERO
+        total = ZERO
+        for piece in split_exact(text, PIECE_CHARS):
+            total = total + self._count_piece(piece)
+        return total
+
+    def _count_piece(self, piece: str) -> Count:
+        cached = self._pieces.get(piece)
+        if cached is not None:
+            self._pieces.move_to_end(piece)
+            return cached
+        if len(piece) > self.max_exact:
+            result = self._estimate(piece)
+        else:
+            try:
+                result = Count(self.encode_len(piece))
+            except BaseException as exc:  # tiktoken panics (a BaseException) on some runs
+                if isinstance(exc, KeyboardInterrupt | SystemExit):
+                    raise
+                result = self._estimate(piece)
+        self._pieces[piece] = result
+        if len(self._pieces) > _CACHE_PIECES:
+            self._pieces.popitem(last=False)
+        return result
+
+    def _estimate(self, run: str) -> Count:
+        tokens = sum(self.encode_len(run[i : i + PIECE_CHARS]) for i in range(0, len(run), PIECE_CHARS))
+        return Count(tokens, exact=False, upper=len(run.encode("utf-8", "surrogatepass")))
+
+    def count_stream(self, chunks: Iterable[str]) -> Count:
+        """Count a stream of text chunks in bounded memory; equal to counting their join."""
+        total = ZERO
+        for piece in exact_pieces(chunks, self.max_exact):
+            total = total + self._count_uncached(piece)
+        return total
+
+    def _count_uncached(self, piece: str) -> Count:
+        if len(piece) <= self.max_exact:
+            try:
+                return Count(self.encode_len(piece))
+            except BaseException as exc:
+                if isinstance(exc, KeyboardInterrupt | SystemExit):
+                    raise
+        return self._estimate(piece)
+
+
+def exact_pieces(chunks: Iterable[str], max_exact: int) -> Iterator[str]:
+    """Regroup a stream of chunks into pieces that end at exact cuts.
+
+    Memory stays bounded: a carried run with no cut is released once it exceeds
+    ``max_exact`` (it will be estimated anyway), so no input grows the buffer without end.
+    """
+    buffer = ""
+    for chunk in chunks:
+        if not chunk:
+            continue
+        buffer += chunk
+        cut = last_cut(buffer)
+        if cut is not None:
+            yield buffer[:cut]
+            buffer = buffer[cut:]
+        elif len(buffer) > max_exact:
+            yield buffer
+            buffer = ""
+    if buffer:
+        yield buffer
