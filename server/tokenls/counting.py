@@ -66,13 +66,24 @@ class Counter:
     def encode_len(self, text: str) -> int:
         return len(self._enc.encode_ordinary(text))
 
-    def count(self, text: str) -> Count:
+    def count(self, text: str, *, cache: bool = True) -> Count:
         """Exact count of ``text`` unless it holds an uncuttable run over ``max_exact``."""
         if len(text) <= PIECE_CHARS:
-            return Count(self.encode_len(text)) if text else ZERO
+            return self._encode_guarded(text) if text else ZERO
         total = ZERO
         for piece in split_exact(text, PIECE_CHARS):
-            total = total + self._count_piece(piece)
+            total = total + (self._count_piece(piece) if cache else self._count_run(piece))
+        return total
+
+    def count_stream(self, chunks: Iterable[str]) -> Count:
+        """Count a stream of text chunks in bounded memory; equal to counting their join."""
+        total = ZERO
+        for piece in exact_pieces(chunks, self.max_exact):
+            # Most pieces encode in one call; only a failing one is split further.
+            counted = self._count_run(piece)
+            if not counted.exact:
+                counted = self.count(piece, cache=False)
+            total = total + counted
         return total
 
     def _count_piece(self, piece: str) -> Count:
@@ -80,43 +91,33 @@ class Counter:
         if cached is not None:
             self._pieces.move_to_end(piece)
             return cached
-        if len(piece) > self.max_exact:
-            result = self._estimate(piece)
-        else:
-            try:
-                result = Count(self.encode_len(piece))
-            except BaseException as exc:  # tiktoken panics (a BaseException) on some runs
-                if isinstance(exc, KeyboardInterrupt | SystemExit):
-                    raise
-                result = self._estimate(piece)
+        result = self._count_run(piece)
         self._pieces[piece] = result
         if len(self._pieces) > _CACHE_PIECES:
             self._pieces.popitem(last=False)
         return result
 
+    def _count_run(self, run: str) -> Count:
+        return self._estimate(run) if len(run) > self.max_exact else self._encode_guarded(run)
+
+    def _encode_guarded(self, text: str) -> Count:
+        try:
+            return Count(self.encode_len(text))
+        except BaseException as exc:  # tiktoken panics (a BaseException) on some runs
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            return self._estimate(text)
+
     def _estimate(self, run: str) -> Count:
-        tokens = sum(self.encode_len(run[i : i + PIECE_CHARS]) for i in range(0, len(run), PIECE_CHARS))
+        step = PIECE_CHARS
+        tokens = sum(self.encode_len(run[i : i + step]) for i in range(0, len(run), step))
         return Count(tokens, exact=False, upper=len(run.encode("utf-8", "surrogatepass")))
 
-    def count_stream(self, chunks: Iterable[str]) -> Count:
-        """Count a stream of text chunks in bounded memory; equal to counting their join."""
-        total = ZERO
-        for piece in exact_pieces(chunks, self.max_exact):
-            total = total + self._count_uncached(piece)
-        return total
 
-    def _count_uncached(self, piece: str) -> Count:
-        if len(piece) <= self.max_exact:
-            try:
-                return Count(self.encode_len(piece))
-            except BaseException as exc:
-                if isinstance(exc, KeyboardInterrupt | SystemExit):
-                    raise
-        return self._estimate(piece)
-
-
-def exact_pieces(chunks: Iterable[str], max_exact: int) -> Iterator[str]:
-    """Regroup a stream of chunks into pieces that end at exact cuts.
+def exact_pieces(
+    chunks: Iterable[str], max_exact: int, min_piece: int = 1 << 20
+) -> Iterator[str]:
+    """Regroup a stream of chunks into pieces of at least ``min_piece`` ending at exact cuts.
 
     Memory stays bounded: a carried run with no cut is released once it exceeds
     ``max_exact`` (it will be estimated anyway), so no input grows the buffer without end.
@@ -126,6 +127,8 @@ def exact_pieces(chunks: Iterable[str], max_exact: int) -> Iterator[str]:
         if not chunk:
             continue
         buffer += chunk
+        if len(buffer) < min_piece:
+            continue
         cut = last_cut(buffer)
         if cut is not None:
             yield buffer[:cut]

@@ -1,0 +1,180 @@
+"""The ``tokenls`` command line: argument parsing and output only; the work is in the core."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tokenls import __version__
+from tokenls.encodings import DEFAULT_ENCODING, ENCODINGS, EncodingDataError, get_encoding
+from tokenls.filecount import FileCount, count_paths
+from tokenls.report import directory_totals, estimate_error
+
+EXIT_OK, EXIT_OVER_BUDGET, EXIT_USAGE = 0, 1, 2
+_PROGRESS_MIN_FILES = 50
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.run(args)
+    except EncodingDataError as exc:
+        print(f"tokenls: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tokenls", description="Token counts for LLM prompts, exact to tiktoken."
+    )
+    parser.add_argument("--version", action="version", version=f"tokenls {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    count = sub.add_parser("count", help="count the tokens of files and directories")
+    count.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    count.add_argument("--encoding", choices=ENCODINGS, default=None,
+                       help=f"tokenizer (default: config, else {DEFAULT_ENCODING})")
+    count.add_argument("--json", action="store_true", help="machine-readable output")
+    count.add_argument("--tree", action="store_true", help="per-directory totals, like du")
+    count.add_argument("--compare", action="store_true",
+                       help="show the chars/4 estimate and its error next to each count")
+    count.add_argument("--jobs", type=int, default=None, help="worker threads (default: cores)")
+    count.set_defaults(run=_run_count)
+
+    serve = sub.add_parser("serve", help="run the language server")
+    serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (default)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP address instead")
+    serve.set_defaults(run=_run_serve)
+    return parser
+
+
+def _run_count(args: argparse.Namespace) -> int:
+    encoding = args.encoding or _configured_encoding(args.paths)
+    get_encoding(encoding)  # fail fast, before any thread starts, if the data is missing
+    results = _count_with_progress(args.paths, encoding, args.jobs)
+    counted = [r for r in results if r.count is not None]
+    errors = [r for r in results if r.error is not None]
+    total = sum(r.count.tokens for r in counted if r.count)
+    if args.json:
+        binary = [r for r in results if r.binary]
+        print(json.dumps(_json_report(encoding, total, counted, errors, binary), ensure_ascii=False))
+    elif args.tree:
+        _print_tree(counted, args.paths)
+    else:
+        _print_table(counted, total, encoding, compare=args.compare)
+    for r in errors:
+        print(f"tokenls: {r.path}: {r.error}", file=sys.stderr)
+    return EXIT_USAGE if errors else EXIT_OK
+
+
+def _configured_encoding(paths: Sequence[Path]) -> str:
+    from tokenls.config import load_config_for
+
+    config, _problems = load_config_for(paths[0] if paths else Path.cwd())
+    return config.encoding
+
+
+def _count_with_progress(paths: Sequence[Path], encoding: str, jobs: int | None) -> list[FileCount]:
+    if not sys.stderr.isatty():
+        return count_paths(paths, encoding, workers=jobs)
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=_stderr_console()) as progress:
+        task = progress.add_task("counting", total=None)
+        done = 0
+
+        def advance(_result: FileCount) -> None:
+            nonlocal done
+            done += 1
+            if done >= _PROGRESS_MIN_FILES:
+                progress.update(task, advance=1, description=f"counting ({done} files)")
+
+        return count_paths(paths, encoding, workers=jobs, on_done=advance)
+
+
+def _stderr_console():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _json_report(
+    encoding: str,
+    total: int,
+    counted: list[FileCount],
+    errors: list[FileCount],
+    binary: list[FileCount],
+) -> dict[str, object]:
+    files = []
+    for r in counted:
+        assert r.count is not None
+        entry: dict[str, object] = {
+            "path": r.path.as_posix(),
+            "tokens": r.count.tokens,
+            "exact": r.count.exact,
+            "bytes": r.size,
+        }
+        if not r.count.exact:
+            entry["upper_bound"] = r.count.bound
+        if r.decode_errors:
+            entry["decode_errors"] = True
+        files.append(entry)
+    report: dict[str, object] = {"encoding": encoding, "total": total, "files": files}
+    if errors:
+        report["errors"] = [{"path": r.path.as_posix(), "error": r.error} for r in errors]
+    if binary:
+        report["skipped_binary"] = [r.path.as_posix() for r in binary]
+    return report
+
+
+def _print_table(counted: list[FileCount], total: int, encoding: str, *, compare: bool) -> None:
+    text_files = counted
+    width = max([len(f"{total:,}") + 1, *(len(_tokens(r)) for r in text_files)], default=1)
+    if compare:
+        print(f"{'tokens':>{width}}  {'chars/4':>{width}}  {'error':>7}  path")
+    estimate_total = 0
+    for r in text_files:
+        note = "  (invalid UTF-8 replaced)" if r.decode_errors else ""
+        if compare:
+            estimate = r.chars // 4
+            estimate_total += estimate
+            error = estimate_error(estimate, r.count.tokens if r.count else 0)
+            print(f"{_tokens(r):>{width}}  {estimate:>{width},}  {error:>7}  {r.path}{note}")
+        else:
+            print(f"{_tokens(r):>{width}}  {r.path}{note}")
+    exact = all(r.count is not None and r.count.exact for r in text_files)
+    mark = "" if exact else "≈"
+    if compare:
+        error = estimate_error(estimate_total, total)
+        print(f"{mark + format(total, ','):>{width}}  {estimate_total:>{width},}  {error:>7}  total ({encoding})")
+    else:
+        print(f"{mark + format(total, ','):>{width}}  total ({encoding})")
+
+
+def _tokens(r: FileCount) -> str:
+    assert r.count is not None
+    return ("" if r.count.exact else "≈") + f"{r.count.tokens:,}"
+
+
+def _print_tree(counted: list[FileCount], roots: Sequence[Path]) -> None:
+    totals = directory_totals(
+        [(r.path, r.count.tokens) for r in counted if r.count], roots
+    )
+    width = max((len(f"{t:,}") for _, t, _ in totals), default=1)
+    for path, tokens, depth in totals:
+        print(f"{tokens:>{width},}  {'  ' * depth}{path}")
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from tokenls.lsp.server import run
+
+    return run(tcp=args.tcp)

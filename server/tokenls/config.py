@@ -1,0 +1,225 @@
+"""Settings: found like ruff finds its config, validated once into a typed object.
+
+Sources, later wins: defaults, the nearest ``tokenls.toml`` (or ``pyproject.toml`` with a
+``[tool.tokenls]`` table) walking up from the file, then the editor's settings. An invalid
+value never stops anything: it yields one ``Problem`` naming the key and the reason, and
+that key keeps its previous value. The budget is the exception to "later wins": a file's
+own frontmatter, then the config file, then the editor (see ``tokenls.budget``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from tokenls.encodings import DEFAULT_ENCODING, ENCODINGS
+
+InlayHints = Literal["off", "total", "sections", "all"]
+INLAY_HINT_LEVELS: tuple[str, ...] = ("off", "total", "sections", "all")
+CONFIG_FILE = "tokenls.toml"
+DEFAULT_INCLUDE = (
+    "**/*.md", "**/*.markdown", "**/*.txt", "**/*.prompt", "**/*.prompty", "**/*.mdc",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Shares of the budget at which the severity ladder steps up."""
+
+    target: float = 0.6
+    warning: float = 0.8
+    error: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    encoding: str = DEFAULT_ENCODING
+    budget: int | None = None
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    model: str | None = None
+    models: tuple[str, ...] = ()
+    inlay_hints: InlayHints = "all"
+    include: tuple[str, ...] = DEFAULT_INCLUDE
+    context_windows: Mapping[str, int] = field(default_factory=dict)
+    debounce_ms: int = 150
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """An invalid setting: where it came from, which key, and why."""
+
+    source: str
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: setting {self.key!r} ignored: {self.reason}"
+
+
+# Accepted spellings: TOML snake_case and the editor's camelCase.
+_ALIASES = {
+    "inlayHints": "inlay_hints",
+    "contextWindows": "context_windows",
+    "debounceMs": "debounce_ms",
+}
+
+
+def apply_settings(
+    base: Settings, raw: Mapping[str, Any], source: str
+) -> tuple[Settings, list[Problem]]:
+    """Layer the keys present in ``raw`` over ``base``; invalid keys keep base's value."""
+    problems: list[Problem] = []
+    changes: dict[str, Any] = {}
+    if not isinstance(raw, Mapping):
+        return base, [Problem(source, "<root>", "expected a table of settings")]
+    for key, value in raw.items():
+        name = _ALIASES.get(key, key)
+        parser = _PARSERS.get(name)
+        if parser is None:
+            continue  # unknown keys belong to other features or newer versions
+        try:
+            changes[name] = parser(value, base)
+        except (TypeError, ValueError) as exc:
+            problems.append(Problem(source, key, str(exc)))
+    settings = replace(base, **changes)
+    t = settings.thresholds
+    if not t.target <= t.warning <= t.error:
+        problems.append(
+            Problem(source, "thresholds", "expected target <= warning <= error")
+        )
+        settings = replace(settings, thresholds=base.thresholds)
+    return settings, problems
+
+
+def _encoding(value: Any, _base: Settings) -> str:
+    if value not in ENCODINGS:
+        raise ValueError(f"expected one of {', '.join(ENCODINGS)}, got {value!r}")
+    return str(value)
+
+
+def _budget(value: Any, _base: Settings) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"expected a positive whole number of tokens, got {value!r}")
+    return value
+
+
+def _thresholds(value: Any, base: Settings) -> Thresholds:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a table like {{target = 0.6, warning = 0.8}}, got {value!r}")
+    fields = {}
+    for key, share in value.items():
+        if key not in ("target", "warning", "error"):
+            raise ValueError(f"unknown threshold {key!r} (target, warning, error)")
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 10:
+            raise ValueError(f"{key} must be a share of the budget such as 0.8, got {share!r}")
+        fields[key] = float(share)
+    return replace(base.thresholds, **fields)
+
+
+def _model(value: Any, _base: Settings) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a model name such as 'gpt-4o', got {value!r}")
+    return value.strip()
+
+
+def _models(value: Any, _base: Settings) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"expected a list of model names, got {value!r}")
+    return tuple(value)
+
+
+def _inlay_hints(value: Any, _base: Settings) -> str:
+    if value is False:
+        return "off"
+    if value is True:
+        return "all"
+    if value not in INLAY_HINT_LEVELS:
+        raise ValueError(f"expected one of {', '.join(INLAY_HINT_LEVELS)}, got {value!r}")
+    return str(value)
+
+
+def _include(value: Any, _base: Settings) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"expected a list of glob patterns, got {value!r}")
+    return tuple(value)
+
+
+def _context_windows(value: Any, _base: Settings) -> dict[str, int]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a table of model = tokens, got {value!r}")
+    for model, size in value.items():
+        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+            raise ValueError(f"context window of {model!r} must be a positive number")
+    return dict(value)
+
+
+def _debounce(value: Any, _base: Settings) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10_000:
+        raise ValueError(f"expected milliseconds between 0 and 10000, got {value!r}")
+    return value
+
+
+_PARSERS = {
+    "encoding": _encoding,
+    "budget": _budget,
+    "thresholds": _thresholds,
+    "model": _model,
+    "models": _models,
+    "inlay_hints": _inlay_hints,
+    "include": _include,
+    "context_windows": _context_windows,
+    "debounce_ms": _debounce,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigFile:
+    """A config file found on disk and the raw table tokenls reads from it."""
+
+    path: Path
+    table: Mapping[str, Any]
+
+
+def find_config(start: Path) -> ConfigFile | None:
+    """The nearest ``tokenls.toml`` or ``pyproject.toml`` with ``[tool.tokenls]``."""
+    start = start.resolve()
+    directory = start if start.is_dir() else start.parent
+    for candidate in (directory, *directory.parents):
+        own = candidate / CONFIG_FILE
+        if own.is_file():
+            return ConfigFile(own, _read_toml(own))
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            table = _read_toml(pyproject).get("tool", {}).get("tokenls")
+            if isinstance(table, Mapping):
+                return ConfigFile(pyproject, table)
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        return {"__error__": f"cannot read {path}: {exc}"}
+
+
+def load_config_for(path: Path, base: Settings | None = None) -> tuple[Settings, list[Problem]]:
+    """Settings for a file from the config found above it (defaults when there is none)."""
+    base = base or Settings()
+    found = find_config(path)
+    if found is None:
+        return base, []
+    error = found.table.get("__error__")
+    if error:
+        return base, [Problem(str(found.path), "<file>", str(error))]
+    return apply_settings(base, found.table, str(found.path))
