@@ -9,6 +9,7 @@ Markdown headings always begin a segment, which makes section counts exact sums 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from itertools import accumulate
 
 from tokenls.counting import Count, Counter
@@ -94,6 +95,12 @@ class Document:
         head = self.counter.count("".join(self._lines[start:first]))
         tail = self.counter.count("".join(self._lines[last:end]))
         return head + middle + tail
+
+    def line_reaching(self, tokens: int) -> int:
+        """The first line whose segment brings the running count to ``tokens`` or more."""
+        prefix, _ = self._prefix_sums()
+        index = bisect_left(prefix, tokens)
+        return min(max(index - 1, 0), max(len(self._lines) - 1, 0))
 
     def _prefix_sums(self) -> tuple[list[int], list[int]]:
         if self._prefix is None:

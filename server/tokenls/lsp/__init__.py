@@ -1,0 +1,1 @@
+"""LSP wiring: handlers and conversions only; the logic lives in the core modules."""

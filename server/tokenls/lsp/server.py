@@ -1,0 +1,231 @@
+"""The language server: a table of LSP handlers, each wiring one request to the session.
+
+pygls's built-in text sync keeps its own copy of every document and rebuilds the whole
+text on each incremental change; ``TokenlsProtocol`` skips that copy, and the session's
+``Document`` applies the edits itself, so a keystroke costs what the edit touches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+from tokenls import __version__
+from tokenls.lsp import convert
+from tokenls.session import Session, uri_to_path
+from tokenls.text import PositionEncoding
+
+DOCUMENT_TOKENS = "tokenls/documentTokens"
+log = logging.getLogger("tokenls")
+
+
+class TokenlsProtocol(LanguageServerProtocol):
+    """Forwards document sync to the user handlers without pygls's workspace copy."""
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):  # type: ignore[override]
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):  # type: ignore[override]
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):  # type: ignore[override]
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
+
+
+class TokenlsServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "tokenls",
+            __version__,
+            protocol_cls=TokenlsProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.session = Session()
+        self.pending: dict[str, asyncio.Task[None]] = {}
+        self.pending_problems: list[Any] = []
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # Never die, and never pop up on every keystroke: log it; requests get an error reply.
+        detail = "".join(traceback.format_exception(error))
+        self.window_log_message(
+            types.LogMessageParams(type=types.MessageType.Error, message=f"tokenls: {detail}")
+        )
+
+    def show_problems(self, problems: list[Any]) -> None:
+        for problem in problems:
+            self.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Warning, message=f"tokenls: {problem}")
+            )
+
+    def publish_soon(self, uri: str) -> None:
+        """Publish diagnostics after the debounce; a newer change cancels older work."""
+        if (task := self.pending.pop(uri, None)) is not None:
+            task.cancel()
+        delay = self.session.get(uri).settings.debounce_ms / 1000
+        self.pending[uri] = asyncio.get_running_loop().create_task(self._publish_later(uri, delay))
+
+    async def _publish_later(self, uri: str, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        self.pending.pop(uri, None)
+        self.publish(uri)
+
+    def publish(self, uri: str) -> None:
+        try:
+            doc = self.session.get(uri)
+            diagnostics = [convert.diagnostic(f) for f in self.session.findings(uri)]
+        except Exception as exc:  # a failure here must not stop other documents
+            self.report_server_error(exc, None)
+            return
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=doc.version)
+        )
+
+    def refresh_all(self) -> None:
+        for uri in self.session.open_uris():
+            self.publish(uri)
+        caps = self.client_capabilities.workspace
+        if caps and caps.inlay_hint and caps.inlay_hint.refresh_support:
+            self.workspace_inlay_hint_refresh(None)
+
+
+server = TokenlsServer()
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: TokenlsServer, params: types.InitializeParams) -> None:
+    encoding = str(ls.workspace.position_encoding or "utf-16")
+    ls.session.position_encoding = _position_encoding(encoding)
+    ls.session.roots = [
+        p for p in (_path(f.uri) for f in (params.workspace_folders or [])) if p is not None
+    ]
+    if not ls.session.roots and params.root_uri and (root := _path(params.root_uri)):
+        ls.session.roots = [root]
+    ls.pending_problems = ls.session.configure(_settings(params.initialization_options))
+
+
+@server.feature(types.INITIALIZED)
+def initialized(ls: TokenlsServer, _params: types.InitializedParams) -> None:
+    ls.show_problems(getattr(ls, "pending_problems", []))
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(ls: TokenlsServer, params: types.DidChangeConfigurationParams) -> None:
+    raw = params.settings
+    if not raw and _supports_configuration(ls):
+        items = [types.ConfigurationItem(section="tokenls")]
+        raw = (await ls.workspace_configuration_async(types.ConfigurationParams(items=items)))[0]
+    ls.show_problems(ls.session.configure(_settings(raw)))
+    ls.refresh_all()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: TokenlsServer, params: types.DidOpenTextDocumentParams) -> None:
+    item = params.text_document
+    ls.session.open(item.uri, item.text, item.version)
+    ls.show_problems(ls.session.config_problems())
+    ls.publish_soon(item.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: TokenlsServer, params: types.DidChangeTextDocumentParams) -> None:
+    changes = [convert.change(c) for c in params.content_changes]
+    ls.session.change(params.text_document.uri, params.text_document.version, changes)
+    ls.publish_soon(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: TokenlsServer, params: types.DidSaveTextDocumentParams) -> None:
+    if params.text_document.uri.endswith(("/tokenls.toml", "/pyproject.toml")):
+        ls.session.reload_config()
+        ls.show_problems(ls.session.config_problems())
+        ls.refresh_all()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: TokenlsServer, params: types.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    if (task := ls.pending.pop(uri, None)) is not None:
+        task.cancel()
+    ls.session.close(uri)
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=True)
+)
+def inlay_hints(ls: TokenlsServer, params: types.InlayHintParams) -> list[types.InlayHint]:
+    r = params.range
+    hints = ls.session.hints(params.text_document.uri, r.start.line, r.end.line)
+    return [convert.inlay_hint(h) for h in hints]
+
+
+@server.feature(types.INLAY_HINT_RESOLVE)
+def inlay_hint_resolve(ls: TokenlsServer, hint: types.InlayHint) -> types.InlayHint:
+    data = hint.data if isinstance(hint.data, Mapping) else {}
+    tooltip = ls.session.hint_tooltip(data)
+    if tooltip:
+        hint.tooltip = convert.markdown(tooltip)
+    return hint
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(ls: TokenlsServer, params: types.HoverParams) -> types.Hover | None:
+    text = ls.session.hover(params.text_document.uri, params.position.line)
+    return types.Hover(contents=convert.markdown(text)) if text else None
+
+
+@server.feature(DOCUMENT_TOKENS)
+def document_tokens(ls: TokenlsServer, params: Any) -> dict[str, Any]:
+    uri = _field(_field(params, "textDocument") or _field(params, "text_document"), "uri")
+    if not isinstance(uri, str):
+        raise ValueError('expected params {"textDocument": {"uri": "..."}}')
+    return ls.session.document_tokens(uri)
+
+
+def _field(value: Any, name: str) -> Any:
+    if isinstance(value, Mapping):
+        return value.get(name)
+    return getattr(value, name, None)
+
+
+def _settings(raw: Any) -> Mapping[str, Any]:
+    return raw if isinstance(raw, Mapping) else {}
+
+
+def _supports_configuration(ls: TokenlsServer) -> bool:
+    caps = ls.client_capabilities.workspace
+    return bool(caps and caps.configuration)
+
+
+def _position_encoding(name: str) -> PositionEncoding:
+    return name if name in ("utf-8", "utf-32") else "utf-16"  # type: ignore[return-value]
+
+
+def _path(uri: str) -> Path | None:
+    return uri_to_path(uri)
+
+
+def run(tcp: str | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING)
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return 0

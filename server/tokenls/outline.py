@@ -1,0 +1,110 @@
+"""The shape of a prompt: frontmatter, Markdown headings, sections and paragraphs.
+
+Headings inside fenced code blocks and frontmatter are not headings. A section runs from
+its heading to the next heading of the same or a higher level, so nested sections are part
+of their parent's count, as a reader would expect.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+_HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    line: int
+    level: int
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    heading: Heading
+    end: int  # exclusive line index
+
+
+@dataclass(frozen=True, slots=True)
+class Frontmatter:
+    """The YAML block between ``---`` lines at the top of a file."""
+
+    end: int = 0  # first line after the closing ``---``; 0 when there is none
+    data: Mapping[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def read_frontmatter(lines: Sequence[str], max_lines: int = 200) -> Frontmatter:
+    """Parse the frontmatter; a YAML error is reported, never raised."""
+    if not lines or lines[0].rstrip("\r\n") != "---":
+        return Frontmatter()
+    for index in range(1, min(len(lines), max_lines)):
+        if lines[index].rstrip("\r\n") in ("---", "..."):
+            block = "".join(lines[1:index])
+            try:
+                data = yaml.safe_load(block) if block.strip() else {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" (line {mark.line + 2})" if mark is not None else ""
+                return Frontmatter(index + 1, {}, f"invalid YAML frontmatter{where}")
+            if not isinstance(data, Mapping):
+                return Frontmatter(index + 1, {}, "frontmatter is not a mapping of keys")
+            return Frontmatter(index + 1, data)
+    return Frontmatter()
+
+
+def headings(lines: Sequence[str], start: int = 0) -> list[Heading]:
+    """ATX headings outside fenced code blocks, from line ``start`` on."""
+    found: list[Heading] = []
+    fence: str | None = None
+    for index in range(start, len(lines)):
+        line = lines[index]
+        first = line[:1]
+        if first not in "#`~ ":  # fast path: most lines cannot open a fence or a heading
+            continue
+        fence_match = _FENCE.match(line)
+        if fence_match:
+            marker = fence_match.group(1)
+            if fence is None:
+                fence = marker
+            elif marker[0] == fence[0] and len(marker) >= len(fence):
+                fence = None
+            continue
+        if fence is not None:
+            continue
+        match = _HEADING.match(line.rstrip("\r\n"))
+        if match:
+            found.append(Heading(index, len(match.group(1)), (match.group(2) or "").strip()))
+    return found
+
+
+def sections(found: Sequence[Heading], line_count: int) -> list[Section]:
+    """Each heading with the line where its section ends (nested sections included)."""
+    result: list[Section] = []
+    open_: list[Heading] = []
+    for heading in found:
+        while open_ and open_[-1].level >= heading.level:
+            result.append(Section(open_.pop(), heading.line))
+        open_.append(heading)
+    result.extend(Section(h, line_count) for h in open_)
+    result.sort(key=lambda s: s.heading.line)
+    return result
+
+
+def paragraph_at(lines: Sequence[str], line: int) -> tuple[int, int]:
+    """The blank-line-delimited block around ``line`` as ``[start, end)``."""
+    if not 0 <= line < len(lines) or not lines[line].strip():
+        return line, line
+    start = line
+    while start > 0 and lines[start - 1].strip():
+        start -= 1
+    end = line + 1
+    while end < len(lines) and lines[end].strip():
+        end += 1
+    return start, end

@@ -1,0 +1,443 @@
+"""The editor session: open documents, their settings, and what to show for them.
+
+Everything an LSP handler needs is computed here from plain values, so every feature can be
+unit-tested without a client; ``tokenls.lsp`` only converts these results to protocol types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from tokenls.budget import (
+    Budget,
+    BudgetFinding,
+    Severity,
+    budget_finding,
+    frontmatter_model,
+    resolve_budget,
+)
+from tokenls.config import ConfigFile, Problem, Settings, apply_settings, find_config
+from tokenls.counting import EDITOR_MAX_EXACT, Count, Counter
+from tokenls.document import Document, Position
+from tokenls.models import format_cost, input_cost, model_info
+from tokenls.outline import (
+    Frontmatter,
+    Heading,
+    Section,
+    headings,
+    paragraph_at,
+    read_frontmatter,
+    sections,
+)
+from tokenls.text import PositionEncoding, index_to_column, line_body, split_lines
+
+DEFAULT_COST_MODELS = ("gpt-4o", "claude-sonnet-4-5")
+MAX_DOCUMENT_CHARS = 64 * 1024 * 1024
+
+
+class UnknownDocument(KeyError):
+    """A request named a document that is not open."""
+
+    def __str__(self) -> str:
+        return f"document not open: {self.args[0]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One content change: replace ``start``..``end`` (LSP positions) with ``text``."""
+
+    text: str
+    start: Position | None = None
+    end: Position | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hint:
+    line: int
+    column: int
+    label: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A diagnostic in core terms: lines and columns in the negotiated encoding."""
+
+    start: Position
+    end: Position
+    severity: Severity
+    message: str
+    code: str
+
+
+@dataclass(slots=True)
+class Analysis:
+    total: Count
+    own: Count
+    encoding: str
+    budget: Budget | None
+    finding: BudgetFinding | None
+    finding_line: int | None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class OpenDocument:
+    uri: str
+    path: Path | None
+    document: Document
+    settings: Settings
+    file_settings: Settings | None
+    file_source: str | None
+    frontmatter: Frontmatter
+    _analysis: Analysis | None = None
+    _outline: tuple[int, list[Section]] | None = None
+
+    @property
+    def version(self) -> int:
+        return self.document.version
+
+    def sections(self) -> list[Section]:
+        if self._outline is None or self._outline[0] != self.version:
+            lines = self.document.lines
+            found = headings(lines, self.frontmatter.end)
+            self._outline = (self.version, sections(found, len(lines)))
+        return self._outline[1]
+
+
+def uri_to_path(uri: str) -> Path | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return Path(unquote(parsed.path))
+
+
+class Session:
+    """State shared by all requests of one language-server connection."""
+
+    def __init__(self, position_encoding: PositionEncoding = "utf-16") -> None:
+        self.position_encoding: PositionEncoding = position_encoding
+        self.roots: list[Path] = []
+        self._editor_raw: Mapping[str, Any] = {}
+        self._editor_settings = Settings()
+        self._docs: dict[str, OpenDocument] = {}
+        self._counters: dict[str, Counter] = {}
+        self._configs: dict[Path, ConfigFile | None] = {}
+        self._reported: set[str] = set()
+
+    # -- settings --------------------------------------------------------------------
+
+    def configure(self, raw: Mapping[str, Any] | None) -> list[Problem]:
+        """Apply editor settings (initializationOptions or didChangeConfiguration)."""
+        raw = raw or {}
+        if isinstance(raw, Mapping) and isinstance(raw.get("tokenls"), Mapping):
+            raw = raw["tokenls"]
+        settings, problems = apply_settings(Settings(), raw, "editor settings")
+        if isinstance(raw, Mapping):
+            self._editor_raw = {k: v for k, v in raw.items() if k not in {p.key for p in problems}}
+        self._editor_settings = settings
+        for doc in self._docs.values():
+            self._refresh_settings(doc)
+        return problems
+
+    def reload_config(self) -> None:
+        """Forget cached config files (one was created, changed or deleted)."""
+        self._configs.clear()
+        self._reported.clear()
+        for doc in self._docs.values():
+            self._refresh_settings(doc)
+
+    def config_problems(self) -> list[Problem]:
+        """Problems in config files not yet reported to the user (each reported once)."""
+        fresh: list[Problem] = []
+        for doc in self._docs.values():
+            for problem in self._file_problems(doc.path):
+                if str(problem) not in self._reported:
+                    self._reported.add(str(problem))
+                    fresh.append(problem)
+        return fresh
+
+    def _config_for(self, path: Path | None) -> ConfigFile | None:
+        start = path.parent if path is not None else (self.roots[0] if self.roots else None)
+        if start is None:
+            return None
+        if start not in self._configs:
+            self._configs[start] = find_config(start)
+        return self._configs[start]
+
+    def _file_problems(self, path: Path | None) -> list[Problem]:
+        found = self._config_for(path)
+        if found is None:
+            return []
+        if "__error__" in found.table:
+            return [Problem(str(found.path), "<file>", str(found.table["__error__"]))]
+        return apply_settings(Settings(), found.table, str(found.path))[1]
+
+    def _settings_for(self, path: Path | None) -> tuple[Settings, Settings | None, str | None]:
+        found = self._config_for(path)
+        file_settings = None
+        if found is not None and "__error__" not in found.table:
+            file_settings, _ = apply_settings(Settings(), found.table, str(found.path))
+        base = file_settings or Settings()
+        effective, _ = apply_settings(base, self._editor_raw, "editor settings")
+        return effective, file_settings, (found.path.name if found else None)
+
+    def _refresh_settings(self, doc: OpenDocument) -> None:
+        doc.settings, doc.file_settings, doc.file_source = self._settings_for(doc.path)
+        doc._analysis = None
+        encoding = self._encoding_for(doc.settings, doc.frontmatter)
+        if encoding != doc.document.counter.encoding_name:
+            doc.document = Document(
+                doc.document.text, self._counter(encoding), self.position_encoding, doc.version
+            )
+
+    def _encoding_for(self, settings: Settings, frontmatter: Frontmatter) -> str:
+        own = frontmatter.data.get("tokenls")
+        if isinstance(own, Mapping) and own.get("encoding") in ("o200k_base", "cl100k_base"):
+            return str(own["encoding"])
+        model = frontmatter_model(frontmatter.data) or settings.model
+        if model:
+            encoding = model_info(model, settings.context_windows).encoding
+            if encoding:
+                return encoding
+        return settings.encoding
+
+    def _counter(self, encoding: str) -> Counter:
+        counter = self._counters.get(encoding)
+        if counter is None:
+            counter = self._counters[encoding] = Counter(encoding, max_exact=EDITOR_MAX_EXACT)
+        return counter
+
+    # -- documents -------------------------------------------------------------------
+
+    def open(self, uri: str, text: str, version: int = 0) -> OpenDocument:
+        _check_size(text)
+        path = uri_to_path(uri)
+        settings, file_settings, file_source = self._settings_for(path)
+        frontmatter = read_frontmatter(split_lines(text[:65536]))
+        encoding = self._encoding_for(settings, frontmatter)
+        document = Document(text, self._counter(encoding), self.position_encoding, version)
+        frontmatter = read_frontmatter(document.lines)
+        doc = OpenDocument(uri, path, document, settings, file_settings, file_source, frontmatter)
+        self._docs[uri] = doc
+        return doc
+
+    def change(self, uri: str, version: int, changes: Sequence[Change]) -> OpenDocument:
+        doc = self.get(uri)
+        for change in changes:
+            if change.start is None:
+                _check_size(change.text)
+            doc.document.apply_change(change.text, change.start, change.end)
+        doc.document.version = version
+        doc._analysis = None
+        frontmatter = read_frontmatter(doc.document.lines)
+        if frontmatter != doc.frontmatter:
+            doc.frontmatter = frontmatter
+            self._refresh_settings(doc)
+        return doc
+
+    def close(self, uri: str) -> None:
+        self._docs.pop(uri, None)
+
+    def get(self, uri: str) -> OpenDocument:
+        try:
+            return self._docs[uri]
+        except KeyError:
+            raise UnknownDocument(uri) from None
+
+    def open_uris(self) -> list[str]:
+        return list(self._docs)
+
+    # -- what to show ----------------------------------------------------------------
+
+    def analyse(self, uri: str) -> Analysis:
+        doc = self.get(uri)
+        if doc._analysis is not None:
+            return doc._analysis
+        total = doc.document.total
+        budget, problem = resolve_budget(
+            doc.frontmatter.data,
+            doc.file_settings,
+            doc.file_source,
+            doc.settings,
+            self._editor_settings.budget if "budget" in self._editor_raw else None,
+        )
+        finding = budget_finding(total.tokens, budget, doc.settings.thresholds) if budget else None
+        line = doc.document.line_reaching(finding.threshold) if finding else None
+        problems = [p for p in (doc.frontmatter.error, problem) if p]
+        doc._analysis = Analysis(
+            total, total, doc.document.counter.encoding_name, budget, finding, line, problems
+        )
+        return doc._analysis
+
+    def findings(self, uri: str) -> list[Finding]:
+        doc = self.get(uri)
+        analysis = self.analyse(uri)
+        result: list[Finding] = []
+        end = self._end_position(doc)
+        if analysis.finding is not None and analysis.finding_line is not None:
+            result.append(
+                Finding(
+                    (analysis.finding_line, 0),
+                    end,
+                    analysis.finding.severity,
+                    analysis.finding.message,
+                    "budget",
+                )
+            )
+        for problem in analysis.problems:
+            first = doc.document.lines[0] if doc.document.lines else ""
+            result.append(
+                Finding((0, 0), (0, self._column(first, len(line_body(first)))),
+                        Severity.WARNING, problem, "frontmatter")
+            )
+        return result
+
+    def hints(self, uri: str, start_line: int, end_line: int) -> list[Hint]:
+        """Inlay hints on lines ``[start_line, end_line]`` for the configured granularity."""
+        doc = self.get(uri)
+        level = doc.settings.inlay_hints
+        lines = doc.document.lines
+        if level == "off" or not lines:
+            return []
+        found: list[Hint] = []
+        if start_line <= 0 <= end_line:
+            label = doc.document.total.label()
+            found.append(self._hint(doc, 0, label, "total"))
+        if level in ("sections", "all"):
+            for section in doc.sections():
+                line = section.heading.line
+                if start_line <= line <= end_line and line != 0:
+                    count = doc.document.count_lines(line, section.end)
+                    found.append(self._hint(doc, line, count.label(), "section"))
+        return found
+
+    def _hint(self, doc: OpenDocument, line: int, label: str, kind: str) -> Hint:
+        text = doc.document.lines[line]
+        column = self._column(text, len(line_body(text)))
+        data = {"uri": doc.uri, "kind": kind, "line": line, "version": doc.version}
+        return Hint(line, column, label, data)
+
+    def hint_tooltip(self, data: Mapping[str, Any]) -> str | None:
+        """Markdown detail for a hint, computed only when the editor asks (resolve)."""
+        uri = data.get("uri")
+        if not isinstance(uri, str) or uri not in self._docs:
+            return None
+        doc = self._docs[uri]
+        analysis = self.analyse(uri)
+        line = data.get("line")
+        if data.get("kind") == "section" and isinstance(line, int):
+            section = self._section_at(doc, line)
+            if section is not None:
+                return self._section_markdown(doc, analysis, section)
+        return self._total_markdown(doc, analysis)
+
+    def hover(self, uri: str, line: int) -> str | None:
+        """Markdown for a hover: a heading's section, else the paragraph under the cursor."""
+        doc = self.get(uri)
+        if not 0 <= line < doc.document.line_count:
+            return None
+        analysis = self.analyse(uri)
+        section = self._section_at(doc, line)
+        if section is not None:
+            return self._section_markdown(doc, analysis, section)
+        start, end = paragraph_at(doc.document.lines, line)
+        if start == end:
+            return None
+        count = doc.document.count_lines(start, end)
+        what = "Line" if end - start == 1 else f"Paragraph (lines {start + 1}–{end})"
+        parts = [f"**{what}: {count.label()}**", self._shares(count, analysis)]
+        return "\n\n".join(p for p in parts if p)
+
+    def document_tokens(self, uri: str) -> dict[str, Any]:
+        """The payload of the ``tokenls/documentTokens`` request."""
+        analysis = self.analyse(uri)
+        level = analysis.finding.severity.name.lower() if analysis.finding else "ok"
+        result: dict[str, Any] = {
+            "uri": uri,
+            "encoding": analysis.encoding,
+            "tokens": analysis.total.tokens,
+            "ownTokens": analysis.own.tokens,
+            "exact": analysis.total.exact,
+            "budget": analysis.budget.tokens if analysis.budget else None,
+            "budgetSource": analysis.budget.source if analysis.budget else None,
+            "level": level,
+            "references": [],
+        }
+        if not analysis.total.exact:
+            result["upperBound"] = analysis.total.bound
+        return result
+
+    # -- formatting helpers ------------------------------------------------------------
+
+    def _section_at(self, doc: OpenDocument, line: int) -> Section | None:
+        return next((s for s in doc.sections() if s.heading.line == line), None)
+
+    def _section_markdown(self, doc: OpenDocument, analysis: Analysis, section: Section) -> str:
+        count = doc.document.count_lines(section.heading.line, section.end)
+        title = _title(section.heading)
+        share = count.tokens / analysis.total.tokens if analysis.total.tokens else 0
+        lines_note = f"lines {section.heading.line + 1}–{section.end}"
+        parts = [
+            f"**{title}: {count.label()}**",
+            f"{share:.0%} of the document ({analysis.total.label()}), {lines_note}",
+            self._shares(count, analysis),
+            self._costs(doc, count.tokens),
+        ]
+        return "\n\n".join(p for p in parts if p)
+
+    def _total_markdown(self, doc: OpenDocument, analysis: Analysis) -> str:
+        total = analysis.total
+        exactness = (
+            "exact" if total.exact else f"estimate, at most {total.bound:,}"
+        )
+        parts = [
+            f"**Document: {total.label()}** ({analysis.encoding}, {exactness})",
+            f"Own text {analysis.own.tokens:,} · references {total.tokens - analysis.own.tokens:,}",
+            self._shares(total, analysis),
+            self._costs(doc, total.tokens),
+        ]
+        return "\n\n".join(p for p in parts if p)
+
+    def _shares(self, count: Count, analysis: Analysis) -> str:
+        if analysis.budget is None:
+            return "No budget set (frontmatter `tokenls: {budget: N}`, `model:`, or config)."
+        share = count.tokens / analysis.budget.tokens
+        return f"{share:.1%} of the {analysis.budget.tokens:,}-token budget ({analysis.budget.source})"
+
+    def _costs(self, doc: OpenDocument, tokens: int) -> str:
+        models = list(doc.settings.models)
+        model = frontmatter_model(doc.frontmatter.data) or doc.settings.model
+        if model and model not in models:
+            models.insert(0, model)
+        models = models or list(DEFAULT_COST_MODELS)
+        rows = [f"{name}: {format_cost(input_cost(name, tokens))}" for name in models]
+        return "Input cost — " + " · ".join(rows)
+
+    def _column(self, line: str, index: int) -> int:
+        return index_to_column(line, index, self.position_encoding)
+
+    def _end_position(self, doc: OpenDocument) -> Position:
+        lines = doc.document.lines
+        if not lines:
+            return (0, 0)
+        last = lines[-1]
+        if last.endswith(("\n", "\r")):
+            return (len(lines), 0)
+        return (len(lines) - 1, self._column(last, len(last)))
+
+
+def _title(heading: Heading) -> str:
+    return f"{'#' * heading.level} {heading.title}".strip()
+
+
+def _check_size(text: str) -> None:
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise ValueError(
+            f"document of {len(text):,} characters is over tokenls's "
+            f"{MAX_DOCUMENT_CHARS:,}-character limit; not counted"
+        )
