@@ -39,7 +39,9 @@ def test_non_utf8_is_replaced_and_flagged(tmp_path: Path, capsys) -> None:
     assert code == 0
     [entry] = report["files"]
     assert entry["decode_errors"] is True
-    assert entry["tokens"] == truth("café crème\n".encode("latin-1").decode("utf-8", "replace"), "o200k_base")
+    assert entry["tokens"] == truth(
+        "café crème\n".encode("latin-1").decode("utf-8", "replace"), "o200k_base"
+    )
 
 
 def test_binary_files_are_skipped(tmp_path: Path, capsys) -> None:
@@ -112,11 +114,19 @@ def test_tree_and_compare_outputs(tmp_path: Path, capsys) -> None:
 
 
 def test_module_entry_point_runs_offline() -> None:
-    env = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-           "TIKTOKEN_CACHE_DIR": "/nonexistent"}
+    env = {
+        **os.environ,
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "TIKTOKEN_CACHE_DIR": "/nonexistent",
+    }
     result = subprocess.run(
         [sys.executable, "-m", "tokenls", "count", "--json", str(ROOT / "README.md")],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -47,7 +49,7 @@ def test_line_rule_matches_find_cut(text: str) -> None:
     lines = split_lines(text)
     offset = 0
     cuts = set(_all_cuts(text))
-    for previous, line in zip(lines, lines[1:], strict=False):
+    for previous, line in itertools.pairwise(lines):
         offset += len(previous)
         if is_line_cut(previous, line):
             assert offset in cuts

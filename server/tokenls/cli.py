@@ -41,12 +41,19 @@ def _parser() -> argparse.ArgumentParser:
 
     count = sub.add_parser("count", help="count the tokens of files and directories")
     count.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    count.add_argument("--encoding", choices=ENCODINGS, default=None,
-                       help=f"tokenizer (default: config, else {DEFAULT_ENCODING})")
+    count.add_argument(
+        "--encoding",
+        choices=ENCODINGS,
+        default=None,
+        help=f"tokenizer (default: config, else {DEFAULT_ENCODING})",
+    )
     count.add_argument("--json", action="store_true", help="machine-readable output")
     count.add_argument("--tree", action="store_true", help="per-directory totals, like du")
-    count.add_argument("--compare", action="store_true",
-                       help="show the chars/4 estimate and its error next to each count")
+    count.add_argument(
+        "--compare",
+        action="store_true",
+        help="show the chars/4 estimate and its error next to each count",
+    )
     count.add_argument("--jobs", type=int, default=None, help="worker threads (default: cores)")
     count.set_defaults(run=_run_count)
 
@@ -66,7 +73,9 @@ def _run_count(args: argparse.Namespace) -> int:
     total = sum(r.count.tokens for r in counted if r.count)
     if args.json:
         binary = [r for r in results if r.binary]
-        print(json.dumps(_json_report(encoding, total, counted, errors, binary), ensure_ascii=False))
+        print(
+            json.dumps(_json_report(encoding, total, counted, errors, binary), ensure_ascii=False)
+        )
     elif args.tree:
         _print_tree(counted, args.paths)
     else:
@@ -155,7 +164,9 @@ def _print_table(counted: list[FileCount], total: int, encoding: str, *, compare
     mark = "" if exact else "≈"
     if compare:
         error = estimate_error(estimate_total, total)
-        print(f"{mark + format(total, ','):>{width}}  {estimate_total:>{width},}  {error:>7}  total ({encoding})")
+        print(
+            f"{mark + format(total, ','):>{width}}  {estimate_total:>{width},}  {error:>7}  total ({encoding})"
+        )
     else:
         print(f"{mark + format(total, ','):>{width}}  total ({encoding})")
 
@@ -166,9 +177,7 @@ def _tokens(r: FileCount) -> str:
 
 
 def _print_tree(counted: list[FileCount], roots: Sequence[Path]) -> None:
-    totals = directory_totals(
-        [(r.path, r.count.tokens) for r in counted if r.count], roots
-    )
+    totals = directory_totals([(r.path, r.count.tokens) for r in counted if r.count], roots)
     width = max((len(f"{t:,}") for _, t, _ in totals), default=1)
     for path, tokens, depth in totals:
         print(f"{tokens:>{width},}  {'  ' * depth}{path}")

@@ -21,7 +21,12 @@ InlayHints = Literal["off", "total", "sections", "all"]
 INLAY_HINT_LEVELS: tuple[str, ...] = ("off", "total", "sections", "all")
 CONFIG_FILE = "tokenls.toml"
 DEFAULT_INCLUDE = (
-    "**/*.md", "**/*.markdown", "**/*.txt", "**/*.prompt", "**/*.prompty", "**/*.mdc",
+    "**/*.md",
+    "**/*.markdown",
+    "**/*.txt",
+    "**/*.prompt",
+    "**/*.prompty",
+    "**/*.mdc",
 )
 
 
@@ -87,9 +92,7 @@ def apply_settings(
     settings = replace(base, **changes)
     t = settings.thresholds
     if not t.target <= t.warning <= t.error:
-        problems.append(
-            Problem(source, "thresholds", "expected target <= warning <= error")
-        )
+        problems.append(Problem(source, "thresholds", "expected target <= warning <= error"))
         settings = replace(settings, thresholds=base.thresholds)
     return settings, problems
 

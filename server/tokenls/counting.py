@@ -114,9 +114,7 @@ class Counter:
         return Count(tokens, exact=False, upper=len(run.encode("utf-8", "surrogatepass")))
 
 
-def exact_pieces(
-    chunks: Iterable[str], max_exact: int, min_piece: int = 1 << 20
-) -> Iterator[str]:
+def exact_pieces(chunks: Iterable[str], max_exact: int, min_piece: int = 1 << 20) -> Iterator[str]:
     """Regroup a stream of chunks into pieces of at least ``min_piece`` ending at exact cuts.
 
     Memory stays bounded: a carried run with no cut is released once it exceeds

@@ -130,7 +130,9 @@ def decode_bytes(data: bytes, report: DecodeReport) -> str:
     return _decode(codecs.getincrementaldecoder("utf-8")(errors="replace"), data, report, True)
 
 
-def _decode(decoder: codecs.IncrementalDecoder, data: bytes, report: DecodeReport, final: bool) -> str:
+def _decode(
+    decoder: codecs.IncrementalDecoder, data: bytes, report: DecodeReport, final: bool
+) -> str:
     text = decoder.decode(data, final)
     if not report.replaced and _REPLACEMENT in text:
         # A genuine U+FFFD in the file is not a decode error; count what the bytes held.

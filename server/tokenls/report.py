@@ -29,11 +29,15 @@ def directory_totals(
     rows: list[tuple[str, int, int]] = []
 
     def emit(node: Path, depth: int) -> None:
-        rows.append((node.as_posix() + ("/" if node not in dict(counts) else ""), totals[node], depth))
+        rows.append(
+            (node.as_posix() + ("/" if node not in dict(counts) else ""), totals[node], depth)
+        )
         children = sorted(p for p in totals if p.parent == node and p != node)
         for child in children:
             emit(child, depth + 1)
 
-    for root in sorted({next((r for r in roots if r == p or r in p.parents), p) for p, _ in counts}):
+    for root in sorted(
+        {next((r for r in roots if r == p or r in p.parents), p) for p, _ in counts}
+    ):
         emit(root, 0)
     return rows

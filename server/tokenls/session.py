@@ -292,8 +292,13 @@ class Session:
         for problem in analysis.problems:
             first = doc.document.lines[0] if doc.document.lines else ""
             result.append(
-                Finding((0, 0), (0, self._column(first, len(line_body(first)))),
-                        Severity.WARNING, problem, "frontmatter")
+                Finding(
+                    (0, 0),
+                    (0, self._column(first, len(line_body(first)))),
+                    Severity.WARNING,
+                    problem,
+                    "frontmatter",
+                )
             )
         return result
 
@@ -392,9 +397,7 @@ class Session:
 
     def _total_markdown(self, doc: OpenDocument, analysis: Analysis) -> str:
         total = analysis.total
-        exactness = (
-            "exact" if total.exact else f"estimate, at most {total.bound:,}"
-        )
+        exactness = "exact" if total.exact else f"estimate, at most {total.bound:,}"
         parts = [
             f"**Document: {total.label()}** ({analysis.encoding}, {exactness})",
             f"Own text {analysis.own.tokens:,} · references {total.tokens - analysis.own.tokens:,}",
@@ -407,7 +410,9 @@ class Session:
         if analysis.budget is None:
             return "No budget set (frontmatter `tokenls: {budget: N}`, `model:`, or config)."
         share = count.tokens / analysis.budget.tokens
-        return f"{share:.1%} of the {analysis.budget.tokens:,}-token budget ({analysis.budget.source})"
+        return (
+            f"{share:.1%} of the {analysis.budget.tokens:,}-token budget ({analysis.budget.source})"
+        )
 
     def _costs(self, doc: OpenDocument, tokens: int) -> str:
         models = list(doc.settings.models)

@@ -47,7 +47,9 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):
 
 def _open(client: LanguageClient, uri: str, text: str) -> None:
     client.text_document_did_open(
-        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="markdown", version=1, text=text))
+        types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri=uri, language_id="markdown", version=1, text=text)
+        )
     )
 
 
@@ -72,7 +74,9 @@ async def _diagnostics(client: LanguageClient, uri: str) -> list[types.Diagnosti
     return list(client.diagnostics.get(uri, []))
 
 
-async def test_document_tokens_match_tiktoken_after_random_edits(client: LanguageClient, tmp_path: Path) -> None:
+async def test_document_tokens_match_tiktoken_after_random_edits(
+    client: LanguageClient, tmp_path: Path
+) -> None:
     uri = (tmp_path / "prompt.md").as_uri()
     text = _doc("Task", 20)
     _open(client, uri, text)
@@ -94,8 +98,11 @@ async def test_document_tokens_match_tiktoken_after_random_edits(client: Languag
         client.text_document_did_change(
             types.DidChangeTextDocumentParams(
                 types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                [types.TextDocumentContentChangePartial(
-                    range=types.Range(types.Position(l0, c0), types.Position(l1, c1)), text=new)],
+                [
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(types.Position(l0, c0), types.Position(l1, c1)), text=new
+                    )
+                ],
             )
         )
     result = await _tokens(client, uri)
@@ -105,7 +112,9 @@ async def test_document_tokens_match_tiktoken_after_random_edits(client: Languag
     assert result["references"] == []
 
 
-async def test_inlay_hints_show_total_and_sections_in_range(client: LanguageClient, tmp_path: Path) -> None:
+async def test_inlay_hints_show_total_and_sections_in_range(
+    client: LanguageClient, tmp_path: Path
+) -> None:
     uri = (tmp_path / "p.md").as_uri()
     text = _doc("Task", 3)
     _open(client, uri, text)
@@ -140,7 +149,9 @@ async def test_budget_ladder_follows_settings(client: LanguageClient, tmp_path: 
     ]
     for budget, severity in expected:
         client.workspace_did_change_configuration(
-            types.DidChangeConfigurationParams(settings={"tokenls": {"budget": budget, "debounceMs": 0}})
+            types.DidChangeConfigurationParams(
+                settings={"tokenls": {"budget": budget, "debounceMs": 0}}
+            )
         )
         [diag] = await _diagnostics(client, uri)
         assert diag.severity == severity
@@ -149,7 +160,9 @@ async def test_budget_ladder_follows_settings(client: LanguageClient, tmp_path: 
         assert diag.range.end.line >= text.count("\n")
 
 
-async def test_frontmatter_budget_wins_and_hover_reports_sections(client: LanguageClient, tmp_path: Path) -> None:
+async def test_frontmatter_budget_wins_and_hover_reports_sections(
+    client: LanguageClient, tmp_path: Path
+) -> None:
     uri = (tmp_path / "fm.md").as_uri()
     text = "---\ntokenls:\n  budget: 50\n---\n" + _doc("Hovered", 5)
     _open(client, uri, text)
@@ -157,23 +170,31 @@ async def test_frontmatter_budget_wins_and_hover_reports_sections(client: Langua
     assert diag.severity == types.DiagnosticSeverity.Error and "(frontmatter)" in diag.message
     heading = text.splitlines().index("# Hovered")
     hover = await client.text_document_hover_async(
-        types.HoverParams(text_document=types.TextDocumentIdentifier(uri), position=types.Position(heading, 2))
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri), position=types.Position(heading, 2)
+        )
     )
     section = "".join(text.splitlines(keepends=True)[heading:])
     assert f"{truth(section, 'o200k_base'):,} tok" in hover.contents.value
     assert "of the 50-token budget" in hover.contents.value
     para = heading + 2
     hover = await client.text_document_hover_async(
-        types.HoverParams(text_document=types.TextDocumentIdentifier(uri), position=types.Position(para, 0))
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri), position=types.Position(para, 0)
+        )
     )
     assert "Paragraph" in hover.contents.value
 
 
-async def test_bad_settings_are_reported_and_the_server_keeps_serving(client: LanguageClient, tmp_path: Path) -> None:
+async def test_bad_settings_are_reported_and_the_server_keeps_serving(
+    client: LanguageClient, tmp_path: Path
+) -> None:
     uri = (tmp_path / "bad.md").as_uri()
     _open(client, uri, "hello world\n")
     client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings={"tokenls": {"budget": "lots", "encoding": "gpt2"}})
+        types.DidChangeConfigurationParams(
+            settings={"tokenls": {"budget": "lots", "encoding": "gpt2"}}
+        )
     )
     for _ in range(50):
         if len(client.messages) >= 2:
@@ -185,7 +206,9 @@ async def test_bad_settings_are_reported_and_the_server_keeps_serving(client: La
     assert result["tokens"] == truth("hello world\n", "o200k_base")
 
 
-async def test_failing_requests_get_errors_not_a_dead_server(client: LanguageClient, tmp_path: Path) -> None:
+async def test_failing_requests_get_errors_not_a_dead_server(
+    client: LanguageClient, tmp_path: Path
+) -> None:
     with pytest.raises(Exception, match="not open"):
         await _tokens(client, "file:///nowhere/unknown.md")
     with pytest.raises(Exception):  # noqa: B017 - any JSON-RPC error is right here

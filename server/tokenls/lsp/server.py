@@ -69,7 +69,9 @@ class TokenlsServer(LanguageServer):
     def show_problems(self, problems: list[Any]) -> None:
         for problem in problems:
             self.window_show_message(
-                types.ShowMessageParams(type=types.MessageType.Warning, message=f"tokenls: {problem}")
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning, message=f"tokenls: {problem}"
+                )
             )
 
     def publish_soon(self, uri: str) -> None:
@@ -125,7 +127,9 @@ def initialized(ls: TokenlsServer, _params: types.InitializedParams) -> None:
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-async def did_change_configuration(ls: TokenlsServer, params: types.DidChangeConfigurationParams) -> None:
+async def did_change_configuration(
+    ls: TokenlsServer, params: types.DidChangeConfigurationParams
+) -> None:
     raw = params.settings
     if not raw and _supports_configuration(ls):
         items = [types.ConfigurationItem(section="tokenls")]
@@ -166,9 +170,7 @@ def did_close(ls: TokenlsServer, params: types.DidCloseTextDocumentParams) -> No
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
-@server.feature(
-    types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=True)
-)
+@server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=True))
 def inlay_hints(ls: TokenlsServer, params: types.InlayHintParams) -> list[types.InlayHint]:
     r = params.range
     hints = ls.session.hints(params.text_document.uri, r.start.line, r.end.line)
