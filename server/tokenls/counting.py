@@ -24,6 +24,7 @@ PIECE_CHARS = 4096
 EDITOR_MAX_EXACT = 64 * 1024
 BATCH_MAX_EXACT = 1024 * 1024
 _CACHE_PIECES = 4096
+_ESTIMATE_SAMPLES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +110,25 @@ class Counter:
             return self._estimate(text)
 
     def _estimate(self, run: str) -> Count:
+        # Count evenly spaced samples and scale: bounded time however long the run is.
         step = PIECE_CHARS
-        tokens = sum(self.encode_len(run[i : i + step]) for i in range(0, len(run), step))
-        return Count(tokens, exact=False, upper=len(run.encode("utf-8", "surrogatepass")))
+        starts = range(0, len(run), step)
+        if len(starts) > _ESTIMATE_SAMPLES:
+            stride = len(starts) / _ESTIMATE_SAMPLES
+            starts = [starts[int(i * stride)] for i in range(_ESTIMATE_SAMPLES)]
+        sampled = [run[i : i + step] for i in starts]
+        tokens = sum(self._encode_sample(piece) for piece in sampled)
+        chars = sum(len(piece) for piece in sampled)
+        upper = len(run.encode("utf-8", "surrogatepass"))
+        return Count(min(round(tokens * len(run) / chars), upper), exact=False, upper=upper)
+
+    def _encode_sample(self, piece: str) -> int:
+        try:
+            return self.encode_len(piece)
+        except BaseException as exc:  # even a 4 KiB piece is guarded; bytes bound it
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            return len(piece.encode("utf-8", "surrogatepass"))
 
 
 def exact_pieces(chunks: Iterable[str], max_exact: int, min_piece: int = 1 << 20) -> Iterator[str]:

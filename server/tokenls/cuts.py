@@ -42,11 +42,12 @@ def is_word_cut(text: str, pos: int) -> bool:
     return after != "M" and after_char != "'" and after != before
 
 
-def find_cut(text: str, start: int) -> int | None:
-    """The first exact cut position ``p >= start`` with ``0 < p < len(text)``, or None."""
-    line = _LINE_CUT.search(text, max(start, 1))
-    limit = line.start() if line else len(text)
+def find_cut(text: str, start: int, end: int | None = None) -> int | None:
+    """The first exact cut ``p`` with ``start <= p < end`` and ``0 < p < len(text)``."""
+    end = len(text) if end is None else min(end, len(text))
     pos = max(start, 1)
+    line = _LINE_CUT.search(text, pos, end)
+    limit = line.start() if line else end
     while True:
         word = _WORD_CUT.search(text, pos, limit)
         if word is None:
@@ -54,6 +55,18 @@ def find_cut(text: str, start: int) -> int | None:
         if is_word_cut(text, word.start()):
             return word.start()
         pos = word.start() + 1
+
+
+def _next_cut(text: str, start: int) -> int | None:
+    # Growing windows keep a search near ``start`` from scanning the rest of a long text.
+    window = 1024
+    while start < len(text):
+        cut = find_cut(text, start, start + window)
+        if cut is not None:
+            return cut
+        start += window - 1  # the window's last position may need the next character
+        window *= 2
+    return None
 
 
 def split_exact(text: str, piece: int) -> list[str]:
@@ -69,7 +82,7 @@ def split_exact(text: str, piece: int) -> list[str]:
     pieces = []
     start = 0
     while len(text) - start > piece:
-        cut = find_cut(text, start + piece)
+        cut = _next_cut(text, start + piece)
         if cut is None:
             break
         pieces.append(text[start:cut])

@@ -53,8 +53,20 @@ def test_real_neovim_sees_diagnostics_hints_hover_and_exact_counts(tmp_path: Pat
         "XDG_DATA_HOME": str(tmp_path / "data"),
     }
     subprocess.run(
-        [NVIM, "--headless", "--clean", "-u", "NONE", "-c", f"luafile {ROOT / 'tests/e2e/nvim_check.lua'}"],
-        env=env, cwd=tmp_path, timeout=90, check=False, capture_output=True,
+        [
+            NVIM,
+            "--headless",
+            "--clean",
+            "-u",
+            "NONE",
+            "-c",
+            f"luafile {ROOT / 'tests/e2e/nvim_check.lua'}",
+        ],
+        env=env,
+        cwd=tmp_path,
+        timeout=90,
+        check=False,
+        capture_output=True,
     )
     result = json.loads(out.read_text())
     assert result["errors"] == []
