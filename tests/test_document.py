@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
@@ -8,6 +9,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import truth
 from tests.strategies import texts
+from tokenls import document
 from tokenls.counting import Counter
 from tokenls.document import Document
 from tokenls.encodings import ENCODINGS
@@ -43,11 +45,19 @@ edits = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
-@given(texts, edits, st.sampled_from(ENCODINGS), st.sampled_from(POSITION_ENCODINGS))
+segment_sizes = st.sampled_from([1, 12, 64, document.SEGMENT_CHARS])
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts, edits, st.sampled_from(ENCODINGS), st.sampled_from(POSITION_ENCODINGS), segment_sizes)
 def test_total_stays_exact_through_random_edits(
-    initial: str, changes: list, encoding: str, position_encoding: str
+    initial: str, changes: list, encoding: str, position_encoding: str, segment_chars: int
 ) -> None:
+    with patch.object(document, "SEGMENT_CHARS", segment_chars):
+        _edit_and_check(initial, changes, encoding, position_encoding)
+
+
+def _edit_and_check(initial: str, changes: list, encoding: str, position_encoding: str) -> None:
     doc = Document(initial, Counter(encoding), position_encoding)  # type: ignore[arg-type]
     expected = initial
     for l0, c0, l1, c1, new in changes:
@@ -62,15 +72,30 @@ def test_total_stays_exact_through_random_edits(
         assert doc.total.exact
 
 
-@settings(max_examples=150, deadline=None)
-@given(texts, st.integers(0, 40), st.integers(0, 40), st.sampled_from(ENCODINGS))
+@settings(max_examples=200, deadline=None)
+@given(texts, st.integers(0, 40), st.integers(0, 40), st.sampled_from(ENCODINGS), segment_sizes)
 def test_line_range_counts_equal_tiktoken_on_that_text(
-    text: str, a: int, b: int, encoding: str
+    text: str, a: int, b: int, encoding: str, segment_chars: int
 ) -> None:
-    doc = Document(text, Counter(encoding))
-    a, b = sorted((a, b))
-    expected = "".join(doc.lines[a:b])
-    assert doc.count_lines(a, b).tokens == truth(expected, encoding)
+    with patch.object(document, "SEGMENT_CHARS", segment_chars):
+        doc = Document(text, Counter(encoding))
+        a, b = sorted((a, b))
+        expected = "".join(doc.lines[a:b])
+        assert doc.count_lines(a, b).tokens == truth(expected, encoding)
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts, st.integers(0, 400), segment_sizes)
+def test_line_reaching_is_the_first_line_past_the_running_count(
+    text: str, tokens: int, segment_chars: int
+) -> None:
+    with patch.object(document, "SEGMENT_CHARS", segment_chars):
+        doc = Document(text, Counter("o200k_base"))
+        line = doc.line_reaching(tokens)
+        assert 0 <= line < max(doc.line_count, 1)
+        if doc.line_count and tokens <= doc.total.tokens:
+            # Everything before that line holds fewer tokens than asked for.
+            assert doc.count_lines(0, line).tokens < tokens or line == 0
 
 
 def test_whole_document_replacement_recounts(encoding: str) -> None:

@@ -1,10 +1,11 @@
 """A text document that keeps its token count exact across incremental edits.
 
-The text is held as lines, grouped into segments that begin at exact cuts (the line rule of
-``tokenls.cuts``); each segment's count is stored on its first line. An edit re-splits the
-touched lines, then re-counts only the segments around them, so the total stays equal to
-``len(enc.encode_ordinary(document.text))`` while a keystroke costs a few small encodes.
-Markdown headings always begin a segment, which makes section counts exact sums too.
+The text is held as lines, grouped into segments of about ``SEGMENT_CHARS`` that begin at
+exact cuts (the line rule of ``tokenls.cuts``); each segment's count is stored on its first
+line. An edit re-splits the touched lines, then re-counts only the segments around them, so
+the total stays equal to ``len(enc.encode_ordinary(document.text))`` while a keystroke costs
+one or two small encodes. Markdown headings always begin a segment, which makes section
+counts exact sums of stored counts.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tokenls.cuts import is_line_cut
 from tokenls.text import PositionEncoding, column_to_index, split_lines
 
 Position = tuple[int, int]
+SEGMENT_CHARS = 2048
 
 
 class Document:
@@ -33,6 +35,7 @@ class Document:
         self.position_encoding: PositionEncoding = position_encoding
         self.version = version
         self._lines: list[str] = []
+        self._starts: list[bool] = []  # which lines begin a stored segment
         self._counts: list[int] = []
         self._slack: list[int] = []  # upper bound minus count, for inexact segments
         self._tokens = 0
@@ -65,11 +68,7 @@ class Document:
         return Count(self._tokens, exact=False, upper=self._tokens + self._slack_total)
 
     def is_segment_start(self, index: int) -> bool:
-        if index <= 0:
-            return True
-        if index >= len(self._lines):
-            return True
-        return is_line_cut(self._lines[index - 1], self._lines[index])
+        return index <= 0 or index >= len(self._lines) or self._starts[index]
 
     def count_lines(self, start: int, end: int) -> Count:
         """Tokens of lines ``[start, end)`` counted on their own (exact, like all counts)."""
@@ -77,6 +76,8 @@ class Document:
         end = min(end, len(self._lines))
         if start >= end:
             return Count(0)
+        if self.is_segment_start(start) and self.is_segment_start(end):
+            return self._stored_sum(start, end)  # sections: a difference of prefix sums
         first = start
         while first < end and not self.is_segment_start(first):
             first += 1
@@ -85,22 +86,31 @@ class Document:
             last -= 1
         if first >= last:
             return self.counter.count("".join(self._lines[start:end]))
-        tokens, slack = self._prefix_sums()
-        inner_slack = slack[last] - slack[first]
-        middle = Count(
-            tokens[last] - tokens[first],
-            inner_slack == 0,
-            None if inner_slack == 0 else tokens[last] - tokens[first] + inner_slack,
-        )
+        middle = self._stored_sum(first, last)
         head = self.counter.count("".join(self._lines[start:first]))
         tail = self.counter.count("".join(self._lines[last:end]))
         return head + middle + tail
 
     def line_reaching(self, tokens: int) -> int:
-        """The first line whose segment brings the running count to ``tokens`` or more."""
+        """The first line at which the running count reaches ``tokens``."""
+        if not self._lines:
+            return 0
         prefix, _ = self._prefix_sums()
-        index = bisect_left(prefix, tokens)
-        return min(max(index - 1, 0), max(len(self._lines) - 1, 0))
+        start = min(max(bisect_left(prefix, tokens) - 1, 0), len(self._lines) - 1)
+        # Inside the segment, lines are counted one by one: close enough to place a range.
+        running = prefix[start]
+        line = start
+        while line < len(self._lines) - 1 and not self.is_segment_start(line + 1):
+            running += self.counter.count(self._lines[line]).tokens
+            if running >= tokens:
+                break
+            line += 1
+        return line
+
+    def _stored_sum(self, first: int, last: int) -> Count:
+        tokens, slack = self._prefix_sums()
+        count, extra = tokens[last] - tokens[first], slack[last] - slack[first]
+        return Count(count) if extra == 0 else Count(count, exact=False, upper=count + extra)
 
     def _prefix_sums(self) -> tuple[list[int], list[int]]:
         if self._prefix is None:
@@ -129,6 +139,7 @@ class Document:
         self._prefix = None
         if start is None or end is None:
             self._lines = split_lines(new_text)
+            self._starts = [False] * len(self._lines)
             self._counts = [0] * len(self._lines)
             self._slack = [0] * len(self._lines)
             self._tokens = self._slack_total = 0
@@ -146,35 +157,49 @@ class Document:
         replacement = split_lines(head + new_text + tail)
         self._drop(a, b)
         self._lines[a:b] = replacement
+        self._starts[a:b] = [False] * len(replacement)
         self._counts[a:b] = [0] * len(replacement)
         self._slack[a:b] = [0] * len(replacement)
-        # Segment starts before ``a`` are unchanged, so the nearest one bounds the recount;
-        # the first line after the replacement may gain or lose its start, so it is included.
+        # Stored starts before ``a`` are unchanged, so the nearest one bounds the recount.
+        # After the replacement, the next stored start that is still an exact cut does.
         s = a - 1
-        while s > 0 and not self.is_segment_start(s):
+        while s > 0 and not self._starts[s]:
             s -= 1
         s = max(s, 0)
         e = min(a + len(replacement) + 1, len(self._lines))
-        while e < len(self._lines) and not self.is_segment_start(e):
+        while e < len(self._lines) and not (
+            self._starts[e] and is_line_cut(self._lines[e - 1], self._lines[e])
+        ):
             e += 1
         self._drop(s, e)
         self._recount(s, e)
 
     def _drop(self, start: int, end: int) -> None:
         for i in range(start, end):
-            if self._counts[i] or self._slack[i]:
+            if self._starts[i]:
                 self._tokens -= self._counts[i]
                 self._slack_total -= self._slack[i]
                 self._counts[i] = self._slack[i] = 0
+                self._starts[i] = False
 
     def _recount(self, start: int, end: int) -> None:
+        # Lines join a segment until it holds SEGMENT_CHARS; a new one starts only at an
+        # exact cut, and always at a heading so that sections are sums of stored counts.
         lines = self._lines
         i = start
         while i < end:
+            size = len(lines[i])
             j = i + 1
-            while j < end and not is_line_cut(lines[j - 1], lines[j]):
+            while j < end:
+                line = lines[j]
+                if (size >= SEGMENT_CHARS or line.startswith("#")) and is_line_cut(
+                    lines[j - 1], line
+                ):
+                    break
+                size += len(line)
                 j += 1
             count = self.counter.count(lines[i] if j == i + 1 else "".join(lines[i:j]))
+            self._starts[i] = True
             self._counts[i] = count.tokens
             self._slack[i] = count.bound - count.tokens
             self._tokens += count.tokens

@@ -8,14 +8,19 @@ of their parent's count, as a reader would expect.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 import yaml
 
 _HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+# A literal first character lets the regex engine skip ahead quickly between candidates.
+_STRUCTURE_LINE = re.compile(r" {0,3}(?:#|```|~~~)")
+_CANDIDATE = re.compile(r"[\n\r] {0,3}(?:#|```|~~~)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +66,15 @@ def read_frontmatter(lines: Sequence[str], max_lines: int = 200) -> Frontmatter:
 
 def headings(lines: Sequence[str], start: int = 0) -> list[Heading]:
     """ATX headings outside fenced code blocks, from line ``start`` on."""
+    text = "\n" + "".join(lines[start:])  # the leading break makes line 0 a candidate too
+    offsets = list(accumulate(map(len, lines[start:]), initial=0))
     found: list[Heading] = []
     fence: str | None = None
-    for index in range(start, len(lines)):
-        line = lines[index]
-        first = line[:1]
-        if first not in "#`~ ":  # fast path: most lines cannot open a fence or a heading
-            continue
+    # One C-level scan finds the few lines that can open a fence or be a heading.
+    for candidate in _CANDIDATE.finditer(text):
+        # With the break prepended, a match starts where its line starts in the original.
+        index = bisect_right(offsets, candidate.start()) - 1
+        line = lines[start + index]
         fence_match = _FENCE.match(line)
         if fence_match:
             marker = fence_match.group(1)
@@ -80,8 +87,15 @@ def headings(lines: Sequence[str], start: int = 0) -> list[Heading]:
             continue
         match = _HEADING.match(line.rstrip("\r\n"))
         if match:
-            found.append(Heading(index, len(match.group(1)), (match.group(2) or "").strip()))
+            found.append(
+                Heading(start + index, len(match.group(1)), (match.group(2) or "").strip())
+            )
     return found
+
+
+def could_be_structure(line: str) -> bool:
+    """True for a line that may be a heading or a code fence (cheap, conservative)."""
+    return _STRUCTURE_LINE.match(line) is not None
 
 
 def sections(found: Sequence[Heading], line_count: int) -> list[Section]:
@@ -98,13 +112,17 @@ def sections(found: Sequence[Heading], line_count: int) -> list[Section]:
 
 
 def paragraph_at(lines: Sequence[str], line: int) -> tuple[int, int]:
-    """The blank-line-delimited block around ``line`` as ``[start, end)``."""
+    """The block around ``line`` as ``[start, end)``, bounded by blank lines and headings."""
     if not 0 <= line < len(lines) or not lines[line].strip():
         return line, line
     start = line
-    while start > 0 and lines[start - 1].strip():
+    while start > 0 and _in_paragraph(lines[start - 1]) and _in_paragraph(lines[start]):
         start -= 1
     end = line + 1
-    while end < len(lines) and lines[end].strip():
+    while end < len(lines) and _in_paragraph(lines[end]) and _in_paragraph(lines[end - 1]):
         end += 1
     return start, end
+
+
+def _in_paragraph(line: str) -> bool:
+    return bool(line.strip()) and not line.lstrip(" ").startswith("#")

@@ -23,11 +23,13 @@ from tokenls.budget import (
 from tokenls.config import ConfigFile, Problem, Settings, apply_settings, find_config
 from tokenls.counting import EDITOR_MAX_EXACT, Count, Counter
 from tokenls.document import Document, Position
+from tokenls.encodings import get_encoding
 from tokenls.models import format_cost, input_cost, model_info
 from tokenls.outline import (
     Frontmatter,
     Heading,
     Section,
+    could_be_structure,
     headings,
     paragraph_at,
     read_frontmatter,
@@ -95,6 +97,7 @@ class OpenDocument:
     file_source: str | None
     frontmatter: Frontmatter
     _analysis: Analysis | None = None
+    _headings: list[Heading] | None = None
     _outline: tuple[int, list[Section]] | None = None
 
     @property
@@ -104,9 +107,36 @@ class OpenDocument:
     def sections(self) -> list[Section]:
         if self._outline is None or self._outline[0] != self.version:
             lines = self.document.lines
-            found = headings(lines, self.frontmatter.end)
-            self._outline = (self.version, sections(found, len(lines)))
+            if self._headings is None:
+                self._headings = headings(lines, self.frontmatter.end)
+            self._outline = (self.version, sections(self._headings, len(lines)))
         return self._outline[1]
+
+    def apply(self, change: Change) -> None:
+        """Apply one change, keeping the heading list when the edit cannot affect it."""
+        document = self.document
+        if change.start is None or change.end is None or self._headings is None:
+            document.apply_change(change.text, change.start, change.end)
+            self._headings = None
+            return
+        (l0, _), (l1, _) = sorted(
+            (document.offset_at(change.start), document.offset_at(change.end))
+        )
+        # The document re-splits lines [a, b) (one neighbour each side); compare that region
+        # before and after: without a heading or fence line in either, only line numbers move.
+        a, b = max(l0 - 1, 0), min(l1 + 2, document.line_count)
+        before = document.line_count
+        was_structural = any(map(could_be_structure, document.lines[a:b]))
+        document.apply_change(change.text, change.start, change.end)
+        delta = document.line_count - before
+        if was_structural or any(map(could_be_structure, document.lines[a : b + delta])):
+            self._headings = None
+            return
+        if delta:
+            self._headings = [
+                h if h.line < b else Heading(h.line + delta, h.level, h.title)
+                for h in self._headings
+            ]
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -206,6 +236,10 @@ class Session:
                 return encoding
         return settings.encoding
 
+    def warm_up(self) -> None:
+        """Load the default encoding ahead of the first document (safe from any thread)."""
+        get_encoding(self._editor_settings.encoding)
+
     def _counter(self, encoding: str) -> Counter:
         counter = self._counters.get(encoding)
         if counter is None:
@@ -231,12 +265,13 @@ class Session:
         for change in changes:
             if change.start is None:
                 _check_size(change.text)
-            doc.document.apply_change(change.text, change.start, change.end)
+            doc.apply(change)
         doc.document.version = version
         doc._analysis = None
         frontmatter = read_frontmatter(doc.document.lines)
         if frontmatter != doc.frontmatter:
             doc.frontmatter = frontmatter
+            doc._headings = None
             self._refresh_settings(doc)
         return doc
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -119,6 +120,8 @@ def initialize(ls: TokenlsServer, params: types.InitializeParams) -> None:
     if not ls.session.roots and params.root_uri and (root := _path(params.root_uri)):
         ls.session.roots = [root]
     ls.pending_problems = ls.session.configure(_settings(params.initialization_options))
+    # Load the tokenizer while the client gets ready, not on the first keystroke.
+    threading.Thread(target=ls.session.warm_up, daemon=True).start()
 
 
 @server.feature(types.INITIALIZED)

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import truth
+from tokenls.budget import Severity
+from tokenls.outline import headings
+from tokenls.session import Change, Session
+
+PARTS = ["# Title\n", "## Sub\n", "text line\n", "\n", "```\n", "x", "#", "\r\n", "~~~\n", "é😀"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(PARTS), max_size=20).map("".join),
+    st.lists(
+        st.tuples(
+            st.integers(0, 12),
+            st.integers(0, 12),
+            st.integers(0, 6),
+            st.lists(st.sampled_from(PARTS), max_size=3).map("".join),
+        ),
+        max_size=10,
+    ),
+)
+def test_kept_headings_equal_a_fresh_parse_after_edits(initial: str, edits: list) -> None:
+    session = Session()
+    doc = session.open("file:///t/a.md", initial, 1)
+    doc.sections()
+    for version, (line, col, length, text) in enumerate(edits, start=2):
+        session.change("file:///t/a.md", version, [Change(text, (line, col), (line, col + length))])
+        got = [(s.heading.line, s.end) for s in doc.sections()]
+        fresh = headings(doc.document.lines, doc.frontmatter.end)
+        assert [s[0] for s in got] == [h.line for h in fresh]
+
+
+def _session_with(tmp_path: Path, config: str | None, text: str, editor: dict | None = None):
+    if config is not None:
+        (tmp_path / "tokenls.toml").write_text(config)
+    session = Session()
+    problems = session.configure(editor or {})
+    uri = (tmp_path / "p.md").as_uri()
+    session.open(uri, text, 1)
+    return session, uri, problems
+
+
+def test_budget_precedence_frontmatter_then_config_then_editor(tmp_path: Path) -> None:
+    body = "word " * 200 + "\n"
+    session, uri, _ = _session_with(tmp_path, "budget = 300\n", body, {"budget": 100})
+    assert session.analyse(uri).budget.source == "tokenls.toml"
+    fm = "---\ntokenls: {budget: 50}\n---\n"
+    session2, uri2, _ = _session_with(tmp_path, None, fm + body, {"budget": 100})
+    assert session2.analyse(uri2).budget.tokens == 50
+    (tmp_path / "tokenls.toml").unlink()
+    session3, uri3, _ = _session_with(tmp_path, None, body, {"budget": 100})
+    assert session3.analyse(uri3).budget.source == "editor settings"
+    session4, uri4, _ = _session_with(tmp_path, None, "---\nmodel: gpt-4\n---\n" + body)
+    analysis = session4.analyse(uri4)
+    assert analysis.budget.tokens == 8192 and analysis.encoding == "cl100k_base"
+
+
+def test_ladder_severity_and_range_start(tmp_path: Path) -> None:
+    text = "".join(f"line {i} has some words in it\n" for i in range(100))
+    total = truth(text, "o200k_base")
+    for budget, severity in (
+        (int(total / 0.65), Severity.INFORMATION),
+        (int(total / 0.85), Severity.WARNING),
+        (total - 1, Severity.ERROR),
+    ):
+        session, uri, _ = _session_with(tmp_path, f"budget = {budget}\n", text)
+        [finding] = session.findings(uri)
+        assert finding.severity == severity
+        threshold = session.analyse(uri).finding.threshold
+        start = finding.start[0]
+        doc = session.get(uri).document
+        assert doc.count_lines(0, start).tokens < threshold <= doc.count_lines(0, start + 1).tokens
+        assert finding.end == (100, 0)
+
+
+def test_invalid_config_values_name_the_key_and_fall_back(tmp_path: Path) -> None:
+    session, uri, problems = _session_with(
+        tmp_path,
+        'encoding = "gpt2"\nthresholds = {warning = 2, target = 3}\ninlay_hints = "some"\n',
+        "hello\n",
+        {"budget": -5},
+    )
+    assert [p.key for p in problems] == ["budget"]
+    reported = session.config_problems()
+    assert {p.key for p in reported} == {"encoding", "inlay_hints", "thresholds"}
+    assert session.config_problems() == []  # each problem is reported once
+    doc = session.get(uri)
+    assert doc.settings.encoding == "o200k_base" and doc.settings.inlay_hints == "all"
+
+
+def test_unreadable_config_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    session, uri, _ = _session_with(tmp_path, "budget = [unclosed", "hello\n")
+    [problem] = session.config_problems()
+    assert "cannot read" in problem.reason
+    assert session.document_tokens(uri)["tokens"] == truth("hello\n", "o200k_base")
+
+
+def test_pyproject_tool_table_is_found_walking_up(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.tokenls]\nbudget = 77\n")
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    session = Session()
+    uri = (tmp_path / "deep" / "er" / "p.md").as_uri()
+    session.open(uri, "hi\n", 1)
+    assert session.analyse(uri).budget.tokens == 77
+
+
+def test_hint_granularity_and_ranges(tmp_path: Path) -> None:
+    text = "# A\nalpha\n## B\nbeta\n# C\ngamma\n"
+    session, uri, _ = _session_with(tmp_path, 'inlay_hints = "total"\n', text)
+    assert [h.line for h in session.hints(uri, 0, 10)] == [0]
+    session.configure({"inlayHints": "sections"})
+    hints = session.hints(uri, 0, 10)
+    assert [h.line for h in hints] == [0, 2, 4]
+    section_b = "## B\nbeta\n"
+    assert hints[1].label == f"{truth(section_b, 'o200k_base')} tok"
+    assert [h.line for h in session.hints(uri, 3, 10)] == [4]
+    session.configure({"inlayHints": "off"})
+    assert session.hints(uri, 0, 10) == []
+
+
+def test_hover_tooltip_mentions_cost_and_budget(tmp_path: Path) -> None:
+    session, uri, _ = _session_with(
+        tmp_path, 'budget = 1000\nmodels = ["gpt-4o"]\n', "# A\nalpha beta\n"
+    )
+    tooltip = session.hint_tooltip({"uri": uri, "kind": "total", "line": 0})
+    assert "of the 1,000-token budget" in tooltip and "gpt-4o: $" in tooltip
+    assert session.hover(uri, 1).startswith("**Line:")
+    assert session.hover(uri, 99) is None
