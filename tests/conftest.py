@@ -13,3 +13,11 @@ def encoding(request: pytest.FixtureRequest) -> str:
 def truth(text: str, encoding: str) -> int:
     """tiktoken's own count: the reference every figure is checked against."""
     return len(get_encoding(encoding).encode_ordinary(text))
+
+
+@pytest.fixture(autouse=True)
+def private_cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every test (and every server it starts) gets its own token cache directory."""
+    directory = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("TOKENLS_CACHE_DIR", str(directory))
+    return directory

@@ -40,6 +40,14 @@ class Thresholds:
 
 
 @dataclass(frozen=True, slots=True)
+class FileSettings:
+    """How referenced files may be read."""
+
+    allow_home: bool = False
+    max_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     encoding: str = DEFAULT_ENCODING
     budget: int | None = None
@@ -50,6 +58,11 @@ class Settings:
     include: tuple[str, ...] = DEFAULT_INCLUDE
     context_windows: Mapping[str, int] = field(default_factory=dict)
     debounce_ms: int = 150
+    references: tuple[str, ...] | None = None  # None: chosen per file type
+    variables: Mapping[str, str] = field(default_factory=dict)
+    variables_file: str | None = None
+    files: FileSettings = field(default_factory=lambda: FileSettings())
+    cache_dir: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +82,8 @@ _ALIASES = {
     "inlayHints": "inlay_hints",
     "contextWindows": "context_windows",
     "debounceMs": "debounce_ms",
+    "variablesFile": "variables_file",
+    "cacheDir": "cache_dir",
 }
 
 
@@ -171,6 +186,48 @@ def _debounce(value: Any, _base: Settings) -> int:
     return value
 
 
+def _references(value: Any, _base: Settings) -> tuple[str, ...] | None:
+    from tokenls.references.parse import SYNTAXES
+
+    if value in (None, "auto"):
+        return None
+    if not isinstance(value, list | tuple) or not all(v in SYNTAXES for v in value):
+        raise ValueError(f'expected "auto" or a list drawn from {", ".join(SYNTAXES)}')
+    return tuple(value)
+
+
+def _variables(value: Any, _base: Settings) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a table of name = value, got {value!r}")
+    return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
+
+
+def _optional_path(value: Any, _base: Settings) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"expected a path, got {value!r}")
+    return value
+
+
+def _files(value: Any, base: Settings) -> FileSettings:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a table like {{max_bytes = 10000000}}, got {value!r}")
+    result = base.files
+    for key, item in value.items():
+        if key in ("allow_home", "allowHome"):
+            if not isinstance(item, bool):
+                raise TypeError(f"files.{key} must be true or false")
+            result = replace(result, allow_home=item)
+        elif key in ("max_bytes", "maxBytes"):
+            if isinstance(item, bool) or not isinstance(item, int) or item <= 0:
+                raise ValueError(f"files.{key} must be a positive number of bytes")
+            result = replace(result, max_bytes=item)
+        else:
+            raise ValueError(f"unknown key files.{key} (allow_home, max_bytes)")
+    return result
+
+
 _PARSERS = {
     "encoding": _encoding,
     "budget": _budget,
@@ -181,6 +238,11 @@ _PARSERS = {
     "include": _include,
     "context_windows": _context_windows,
     "debounce_ms": _debounce,
+    "references": _references,
+    "variables": _variables,
+    "variables_file": _optional_path,
+    "files": _files,
+    "cache_dir": _optional_path,
 }
 
 
@@ -226,3 +288,16 @@ def load_config_for(path: Path, base: Settings | None = None) -> tuple[Settings,
     if error:
         return base, [Problem(str(found.path), "<file>", str(error))]
     return apply_settings(base, found.table, str(found.path))
+
+
+def workspace_root(path: Path) -> Path:
+    """The root a command-line run confines references to: the nearest config file's
+    directory, else the git root, else the current directory."""
+    found = find_config(path)
+    if found is not None:
+        return found.path.parent
+    start = path.resolve()
+    for candidate in (start if start.is_dir() else start.parent, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return Path.cwd().resolve()

@@ -118,11 +118,16 @@ def is_binary(path: Path) -> bool:
 
 def read_chunks(path: Path, report: DecodeReport, chunk_bytes: int = CHUNK_BYTES) -> Iterator[str]:
     """Decoded text of ``path`` in chunks; invalid UTF-8 is replaced and noted in ``report``."""
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     with path.open("rb") as handle:
-        while chunk := handle.read(chunk_bytes):
-            yield _decode(decoder, chunk, report, final=False)
-        yield _decode(decoder, b"", report, final=True)
+        yield from decode_chunks(iter(lambda: handle.read(chunk_bytes), b""), report)
+
+
+def decode_chunks(chunks: Iterable[bytes], report: DecodeReport) -> Iterator[str]:
+    """Decode a stream of UTF-8 chunks (characters split across chunks are kept whole)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    for chunk in chunks:
+        yield _decode(decoder, chunk, report, final=False)
+    yield _decode(decoder, b"", report, final=True)
 
 
 def decode_bytes(data: bytes, report: DecodeReport) -> str:

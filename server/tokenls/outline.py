@@ -64,33 +64,47 @@ def read_frontmatter(lines: Sequence[str], max_lines: int = 200) -> Frontmatter:
     return Frontmatter()
 
 
-def headings(lines: Sequence[str], start: int = 0) -> list[Heading]:
-    """ATX headings outside fenced code blocks, from line ``start`` on."""
+@dataclass(frozen=True, slots=True)
+class Structure:
+    headings: list[Heading]
+    fences: list[tuple[int, int]]  # [open line, close line] of each fenced block, inclusive
+
+
+def scan_structure(lines: Sequence[str], start: int = 0) -> Structure:
+    """ATX headings and fenced code blocks, from line ``start`` on."""
     text = "\n" + "".join(lines[start:])  # the leading break makes line 0 a candidate too
     offsets = list(accumulate(map(len, lines[start:]), initial=0))
     found: list[Heading] = []
+    fences: list[tuple[int, int]] = []
     fence: str | None = None
+    opened = 0
     # One C-level scan finds the few lines that can open a fence or be a heading.
     for candidate in _CANDIDATE.finditer(text):
         # With the break prepended, a match starts where its line starts in the original.
-        index = bisect_right(offsets, candidate.start()) - 1
-        line = lines[start + index]
+        index = start + bisect_right(offsets, candidate.start()) - 1
+        line = lines[index]
         fence_match = _FENCE.match(line)
         if fence_match:
             marker = fence_match.group(1)
             if fence is None:
-                fence = marker
+                fence, opened = marker, index
             elif marker[0] == fence[0] and len(marker) >= len(fence):
                 fence = None
+                fences.append((opened, index))
             continue
         if fence is not None:
             continue
         match = _HEADING.match(line.rstrip("\r\n"))
         if match:
-            found.append(
-                Heading(start + index, len(match.group(1)), (match.group(2) or "").strip())
-            )
-    return found
+            found.append(Heading(index, len(match.group(1)), (match.group(2) or "").strip()))
+    if fence is not None:
+        fences.append((opened, len(lines) - 1))  # an unclosed fence runs to the end
+    return Structure(found, fences)
+
+
+def headings(lines: Sequence[str], start: int = 0) -> list[Heading]:
+    """ATX headings outside fenced code blocks, from line ``start`` on."""
+    return scan_structure(lines, start).headings
 
 
 def could_be_structure(line: str) -> bool:

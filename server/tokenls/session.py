@@ -20,7 +20,15 @@ from tokenls.budget import (
     frontmatter_model,
     resolve_budget,
 )
-from tokenls.config import ConfigFile, Problem, Settings, apply_settings, find_config
+from tokenls.cache import TokenCache, default_cache_dir
+from tokenls.config import (
+    ConfigFile,
+    Problem,
+    Settings,
+    apply_settings,
+    find_config,
+    workspace_root,
+)
 from tokenls.counting import EDITOR_MAX_EXACT, Count, Counter
 from tokenls.document import Document, Position
 from tokenls.encodings import get_encoding
@@ -35,6 +43,8 @@ from tokenls.outline import (
     read_frontmatter,
     sections,
 )
+from tokenls.references.collect import PromptReferences, collect_references, policy_for
+from tokenls.references.resolve import Resolved, Resolver
 from tokenls.text import PositionEncoding, index_to_column, line_body, split_lines
 
 DEFAULT_COST_MODELS = ("gpt-4o", "claude-sonnet-4-5")
@@ -85,6 +95,7 @@ class Analysis:
     finding: BudgetFinding | None
     finding_line: int | None
     problems: list[str] = field(default_factory=list)
+    references: list[Resolved] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -149,14 +160,18 @@ def uri_to_path(uri: str) -> Path | None:
 class Session:
     """State shared by all requests of one language-server connection."""
 
-    def __init__(self, position_encoding: PositionEncoding = "utf-16") -> None:
+    def __init__(
+        self, position_encoding: PositionEncoding = "utf-16", cache: TokenCache | None = None
+    ) -> None:
         self.position_encoding: PositionEncoding = position_encoding
         self.roots: list[Path] = []
+        self._cache = cache
         self._editor_raw: Mapping[str, Any] = {}
         self._editor_settings = Settings()
         self._docs: dict[str, OpenDocument] = {}
         self._counters: dict[str, Counter] = {}
         self._configs: dict[Path, ConfigFile | None] = {}
+        self._resolvers: dict[tuple[Any, str | None], Resolver] = {}
         self._reported: set[str] = set()
 
     # -- settings --------------------------------------------------------------------
@@ -293,7 +308,9 @@ class Session:
         doc = self.get(uri)
         if doc._analysis is not None:
             return doc._analysis
-        total = doc.document.total
+        own = doc.document.total
+        refs = self._references(doc)
+        total = own + refs.count
         budget, problem = resolve_budget(
             doc.frontmatter.data,
             doc.file_settings,
@@ -302,12 +319,72 @@ class Session:
             self._editor_settings.budget if "budget" in self._editor_raw else None,
         )
         finding = budget_finding(total.tokens, budget, doc.settings.thresholds) if budget else None
-        line = doc.document.line_reaching(finding.threshold) if finding else None
-        problems = [p for p in (doc.frontmatter.error, problem) if p]
+        line = None
+        if finding is not None:
+            # The running count includes references where they stand in the text.
+            line = self._line_reaching(doc, refs.resolved, finding.threshold)
+        problems = [p for p in (doc.frontmatter.error, problem, *refs.problems) if p]
         doc._analysis = Analysis(
-            total, total, doc.document.counter.encoding_name, budget, finding, line, problems
+            total,
+            own,
+            doc.document.counter.encoding_name,
+            budget,
+            finding,
+            line,
+            problems,
+            refs.resolved,
         )
         return doc._analysis
+
+    def _references(self, doc: OpenDocument) -> PromptReferences:
+        roots = self.roots or [workspace_root(doc.path or Path.cwd())]
+        config = self._config_for(doc.path)
+        resolver = self._resolver(doc.settings, roots)
+        return collect_references(
+            doc.document.lines,
+            doc.path,
+            doc.frontmatter.end,
+            doc.settings,
+            doc.frontmatter.data,
+            config.path.parent if config else None,
+            resolver,
+            doc.document.counter,
+        )
+
+    def _resolver(self, settings: Settings, roots: Sequence[Path]) -> Resolver:
+        policy = policy_for(settings, roots)
+        key = (policy, settings.cache_dir)
+        resolver = self._resolvers.get(key)
+        if resolver is None:
+            resolver = self._resolvers[key] = Resolver(self.cache(settings.cache_dir), policy)
+        return resolver
+
+    def cache(self, directory: str | None = None) -> TokenCache:
+        """The token cache (created on first use, in the configured or default directory)."""
+        if self._cache is None:
+            self._cache = TokenCache(Path(directory) if directory else default_cache_dir())
+        return self._cache
+
+    def _line_reaching(self, doc: OpenDocument, refs: list[Resolved], tokens: int) -> int:
+        added = 0
+        for ref in refs:  # in document order
+            if ref.status != "ok" or ref.duplicate:
+                continue
+            before = doc.document.count_lines(0, ref.reference.line + 1).tokens + added
+            if before + ref.tokens >= tokens:
+                return (
+                    ref.reference.line
+                    if before < tokens
+                    else doc.document.line_reaching(tokens - added)
+                )
+            added += ref.tokens
+        return doc.document.line_reaching(tokens - added)
+
+    def files_changed(self) -> list[str]:
+        """Files on disk changed: every open prompt's references are counted afresh."""
+        for doc in self._docs.values():
+            doc._analysis = None
+        return list(self._docs)
 
     def findings(self, uri: str) -> list[Finding]:
         doc = self.get(uri)
@@ -335,6 +412,20 @@ class Session:
                     "frontmatter",
                 )
             )
+        for ref in analysis.references:
+            if ref.status == "ok" and not ref.error:
+                continue
+            severity = Severity.INFORMATION if ref.status == "unbound" else Severity.WARNING
+            code = "unbound-variable" if ref.status == "unbound" else "reference"
+            message = ref.error or "not counted"
+            if ref.status == "error":
+                message = f"{ref.reference.target}: {message} — not counted"
+            elif ref.status == "ok":
+                message = f"{ref.reference.target}: {message}"  # counted, with a caveat (cycle)
+            else:
+                message = f"{{{{{ref.reference.target}}}}}: {message}"
+            start, end = self._reference_range(doc, ref)
+            result.append(Finding(start, end, severity, message, code))
         return result
 
     def hints(self, uri: str, start_line: int, end_line: int) -> list[Hint]:
@@ -344,17 +435,45 @@ class Session:
         lines = doc.document.lines
         if level == "off" or not lines:
             return []
+        analysis = self.analyse(uri)
         found: list[Hint] = []
         if start_line <= 0 <= end_line:
-            label = doc.document.total.label()
-            found.append(self._hint(doc, 0, label, "total"))
+            found.append(self._hint(doc, 0, analysis.total.label(), "total"))
         if level in ("sections", "all"):
             for section in doc.sections():
                 line = section.heading.line
                 if start_line <= line <= end_line and line != 0:
-                    count = doc.document.count_lines(line, section.end)
+                    count = self._section_count(doc, analysis, section)
                     found.append(self._hint(doc, line, count.label(), "section"))
+        if level == "all":
+            for index, ref in enumerate(analysis.references):
+                if start_line <= ref.reference.line <= end_line:
+                    found.append(self._reference_hint(doc, ref, index))
+        found.sort(key=lambda h: (h.line, h.column))
         return found
+
+    def _section_count(self, doc: OpenDocument, analysis: Analysis, section: Section) -> Count:
+        count = doc.document.count_lines(section.heading.line, section.end)
+        for ref in analysis.references:
+            if section.heading.line <= ref.reference.line < section.end and _counted(ref):
+                count = count + Count(ref.tokens, ref.exact, None if ref.exact else ref.tokens)
+        return count
+
+    def _reference_hint(self, doc: OpenDocument, ref: Resolved, index: int) -> Hint:
+        if ref.status != "ok":
+            label = "not counted"
+        elif ref.duplicate:
+            label = "counted above"
+        else:
+            label = "+" + Count(ref.tokens, ref.exact, None if ref.exact else ref.tokens).label()
+        _, (line, column) = self._reference_range(doc, ref)
+        data = {"uri": doc.uri, "kind": "reference", "index": index, "version": doc.version}
+        return Hint(line, column, label, data)
+
+    def _reference_range(self, doc: OpenDocument, ref: Resolved) -> tuple[Position, Position]:
+        r = ref.reference
+        text = doc.document.lines[r.line]
+        return (r.line, self._column(text, r.start)), (r.line, self._column(text, r.end))
 
     def _hint(self, doc: OpenDocument, line: int, label: str, kind: str) -> Hint:
         text = doc.document.lines[line]
@@ -370,17 +489,26 @@ class Session:
         doc = self._docs[uri]
         analysis = self.analyse(uri)
         line = data.get("line")
+        index = data.get("index")
+        if data.get("kind") == "reference" and isinstance(index, int):
+            if 0 <= index < len(analysis.references):
+                return self._reference_markdown(doc, analysis.references[index])
+            return None
         if data.get("kind") == "section" and isinstance(line, int):
             section = self._section_at(doc, line)
             if section is not None:
                 return self._section_markdown(doc, analysis, section)
         return self._total_markdown(doc, analysis)
 
-    def hover(self, uri: str, line: int) -> str | None:
-        """Markdown for a hover: a heading's section, else the paragraph under the cursor."""
+    def hover(self, uri: str, line: int, character: int = 0) -> str | None:
+        """Markdown for a hover: a reference, a heading's section, else the paragraph."""
         doc = self.get(uri)
         if not 0 <= line < doc.document.line_count:
             return None
+        _, index = doc.document.offset_at((line, character))
+        for ref in self.analyse(uri).references:
+            if ref.reference.line == line and ref.reference.start <= index <= ref.reference.end:
+                return self._reference_markdown(doc, ref)
         analysis = self.analyse(uri)
         section = self._section_at(doc, line)
         if section is not None:
@@ -395,6 +523,7 @@ class Session:
 
     def document_tokens(self, uri: str) -> dict[str, Any]:
         """The payload of the ``tokenls/documentTokens`` request."""
+        doc = self.get(uri)
         analysis = self.analyse(uri)
         level = analysis.finding.severity.name.lower() if analysis.finding else "ok"
         result: dict[str, Any] = {
@@ -406,13 +535,64 @@ class Session:
             "budget": analysis.budget.tokens if analysis.budget else None,
             "budgetSource": analysis.budget.source if analysis.budget else None,
             "level": level,
-            "references": [],
+            "references": [self._reference_json_for(doc, ref) for ref in analysis.references],
         }
         if not analysis.total.exact:
             result["upperBound"] = analysis.total.bound
         return result
 
+    def _reference_json_for(self, doc: OpenDocument, ref: Resolved) -> dict[str, Any]:
+        start, end = self._reference_range(doc, ref)
+        return {
+            "target": ref.target or ref.reference.target,
+            "kind": ref.reference.kind,
+            "range": {
+                "start": {"line": start[0], "character": start[1]},
+                "end": {"line": end[0], "character": end[1]},
+            },
+            "tokens": 0 if ref.status != "ok" or ref.duplicate else ref.tokens,
+            "status": "ok" if ref.status == "ok" else "error",
+            "error": ref.error,
+            "countedOnce": ref.duplicate,
+            "source": ref.source,
+        }
+
+    def cache_stats(self) -> dict[str, Any]:
+        return self.cache().describe()
+
     # -- formatting helpers ------------------------------------------------------------
+
+    def _reference_markdown(self, doc: OpenDocument, ref: Resolved) -> str:
+        r = ref.reference
+        if ref.status == "unbound":
+            return f"**Variable `{r.target}`: unbound — not counted**\n\nBind it in the frontmatter `variables:`, `[variables]` in tokenls.toml, or a variables file."
+        if ref.status == "error":
+            return f"**`{r.target}`: not counted**\n\n{ref.error}"
+        what = "Variable" if r.kind == "variable" else "File"
+        count = Count(ref.tokens, ref.exact, None if ref.exact else ref.tokens)
+        parts = [f"**{what} `{r.target}`: {count.label()}**"]
+        if r.kind == "file":
+            parts.append(f"`{ref.target}` · {ref.size:,} bytes · {ref.lines:,} lines")
+        else:
+            parts.append(f"{ref.size:,} bytes · {ref.lines:,} lines of value")
+        if ref.imports:
+            parts.append(
+                "Includes nested imports: " + ", ".join(f"`{Path(p).name}`" for p in ref.imports)
+            )
+        if ref.duplicate:
+            parts.append("Referenced earlier in this prompt: counted once.")
+        if ref.error:
+            parts.append(f"⚠ {ref.error}")
+        if ref.source:
+            stats = self.cache().stats
+            parts.append(
+                f"Count from {ref.source} cache" if ref.source != "fresh" else "Counted fresh"
+            )
+            parts[-1] += (
+                f" (cache: {stats.memory_hits + stats.disk_hits} hits, {stats.misses} misses)"
+            )
+        parts.append(self._costs(doc, ref.tokens))
+        return "\n\n".join(parts)
 
     def _section_at(self, doc: OpenDocument, line: int) -> Section | None:
         return next((s for s in doc.sections() if s.heading.line == line), None)
@@ -481,3 +661,7 @@ def _check_size(text: str) -> None:
             f"document of {len(text):,} characters is over tokenls's "
             f"{MAX_DOCUMENT_CHARS:,}-character limit; not counted"
         )
+
+
+def _counted(ref: Resolved) -> bool:
+    return ref.status == "ok" and not ref.duplicate

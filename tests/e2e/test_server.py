@@ -34,6 +34,11 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):
         initialization_options={"tokenls": {"debounceMs": 0}},
     )
     lsp_client.inlay_hint_refreshes = 0
+    lsp_client.registrations = []
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams) -> None:
+        lsp_client.registrations.extend(params.registrations)
 
     @lsp_client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)
     def refresh(_params: None) -> None:

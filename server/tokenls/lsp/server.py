@@ -26,6 +26,8 @@ from tokenls.session import Session, uri_to_path
 from tokenls.text import PositionEncoding
 
 DOCUMENT_TOKENS = "tokenls/documentTokens"
+CACHE_STATS = "tokenls/cacheStats"
+WATCHER_ID = "tokenls-referenced-files"
 log = logging.getLogger("tokenls")
 
 
@@ -125,8 +127,36 @@ def initialize(ls: TokenlsServer, params: types.InitializeParams) -> None:
 
 
 @server.feature(types.INITIALIZED)
-def initialized(ls: TokenlsServer, _params: types.InitializedParams) -> None:
-    ls.show_problems(getattr(ls, "pending_problems", []))
+async def initialized(ls: TokenlsServer, _params: types.InitializedParams) -> None:
+    ls.show_problems(ls.pending_problems)
+    caps = ls.client_capabilities.workspace
+    watched = caps.did_change_watched_files if caps else None
+    if watched and watched.dynamic_registration:
+        # Referenced files live anywhere in the workspace: watch it all, re-count on change.
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern="**/*")]
+        )
+        registration = types.Registration(
+            id=WATCHER_ID, method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options
+        )
+        try:
+            await ls.client_register_capability_async(types.RegistrationParams([registration]))
+        except Exception as exc:  # the client said it could, then refused: count without it
+            ls.window_log_message(
+                types.LogMessageParams(
+                    type=types.MessageType.Info,
+                    message=f"tokenls: file watching unavailable ({exc}); save to re-count",
+                )
+            )
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched_files(ls: TokenlsServer, params: types.DidChangeWatchedFilesParams) -> None:
+    if any(c.uri.endswith(("/tokenls.toml", "/pyproject.toml")) for c in params.changes):
+        ls.session.reload_config()
+        ls.show_problems(ls.session.config_problems())
+    ls.session.files_changed()
+    ls.refresh_all()
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -191,7 +221,8 @@ def inlay_hint_resolve(ls: TokenlsServer, hint: types.InlayHint) -> types.InlayH
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 def hover(ls: TokenlsServer, params: types.HoverParams) -> types.Hover | None:
-    text = ls.session.hover(params.text_document.uri, params.position.line)
+    position = params.position
+    text = ls.session.hover(params.text_document.uri, position.line, position.character)
     return types.Hover(contents=convert.markdown(text)) if text else None
 
 
@@ -201,6 +232,11 @@ def document_tokens(ls: TokenlsServer, params: Any) -> dict[str, Any]:
     if not isinstance(uri, str):
         raise ValueError('expected params {"textDocument": {"uri": "..."}}')
     return ls.session.document_tokens(uri)
+
+
+@server.feature(CACHE_STATS)
+def cache_stats(ls: TokenlsServer, _params: Any) -> dict[str, Any]:
+    return ls.session.cache_stats()
 
 
 def _field(value: Any, name: str) -> Any:

@@ -1,0 +1,128 @@
+"""All references of one prompt, resolved: the step between a document and its total.
+
+Shared by the language server and the command line, so both count a prompt the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tokenls.config import Settings
+from tokenls.counting import Count, Counter
+from tokenls.references.files import (
+    FilePolicy,
+    ReferenceRefused,
+    open_safely,
+    read_chunks_fd,
+    resolve_path,
+)
+from tokenls.references.parse import default_syntaxes, parse_references
+from tokenls.references.resolve import Resolved, Resolver
+
+
+@dataclass(slots=True)
+class PromptReferences:
+    resolved: list[Resolved] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> Count:
+        """Tokens the references add: each target once; errors and unbound count 0."""
+        tokens = 0
+        exact = True
+        for r in self.resolved:
+            if r.status == "ok" and not r.duplicate:
+                tokens += r.tokens
+                exact = exact and r.exact
+        return Count(tokens, exact, None if exact else tokens)
+
+
+def policy_for(settings: Settings, roots: Sequence[Path]) -> FilePolicy:
+    return FilePolicy(
+        tuple(Path(p).resolve() for p in roots),
+        settings.files.allow_home,
+        settings.files.max_bytes,
+    )
+
+
+def collect_references(
+    lines: Sequence[str],
+    path: Path | None,
+    first_line: int,
+    settings: Settings,
+    frontmatter: Mapping[str, Any],
+    config_dir: Path | None,
+    resolver: Resolver,
+    counter: Counter,
+) -> PromptReferences:
+    """Parse and resolve every reference of a prompt (frontmatter excluded)."""
+    name = path.name if path else ""
+    syntaxes = settings.references if settings.references is not None else default_syntaxes(name)
+    refs = parse_references(lines, syntaxes, first_line)
+    result = PromptReferences()
+    if not refs:
+        return result
+    base_dir = (
+        path.parent if path else (resolver.policy.roots[0] if resolver.policy.roots else Path.cwd())
+    )
+    variables, problems = bound_variables(
+        settings, frontmatter, base_dir, config_dir, resolver.policy
+    )
+    result.problems.extend(problems)
+    result.resolved = resolver.resolve(refs, base_dir, counter, variables, importing=path)
+    return result
+
+
+def bound_variables(
+    settings: Settings,
+    frontmatter: Mapping[str, Any],
+    doc_dir: Path,
+    config_dir: Path | None,
+    policy: FilePolicy,
+) -> tuple[dict[str, str], list[str]]:
+    """Variable values, later winning: config, config's vars file, frontmatter's, frontmatter."""
+    values: dict[str, str] = dict(settings.variables)
+    problems: list[str] = []
+    sources: list[tuple[str, Path]] = []
+    if settings.variables_file:
+        sources.append((settings.variables_file, config_dir or doc_dir))
+    own = frontmatter.get("tokenls")
+    if isinstance(own, Mapping) and isinstance(own.get("variables_file"), str):
+        sources.append((own["variables_file"], doc_dir))
+    for target, base in sources:
+        try:
+            values.update(_read_vars_file(target, base, policy))
+        except ReferenceRefused as exc:
+            problems.append(f"variables file: {exc}")
+    inline = frontmatter.get("variables")
+    if isinstance(inline, Mapping):
+        values.update({str(k): _as_text(v) for k, v in inline.items()})
+    elif inline is not None:
+        problems.append("frontmatter 'variables' must be a mapping of name: value")
+    return values, problems
+
+
+def _read_vars_file(target: str, base: Path, policy: FilePolicy) -> dict[str, str]:
+    path = resolve_path(target, base, policy)
+    with open_safely(path, policy) as (fd, _):
+        data = b"".join(read_chunks_fd(fd, policy.max_bytes))
+    try:
+        loaded = yaml.safe_load(data.decode("utf-8", "replace"))  # JSON is YAML too
+    except yaml.YAMLError as exc:
+        raise ReferenceRefused(
+            f"{path.name} is not valid YAML or JSON ({exc.__class__.__name__})"
+        ) from None
+    if not isinstance(loaded, Mapping):
+        raise ReferenceRefused(f"{path.name} must hold a mapping of name: value")
+    return {str(k): _as_text(v) for k, v in loaded.items()}
+
+
+def _as_text(value: Any) -> str:
+    # A variable's value is pasted into the prompt as text; structured values as JSON.
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)

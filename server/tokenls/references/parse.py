@@ -1,0 +1,135 @@
+"""Finding references in prompt text: files, imports and variables, with exact ranges.
+
+Each syntax is the one a real tool uses: ``#file:path`` (VS Code chat), relative Markdown
+links in prompt and instruction files, ``@path`` imports (CLAUDE.md, AGENTS.md, GEMINI.md),
+``${file:path}`` (Prompty), ``{{{ ./path }}}`` (Continue ``.prompt``), ``file://path`` values
+(promptfoo YAML), and variables ``{{ name }}`` / ``${input:name}``. References inside fenced
+code blocks and inline code spans are text, not references.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Literal
+
+from tokenls.outline import scan_structure
+
+Kind = Literal["file", "variable", "url"]
+
+SYNTAXES: tuple[str, ...] = (
+    "hash_file",
+    "markdown_link",
+    "at_import",
+    "prompty_file",
+    "continue_file",
+    "file_uri",
+    "variable",
+    "input_variable",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A reference as written: ``target`` is the path or variable name, positions are
+    (line, string index) pairs, ``end`` exclusive."""
+
+    kind: Kind
+    syntax: str
+    target: str
+    line: int
+    start: int
+    end: int
+
+
+_PATTERNS: dict[str, re.Pattern[str]] = {
+    "hash_file": re.compile(r"(?<![\w#])#file:(?P<t>`[^`\n]+`|\"[^\"\n]+\"|[^\s)\]>\"'`]+)"),
+    "markdown_link": re.compile(
+        r"(?<!!)\[[^\]\n]*\]\((?P<t>[^)\s#?][^)\s]*?)(?:#[^)\s]*)?(?:\s+\"[^\"]*\")?\)"
+    ),
+    "at_import": re.compile(r"(?:(?<=\s)|^)@(?P<t>~?/?[\w.\-]+(?:/[\w.\-]+)*)", re.MULTILINE),
+    "prompty_file": re.compile(r"\$\{file:(?P<t>[^}\n]+)\}"),
+    "continue_file": re.compile(r"\{\{\{\s*(?P<t>\.{0,2}/[^}\s]+)\s*\}\}\}"),
+    "file_uri": re.compile(r"(?<![\w/])file://(?P<t>[^\s'\",\]}]+)"),
+    "variable": re.compile(r"(?<!\{)\{\{\s*(?P<t>[A-Za-z_][\w.\-]*)\s*\}\}(?!\})"),
+    "input_variable": re.compile(r"\$\{input:(?P<t>[A-Za-z_][\w\-]*)(?::[^}\n]*)?\}"),
+}
+_KINDS: dict[str, Kind] = {name: "file" for name in _PATTERNS}
+_KINDS["variable"] = _KINDS["input_variable"] = "variable"
+_CODE_SPAN = re.compile(r"(`+)(?:.*?[^`])?\1(?!`)")
+_PROSE_SYNTAXES = frozenset({"hash_file", "at_import", "file_uri"})
+_TRAILING = ".,;:!?"
+_URL_SCHEME = re.compile(r"[A-Za-z][\w+.\-]*:")
+_TRIGGER = re.compile(r"#file:|\]\(|@|\$\{|\{\{|file://")
+
+
+def default_syntaxes(filename: str) -> frozenset[str]:
+    """The syntaxes a file of this name is expected to use."""
+    name = filename.lower()
+    active = {"hash_file", "prompty_file", "continue_file", "input_variable", "variable"}
+    if name.endswith((".prompt.md", ".instructions.md", ".chatmode.md", ".agent.md")) or name in (
+        "copilot-instructions.md",
+    ):
+        active.add("markdown_link")
+    if name in ("claude.md", "agents.md", "gemini.md", "claude.local.md") or name.endswith(
+        (".claude.md",)
+    ):
+        active.add("at_import")
+    if name.endswith((".yaml", ".yml")):
+        active.add("file_uri")
+    return frozenset(active)
+
+
+def parse_references(
+    lines: Sequence[str], syntaxes: Iterable[str], first_line: int = 0
+) -> list[Reference]:
+    """References in ``lines`` (outside code), in document order."""
+    wanted = set(syntaxes)
+    active = [(name, _PATTERNS[name]) for name in SYNTAXES if name in wanted]
+    if not active:
+        return []
+    text = "".join(lines[first_line:])
+    offsets = list(accumulate(map(len, lines[first_line:]), initial=0))
+    # One C-level scan finds the lines that can hold a reference; only those are parsed.
+    candidates = sorted(
+        {first_line + bisect_right(offsets, m.start()) - 1 for m in _TRIGGER.finditer(text)}
+    )
+    if not candidates:
+        return []
+    fences = scan_structure(lines, first_line).fences
+    found: list[Reference] = []
+    for index in candidates:
+        if any(a <= index <= b for a, b in fences):
+            continue
+        found.extend(_line_references(lines[index], index, active))
+    found.sort(key=lambda r: (r.line, r.start))
+    return found
+
+
+def _line_references(
+    line: str, index: int, active: list[tuple[str, re.Pattern[str]]]
+) -> Iterator[Reference]:
+    spans = [m.span() for m in _CODE_SPAN.finditer(line)] if "`" in line else []
+    for name, pattern in active:
+        for match in pattern.finditer(line):
+            start, end = match.span()
+            if any(a <= start < b for a, b in spans):
+                continue
+            target = match.group("t").strip().strip('`"')
+            if name in _PROSE_SYNTAXES and target[-1:] in _TRAILING:
+                trimmed = target.rstrip(_TRAILING)  # "see @a.md." ends a sentence
+                end -= len(target) - len(trimmed)
+                target = trimmed
+            if name == "markdown_link" and _URL_SCHEME.match(target):
+                continue  # https:, mailto:, vscode: ... are not files
+            if name == "at_import" and not _looks_like_path(target):
+                continue
+            yield Reference(_KINDS[name], name, target, index, start, end)
+
+
+def _looks_like_path(target: str) -> bool:
+    # "@alice" in prose is a mention; "@docs/rules.md", "@README.md", "@~/x" are imports.
+    return "/" in target or "." in target.strip(".")
