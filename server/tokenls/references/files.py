@@ -64,6 +64,9 @@ def open_safely(path: Path, policy: FilePolicy) -> Iterator[tuple[int, os.stat_r
     """One descriptor on a resolved file, refusing anything but a small-enough regular file."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
+        # Sockets and FIFOs are refused before open: opening one can block or fail oddly.
+        if not stat.S_ISREG(os.lstat(path).st_mode) and not os.path.islink(path):
+            raise ReferenceRefused(f"{path.name} is not a regular file")
         fd = os.open(path, flags)
     except OSError as exc:
         raise ReferenceRefused(f"cannot open {path.name}: {_reason(exc)}") from None

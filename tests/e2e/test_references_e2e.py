@@ -1,0 +1,174 @@
+"""References through the real server: totals, hover, diagnostics, watching, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from tests.conftest import truth
+from tests.e2e.test_server import SERVER, _open, _plain, _tokens
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+async def client(lsp_client: LanguageClient, tmp_path: Path):
+    lsp_client.refreshes = 0
+
+    @lsp_client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)
+    def refresh(_params: None) -> None:
+        lsp_client.refreshes += 1
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(_params: types.RegistrationParams) -> None:
+        return None
+
+    lsp_client.root = tmp_path / "ws"
+    lsp_client.root.mkdir()
+    params = types.InitializeParams(
+        capabilities=client_capabilities("neovim"),
+        workspace_folders=[types.WorkspaceFolder(uri=lsp_client.root.as_uri(), name="ws")],
+        initialization_options={"debounceMs": 0},
+    )
+    await lsp_client.initialize_session(params)
+    yield
+    await lsp_client.shutdown_session()
+
+
+PROMPT = "# Agent rules\n\nFollow @docs/style.md and #file:missing.md for {{ team }}.\nAlso {{ unset }}.\n"
+
+
+async def test_references_add_to_the_total_and_explain_themselves(client: LanguageClient) -> None:
+    root: Path = client.root
+    (root / "docs").mkdir()
+    (root / "docs" / "style.md").write_text("Prefer small functions.\n@nested.md\n")
+    (root / "docs" / "nested.md").write_text("Nested rule text.\n")
+    text = "---\nvariables:\n  team: the platform team\n---\n" + PROMPT
+    (root / "CLAUDE.md").write_text(text)
+    uri = (root / "CLAUDE.md").as_uri()
+    _open(client, uri, text)
+    result = await _tokens(client, uri)
+    imported = truth("Prefer small functions.\n@nested.md\n", "o200k_base") + truth(
+        "Nested rule text.\n", "o200k_base"
+    )
+    variable = truth("the platform team", "o200k_base")
+    assert result["ownTokens"] == truth(text, "o200k_base")
+    assert result["tokens"] == result["ownTokens"] + imported + variable
+    statuses = {(r["kind"], r["status"]) for r in result["references"]}
+    assert statuses == {
+        ("file", "ok"),
+        ("file", "error"),
+        ("variable", "ok"),
+        ("variable", "error"),
+    }
+    missing = next(r for r in result["references"] if "missing" in r["target"])
+    assert "file not found" in missing["error"] and missing["tokens"] == 0
+
+    await _until(lambda: len(client.diagnostics.get(uri, [])) >= 2)
+    messages = {d.message: d.severity for d in client.diagnostics[uri]}
+    assert any(
+        "missing.md" in m and s == types.DiagnosticSeverity.Warning for m, s in messages.items()
+    )
+    assert any(
+        "unbound variable" in m and s == types.DiagnosticSeverity.Information
+        for m, s in messages.items()
+    )
+
+    line = text.splitlines().index(PROMPT.splitlines()[2])
+    column = text.splitlines()[line].index("@docs") + 3
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, column)
+        )
+    )
+    value = hover.contents.value
+    assert f"{imported:,} tok" in value and "bytes" in value and "lines" in value
+    assert "nested.md" in value and "$" in value and ("fresh" in value.lower() or "cache" in value)
+
+    hints = await client.text_document_inlay_hint_async(
+        types.InlayHintParams(
+            text_document=types.TextDocumentIdentifier(uri),
+            range=types.Range(types.Position(0, 0), types.Position(20, 0)),
+        )
+    )
+    labels = [h.label for h in hints]
+    assert f"+{imported:,} tok" in labels and "not counted" in labels
+    assert labels[0] == f"{result['tokens']:,} tok"  # the total includes references
+
+
+async def test_a_changed_referenced_file_is_recounted_and_hints_refreshed(
+    client: LanguageClient,
+) -> None:
+    root: Path = client.root
+    (root / "notes.md").write_text("short\n")
+    text = "Context: #file:notes.md\n"
+    uri = (root / "task.prompt.md").as_uri()
+    _open(client, uri, text)
+    before = await _tokens(client, uri)
+    (root / "notes.md").write_text("a much longer note with many more words in it\n" * 20)
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[
+                types.FileEvent(uri=(root / "notes.md").as_uri(), type=types.FileChangeType.Changed)
+            ]
+        )
+    )
+    await _until(lambda: client.refreshes >= 1)
+    after = await _tokens(client, uri)
+    grown = truth("a much longer note with many more words in it\n" * 20, "o200k_base")
+    assert after["tokens"] == before["ownTokens"] + grown
+    assert client.refreshes >= 1
+
+
+async def _until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll for something the server sends on its own schedule (debounced, pushed)."""
+    for _ in range(int(timeout / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the server did not send what was expected in time")
+
+
+async def _session_counts(root: Path, uri: str, text: str) -> tuple[dict, dict]:
+    client = pytest_lsp.make_test_lsp_client()
+    await client.start_io(*SERVER)
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
+        )
+    )
+    _open(client, uri, text)
+    tokens = await _tokens(client, uri)
+    stats = _plain(await client.protocol.send_request_async("tokenls/cacheStats", {}))
+    await client.shutdown_session()
+    return tokens, stats
+
+
+async def test_counts_survive_a_server_restart(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "big.md").write_text("a reference worth caching\n" * 500)
+    text = "#file:big.md\n"
+    uri = (root / "p.md").as_uri()
+    first, first_stats = await _session_counts(root, uri, text)
+    second, second_stats = await _session_counts(root, uri, text)
+    assert first["references"][0]["source"] == "fresh" and first_stats["misses"] >= 1
+    assert second["references"][0]["source"] == "disk" and second_stats["disk_hits"] >= 1
+    assert second["tokens"] == first["tokens"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="/proc is Linux")
+async def test_hostile_references_never_break_the_document(client: LanguageClient) -> None:
+    root: Path = client.root
+    (root / "loop").symlink_to(root / "loop")
+    text = "#file:../../etc/passwd #file:/proc/self/environ #file:loop #file:~/.ssh/id_rsa\nrest\n"
+    uri = (root / "h.md").as_uri()
+    _open(client, uri, text)
+    result = await _tokens(client, uri)
+    assert result["tokens"] == truth(text, "o200k_base")
+    assert [r["status"] for r in result["references"]] == ["error"] * 4
