@@ -9,8 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tokenls import __version__
+from tokenls.budget import Severity
+from tokenls.config import workspace_root
 from tokenls.encodings import DEFAULT_ENCODING, ENCODINGS, EncodingDataError, get_encoding
 from tokenls.filecount import FileCount, count_paths
+from tokenls.prompts import PromptChecker
 from tokenls.report import directory_totals, estimate_error
 
 EXIT_OK, EXIT_OVER_BUDGET, EXIT_USAGE = 0, 1, 2
@@ -55,7 +58,26 @@ def _parser() -> argparse.ArgumentParser:
         help="show the chars/4 estimate and its error next to each count",
     )
     count.add_argument("--jobs", type=int, default=None, help="worker threads (default: cores)")
+    count.add_argument(
+        "--no-references",
+        action="store_true",
+        help="count each file's own text only; do not resolve references",
+    )
+    count.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="workspace root references must stay inside (default: nearest "
+        "config file's directory, else git root, else current directory)",
+    )
     count.set_defaults(run=_run_count)
+
+    check = sub.add_parser("check", help="check prompts against their token budgets (CI gate)")
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH", default=[Path(".")])
+    check.add_argument("--format", choices=("text", "json", "github"), default="text")
+    check.add_argument("--encoding", choices=ENCODINGS, default=None)
+    check.add_argument("--root", type=Path, default=None, help="workspace root (see count)")
+    check.set_defaults(run=_run_check)
 
     serve = sub.add_parser("serve", help="run the language server")
     serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (default)")
@@ -67,7 +89,11 @@ def _parser() -> argparse.ArgumentParser:
 def _run_count(args: argparse.Namespace) -> int:
     encoding = args.encoding or _configured_encoding(args.paths)
     get_encoding(encoding)  # fail fast, before any thread starts, if the data is missing
-    results = _count_with_progress(args.paths, encoding, args.jobs)
+    prompts = None
+    if not args.no_references:
+        root = args.root or workspace_root(args.paths[0])
+        prompts = PromptChecker(root, encoding)
+    results = _count_with_progress(args.paths, encoding, args.jobs, prompts)
     counted = [r for r in results if r.count is not None]
     errors = [r for r in results if r.error is not None]
     total = sum(r.count.tokens for r in counted if r.count)
@@ -92,9 +118,11 @@ def _configured_encoding(paths: Sequence[Path]) -> str:
     return config.encoding
 
 
-def _count_with_progress(paths: Sequence[Path], encoding: str, jobs: int | None) -> list[FileCount]:
+def _count_with_progress(
+    paths: Sequence[Path], encoding: str, jobs: int | None, prompts: PromptChecker | None
+) -> list[FileCount]:
     if not sys.stderr.isatty():
-        return count_paths(paths, encoding, workers=jobs)
+        return count_paths(paths, encoding, workers=jobs, prompts=prompts)
     from rich.progress import Progress
 
     with Progress(transient=True, console=_stderr_console()) as progress:
@@ -107,7 +135,7 @@ def _count_with_progress(paths: Sequence[Path], encoding: str, jobs: int | None)
             if done >= _PROGRESS_MIN_FILES:
                 progress.update(task, advance=1, description=f"counting ({done} files)")
 
-        return count_paths(paths, encoding, workers=jobs, on_done=advance)
+        return count_paths(paths, encoding, workers=jobs, on_done=advance, prompts=prompts)
 
 
 def _stderr_console():  # type: ignore[no-untyped-def]
@@ -136,6 +164,9 @@ def _json_report(
             entry["upper_bound"] = r.count.bound
         if r.decode_errors:
             entry["decode_errors"] = True
+        if r.own is not None:
+            entry["own_tokens"] = r.own.tokens
+            entry["references"] = r.references or []
         files.append(entry)
     report: dict[str, object] = {"encoding": encoding, "total": total, "files": files}
     if errors:
@@ -181,6 +212,83 @@ def _print_tree(counted: list[FileCount], roots: Sequence[Path]) -> None:
     width = max((len(f"{t:,}") for _, t, _ in totals), default=1)
     for path, tokens, depth in totals:
         print(f"{tokens:>{width},}  {'  ' * depth}{path}")
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from tokenls.files import walk
+
+    missing = [p for p in args.paths if not p.exists()]
+    if missing:
+        for path in missing:
+            print(f"tokenls: {path}: no such file or directory", file=sys.stderr)
+        return EXIT_USAGE
+    root = args.root or workspace_root(args.paths[0])
+    checker = PromptChecker(root, args.encoding)
+    explicit = {p.resolve() for p in args.paths if p.is_file()}
+    rows: list[dict[str, object]] = []
+    over = 0
+    checked = 0
+    for found in walk(args.paths):
+        path = found.path
+        if found.error or not (path.resolve() in explicit or checker.is_prompt(path)):
+            continue
+        try:
+            report = checker.report(path)
+        except OSError as exc:
+            print(f"tokenls: {path}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
+        checked += 1
+        over += report.over_budget
+        for finding in report.findings:
+            rows.append(
+                {
+                    "path": path.as_posix(),
+                    "line": finding.start[0] + 1,
+                    "column": finding.start[1] + 1,
+                    "severity": _SEVERITY_NAMES[finding.severity],
+                    "code": finding.code,
+                    "message": finding.message,
+                }
+            )
+    _print_findings(rows, args.format, checked, over)
+    return EXIT_OVER_BUDGET if over else EXIT_OK
+
+
+_SEVERITY_NAMES = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFORMATION: "info",
+}
+_GITHUB_LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def _print_findings(rows: list[dict[str, object]], fmt: str, checked: int, over: int) -> None:
+    if fmt == "json":
+        print(
+            json.dumps(
+                {"checked": checked, "over_budget": over, "findings": rows}, ensure_ascii=False
+            )
+        )
+        return
+    for row in rows:
+        if fmt == "github":
+            message = (
+                str(row["message"]).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            )
+            level = _GITHUB_LEVELS[str(row["severity"])]
+            print(
+                f"::{level} file={row['path']},line={row['line']},col={row['column']},title=tokenls::{message}"
+            )
+        else:
+            print(
+                f"{row['path']}:{row['line']}:{row['column']}: {row['severity']}: {row['message']}"
+            )
+    if fmt == "text":
+        verdict = f"{over} over budget" if over else "all within budget"
+        print(
+            f"tokenls: checked {checked} prompt{'s' if checked != 1 else ''}: {verdict}",
+            file=sys.stderr,
+        )
 
 
 def _run_serve(args: argparse.Namespace) -> int:

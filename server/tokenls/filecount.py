@@ -14,9 +14,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tokenls.counting import BATCH_MAX_EXACT, Count, Counter
-from tokenls.files import DecodeReport, Found, is_binary, read_chunks, walk
+from tokenls.files import DecodeReport, Found, decode_bytes, is_binary, read_chunks, walk
+from tokenls.prompts import PromptChecker
+
+PROMPT_MAX_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +34,14 @@ class FileCount:
     decode_errors: bool = False
     binary: bool = False
     error: str | None = None
+    own: Count | None = None  # set when the file's references were resolved
+    references: list[dict[str, Any]] | None = None
 
 
-def count_file(path: Path, counter: Counter) -> FileCount:
+def count_file(path: Path, counter: Counter, prompts: PromptChecker | None = None) -> FileCount:
     """Count one file; never raises for file-system trouble, it reports it."""
+    if prompts is not None and prompts.is_prompt(path):
+        return _count_prompt(path, counter, prompts)
     try:
         if not path.is_file():
             return FileCount(path, error="not a regular file")
@@ -55,12 +63,35 @@ def count_file(path: Path, counter: Counter) -> FileCount:
     return FileCount(path, count, size, chars, report.replaced)
 
 
+def _count_prompt(path: Path, counter: Counter, prompts: PromptChecker) -> FileCount:
+    try:
+        size = path.stat().st_size
+        if not path.is_file() or size > PROMPT_MAX_BYTES or is_binary(path):
+            return count_file(path, counter)  # counted as a plain file, references not read
+        data = path.read_bytes()
+    except OSError as exc:
+        return FileCount(path, error=exc.strerror or str(exc))
+    report = prompts.report(path, data)
+    decode = DecodeReport()
+    text = decode_bytes(data, decode)
+    return FileCount(
+        path,
+        Count(report.tokens, report.exact, None if report.exact else report.tokens),
+        size,
+        len(text),
+        decode.replaced,
+        own=Count(report.own_tokens),
+        references=report.references,
+    )
+
+
 def count_paths(
     paths: Iterable[Path],
     encoding: str,
     *,
     workers: int | None = None,
     on_done: Callable[[FileCount], None] | None = None,
+    prompts: PromptChecker | None = None,
 ) -> list[FileCount]:
     """Count every file under ``paths`` (gitignore-aware), in walk order."""
     found: list[Found] = list(walk(paths))
@@ -76,7 +107,7 @@ def count_paths(
             counter = counters.get(ident)
             if counter is None:
                 counter = counters[ident] = Counter(encoding, max_exact=BATCH_MAX_EXACT)
-            result = count_file(item.path, counter)
+            result = count_file(item.path, counter, prompts)
         if on_done is not None:
             on_done(result)
         return result

@@ -161,9 +161,13 @@ class Session:
     """State shared by all requests of one language-server connection."""
 
     def __init__(
-        self, position_encoding: PositionEncoding = "utf-16", cache: TokenCache | None = None
+        self,
+        position_encoding: PositionEncoding = "utf-16",
+        cache: TokenCache | None = None,
+        encoding_override: str | None = None,
     ) -> None:
         self.position_encoding: PositionEncoding = position_encoding
+        self.encoding_override = encoding_override  # the command line's --encoding
         self.roots: list[Path] = []
         self._cache = cache
         self._editor_raw: Mapping[str, Any] = {}
@@ -241,6 +245,8 @@ class Session:
             )
 
     def _encoding_for(self, settings: Settings, frontmatter: Frontmatter) -> str:
+        if self.encoding_override:
+            return self.encoding_override
         own = frontmatter.data.get("tokenls")
         if isinstance(own, Mapping) and own.get("encoding") in ("o200k_base", "cl100k_base"):
             return str(own["encoding"])

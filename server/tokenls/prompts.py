@@ -1,0 +1,81 @@
+"""Prompt files outside an editor: the command line's view of what the server shows.
+
+``tokenls count`` and ``tokenls check`` open each prompt in the same ``Session`` the
+language server uses, so a CI gate and the editor agree on every total, budget and
+reference; only the presentation differs.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from tokenls.budget import Severity
+from tokenls.config import Settings, load_config_for
+from tokenls.files import DecodeReport, decode_bytes
+from tokenls.session import Finding, Session
+
+
+@dataclass(frozen=True, slots=True)
+class PromptReport:
+    tokens: int
+    own_tokens: int
+    exact: bool
+    references: list[dict[str, Any]]
+    findings: list[Finding]
+    over_budget: bool
+
+
+class PromptChecker:
+    """Counts prompts with their references; safe to call from the counting threads."""
+
+    def __init__(self, root: Path, encoding: str | None = None) -> None:
+        self.root = root.resolve()
+        self.session = Session("utf-32", encoding_override=encoding)
+        self.session.roots = [self.root]
+        self._lock = threading.Lock()
+        self._settings: dict[Path, Settings] = {}
+
+    def is_prompt(self, path: Path) -> bool:
+        """Whether ``path`` matches the configured ``include`` globs (prompt-like files)."""
+        directory = path.resolve().parent
+        settings = self._settings.get(directory)
+        if settings is None:
+            settings = self._settings[directory] = load_config_for(directory)[0]
+        return matches_include(path, settings, self.root)
+
+    def report(self, path: Path, data: bytes | None = None) -> PromptReport:
+        if data is None:
+            data = path.read_bytes()
+        text = decode_bytes(data, DecodeReport())
+        uri = path.resolve().as_uri()
+        with self._lock:
+            self.session.open(uri, text, 0)
+            try:
+                analysis = self.session.analyse(uri)
+                payload = self.session.document_tokens(uri)
+                findings = self.session.findings(uri)
+            finally:
+                self.session.close(uri)
+        over = analysis.finding is not None and analysis.finding.severity == Severity.ERROR
+        return PromptReport(
+            analysis.total.tokens,
+            analysis.own.tokens,
+            analysis.total.exact,
+            payload["references"],
+            findings,
+            over,
+        )
+
+
+def matches_include(path: Path, settings: Settings, root: Path) -> bool:
+    try:
+        relative = PurePosixPath(path.resolve().relative_to(root).as_posix())
+    except ValueError:
+        relative = PurePosixPath(path.name)
+    for pattern in settings.include:
+        if relative.match(pattern) or (pattern.startswith("**/") and relative.match(pattern[3:])):
+            return True
+    return False

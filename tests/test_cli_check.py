@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import truth
+from tokenls.cli import main
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "tokenls.toml").write_text("budget = 40\n")
+    (tmp_path / "rules.md").write_text("Always write tests first. " * 3 + "\n")
+    (tmp_path / "small.md").write_text("# Small\n\nshort prompt\n")
+    (tmp_path / "big.md").write_text("# Big\n\n" + "many words in this prompt " * 40 + "\n")
+    (tmp_path / "AGENTS.md").write_text("Read @rules.md before anything.\n")
+    (tmp_path / "code.py").write_text("@decorator\ndef f(): return '{{x}}'\n")
+    return tmp_path
+
+
+def test_check_fails_over_budget_and_prints_locations(project: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(project)
+    assert main(["check", "."]) == 1
+    out = capsys.readouterr().out.splitlines()
+    [line] = [row for row in out if row.startswith("big.md:")]
+    total = truth((project / "big.md").read_text(), "o200k_base")
+    assert f"error: {total:,} / 40 tokens" in line
+    assert line.split(":")[1] != "1"  # the range starts where the budget is crossed
+    assert not any(row.startswith("code.py") for row in out)  # not a prompt file
+
+
+def test_check_passes_within_budget_and_on_explicit_files(project: Path, capsys) -> None:
+    assert main(["check", str(project / "small.md")]) == 0
+    assert main(["check", str(project / "nope.md")]) == 2
+
+
+def test_check_json_and_github_formats(project: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(project)
+    assert main(["check", "--format", "json", "."]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["over_budget"] == 1 and report["checked"] == 4
+    assert {f["severity"] for f in report["findings"]} >= {"error"}
+    assert main(["check", "--format", "github", "big.md"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("::error file=big.md,line=") and "title=tokenls::" in out
+
+
+def test_count_resolves_references_unless_told_not_to(project: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(project)
+    assert main(["count", "--json", "AGENTS.md"]) == 0
+    [entry] = json.loads(capsys.readouterr().out)["files"]
+    own = truth((project / "AGENTS.md").read_text(), "o200k_base")
+    rules = truth((project / "rules.md").read_text(), "o200k_base")
+    assert entry["own_tokens"] == own and entry["tokens"] == own + rules
+    assert entry["references"][0]["status"] == "ok"
+    assert main(["count", "--json", "--no-references", "AGENTS.md"]) == 0
+    [plain] = json.loads(capsys.readouterr().out)["files"]
+    assert plain["tokens"] == own and "references" not in plain
+
+
+def test_count_refuses_references_outside_root(tmp_path: Path, capsys) -> None:
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    (tmp_path / "secret.md").write_text("outside\n")
+    (inner / "p.md").write_text("#file:../secret.md\n")
+    assert main(["count", "--json", "--root", str(inner), str(inner / "p.md")]) == 0
+    [entry] = json.loads(capsys.readouterr().out)["files"]
+    assert entry["references"][0]["status"] == "error"
+    assert "outside the workspace" in entry["references"][0]["error"]
