@@ -11,7 +11,7 @@ from pathlib import Path
 from tokenls import __version__
 from tokenls.budget import Severity
 from tokenls.config import workspace_root
-from tokenls.encodings import DEFAULT_ENCODING, ENCODINGS, EncodingDataError, get_encoding
+from tokenls.encodings import DEFAULT_ENCODING, ENCODINGS, EncodingDataError
 from tokenls.filecount import FileCount, count_paths
 from tokenls.prompts import PromptChecker
 from tokenls.report import directory_totals, estimate_error
@@ -88,7 +88,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run_count(args: argparse.Namespace) -> int:
     encoding = args.encoding or _configured_encoding(args.paths)
-    get_encoding(encoding)  # fail fast, before any thread starts, if the data is missing
     prompts = None
     if not args.no_references:
         root = args.root or workspace_root(args.paths[0])

@@ -14,11 +14,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-
-import tiktoken
+from typing import TYPE_CHECKING
 
 from tokenls.cuts import last_cut, split_exact
 from tokenls.encodings import get_encoding
+
+if TYPE_CHECKING:
+    import tiktoken
 
 PIECE_CHARS = 4096
 EDITOR_MAX_EXACT = 64 * 1024
@@ -61,10 +63,12 @@ class Counter:
     def __init__(self, encoding: str, *, max_exact: int = EDITOR_MAX_EXACT) -> None:
         self.encoding_name = encoding
         self.max_exact = max_exact
-        self._enc: tiktoken.Encoding = get_encoding(encoding)
+        self._enc: tiktoken.Encoding | None = None  # loaded on first use: cached runs skip it
         self._pieces: OrderedDict[str, Count] = OrderedDict()
 
     def encode_len(self, text: str) -> int:
+        if self._enc is None:
+            self._enc = get_encoding(self.encoding_name)
         return len(self._enc.encode_ordinary(text))
 
     def count(self, text: str, *, cache: bool = True) -> Count:

@@ -42,7 +42,37 @@ class Document:
         self._slack_total = 0
         self._text: str | None = None
         self._prefix: tuple[list[int], list[int]] | None = None
+        self._known: Count | None = None
         self.apply_change(text)
+
+    @classmethod
+    def with_known_total(
+        cls,
+        text: str,
+        counter: Counter,
+        total: Count,
+        position_encoding: PositionEncoding = "utf-16",
+    ) -> Document:
+        """A document whose total is already known (from a content-keyed cache): its lines
+        are counted only if something asks for more than the total."""
+        doc = cls.__new__(cls)
+        doc.counter = counter
+        doc.position_encoding = position_encoding
+        doc.version = 0
+        doc._lines = split_lines(text)
+        doc._starts = doc._counts = doc._slack = []
+        doc._tokens = doc._slack_total = 0
+        doc._text = text
+        doc._prefix = None
+        doc._known = total
+        return doc
+
+    def _ensure_counted(self) -> None:
+        if self._known is not None:
+            self._known = None
+            n = len(self._lines)
+            self._starts, self._counts, self._slack = [False] * n, [0] * n, [0] * n
+            self._recount(0, n)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -63,15 +93,19 @@ class Document:
 
     @property
     def total(self) -> Count:
+        if self._known is not None:
+            return self._known
         if self._slack_total == 0:
             return Count(self._tokens)
         return Count(self._tokens, exact=False, upper=self._tokens + self._slack_total)
 
     def is_segment_start(self, index: int) -> bool:
+        self._ensure_counted()
         return index <= 0 or index >= len(self._lines) or self._starts[index]
 
     def count_lines(self, start: int, end: int) -> Count:
         """Tokens of lines ``[start, end)`` counted on their own (exact, like all counts)."""
+        self._ensure_counted()
         start = max(start, 0)
         end = min(end, len(self._lines))
         if start >= end:
@@ -93,6 +127,7 @@ class Document:
 
     def line_reaching(self, tokens: int) -> int:
         """The first line at which the running count reaches ``tokens``."""
+        self._ensure_counted()
         if not self._lines:
             return 0
         prefix, _ = self._prefix_sums()
@@ -135,6 +170,9 @@ class Document:
         self, new_text: str, start: Position | None = None, end: Position | None = None
     ) -> None:
         """Apply one LSP content change; no range means the whole document."""
+        if start is not None:
+            self._ensure_counted()
+        self._known = None
         self._text = None
         self._prefix = None
         if start is None or end is None:

@@ -14,10 +14,10 @@ import gzip
 import hashlib
 import threading
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import tiktoken
-from tiktoken_ext import openai_public
+if TYPE_CHECKING:
+    import tiktoken
 
 ENCODINGS: tuple[str, ...] = ("o200k_base", "cl100k_base")
 DEFAULT_ENCODING = "o200k_base"
@@ -47,6 +47,8 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     with _lock:
         enc = _cache.get(name)
         if enc is None:
+            import tiktoken  # imported here: runs served from the cache never need it
+
             enc = tiktoken.Encoding(**_constructor_args(name))
             _cache[name] = enc
     return enc
@@ -55,6 +57,8 @@ def get_encoding(name: str) -> tiktoken.Encoding:
 def _constructor_args(name: str) -> dict[str, Any]:
     # tiktoken's constructor calls ``load_tiktoken_bpe(url, expected_hash)``; it is swapped
     # for a loader that reads the packaged file, so pattern and specials stay upstream's.
+    from tiktoken_ext import openai_public
+
     original = openai_public.load_tiktoken_bpe
     openai_public.load_tiktoken_bpe = _load_packaged_ranks
     try:

@@ -11,8 +11,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pathspec
+from typing import Any
 
 CHUNK_BYTES = 1 << 20
 _SNIFF_BYTES = 8192
@@ -50,7 +49,7 @@ def walk(paths: Iterable[Path]) -> Iterator[Found]:
 
 
 def _walk_dir(root: Path) -> Iterator[Found]:
-    specs: list[tuple[Path, pathspec.PathSpec]] = []
+    specs: list[tuple[Path, Any]] = []
     git_root = _git_root(root)
     # .gitignore files above the starting directory apply too, as git applies them.
     if git_root is not None:
@@ -89,16 +88,18 @@ def _is_within(path: Path, base: Path) -> bool:
     return True
 
 
-def _load_spec(directory: Path, specs: list[tuple[Path, pathspec.PathSpec]]) -> None:
+def _load_spec(directory: Path, specs: list[tuple[Path, Any]]) -> None:
     ignore = directory / ".gitignore"
     try:
         lines = ignore.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return
+    import pathspec  # only trees with a .gitignore need it
+
     specs.append((directory.resolve(), pathspec.GitIgnoreSpec.from_lines(lines)))
 
 
-def _ignored(path: Path, specs: list[tuple[Path, pathspec.PathSpec]], *, is_dir: bool) -> bool:
+def _ignored(path: Path, specs: list[tuple[Path, Any]], *, is_dir: bool) -> bool:
     resolved = path.resolve() if not path.is_symlink() else path.parent.resolve() / path.name
     for base, spec in specs:
         try:

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
-import yaml
-
 _HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 # A literal first character lets the regex engine skip ahead quickly between candidates.
@@ -51,6 +49,8 @@ def read_frontmatter(lines: Sequence[str], max_lines: int = 200) -> Frontmatter:
         return Frontmatter()
     for index in range(1, min(len(lines), max_lines)):
         if lines[index].rstrip("\r\n") in ("---", "..."):
+            import yaml  # only files with frontmatter pay for the YAML parser
+
             block = "".join(lines[1:index])
             try:
                 data = yaml.safe_load(block) if block.strip() else {}

@@ -7,6 +7,7 @@ reference; only the presentation differs.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -14,6 +15,7 @@ from typing import Any
 
 from tokenls.budget import Severity
 from tokenls.config import Settings, load_config_for
+from tokenls.counting import Count
 from tokenls.files import DecodeReport, decode_bytes
 from tokenls.session import Finding, Session
 
@@ -33,6 +35,7 @@ class PromptChecker:
 
     def __init__(self, root: Path, encoding: str | None = None) -> None:
         self.root = root.resolve()
+        self.encoding = encoding
         self.session = Session("utf-32", encoding_override=encoding)
         self.session.roots = [self.root]
         self._lock = threading.Lock()
@@ -51,10 +54,20 @@ class PromptChecker:
             data = path.read_bytes()
         text = decode_bytes(data, DecodeReport())
         uri = path.resolve().as_uri()
+        digest = hashlib.sha256(data).hexdigest()
         with self._lock:
-            self.session.open(uri, text, 0)
+            cache = self.session.cache()
+            known = None
+            if self.encoding:  # own text counted before, under this encoding: reuse it
+                cached, _ = cache.get(f"count:{self.encoding}:{digest}")
+                if cached is not None:
+                    known = (self.encoding, Count(*cached))
+            doc = self.session.open(uri, text, 0, known)
             try:
                 analysis = self.session.analyse(uri)
+                own = doc.document.total
+                key = f"count:{doc.document.counter.encoding_name}:{digest}"
+                cache.put(key, (own.tokens, own.exact, own.upper))
                 payload = self.session.document_tokens(uri)
                 findings = self.session.findings(uri)
             finally:

@@ -269,13 +269,21 @@ class Session:
 
     # -- documents -------------------------------------------------------------------
 
-    def open(self, uri: str, text: str, version: int = 0) -> OpenDocument:
+    def open(
+        self, uri: str, text: str, version: int = 0, known: tuple[str, Count] | None = None
+    ) -> OpenDocument:
+        """Open a document; ``known`` is an (encoding, total) already counted for this text."""
         _check_size(text)
         path = uri_to_path(uri)
         settings, file_settings, file_source = self._settings_for(path)
         frontmatter = read_frontmatter(split_lines(text[:65536]))
         encoding = self._encoding_for(settings, frontmatter)
-        document = Document(text, self._counter(encoding), self.position_encoding, version)
+        counter = self._counter(encoding)
+        if known is not None and known[0] == encoding:
+            document = Document.with_known_total(text, counter, known[1], self.position_encoding)
+            document.version = version
+        else:
+            document = Document(text, counter, self.position_encoding, version)
         frontmatter = read_frontmatter(document.lines)
         doc = OpenDocument(uri, path, document, settings, file_settings, file_source, frontmatter)
         self._docs[uri] = doc

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tokenls.config import Settings
 from tokenls.counting import Count, Counter
 from tokenls.references.files import (
@@ -110,6 +108,8 @@ def bound_variables(
 
 def _read_vars_file(target: str, base: Path, policy: FilePolicy) -> dict[str, str]:
     path = resolve_path(target, base, policy)
+    import yaml
+
     with open_safely(path, policy) as (fd, _):
         data = b"".join(read_chunks_fd(fd, policy.max_bytes))
     try:
