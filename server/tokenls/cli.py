@@ -79,6 +79,35 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--root", type=Path, default=None, help="workspace root (see count)")
     check.set_defaults(run=_run_check)
 
+    squeeze = sub.add_parser(
+        "compress", help="compress a log to fit a token budget, keeping failures"
+    )
+    squeeze.add_argument("log", metavar="LOG", help="log file, or - for standard input")
+    squeeze.add_argument("--budget", type=int, default=4000, help="tokens (default 4000)")
+    squeeze.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="write here (atomically) instead of standard output",
+    )
+    squeeze.add_argument(
+        "--profile",
+        default="auto",
+        help="auto, test_logs, error_logs, info_logs or one from config",
+    )
+    squeeze.add_argument("--encoding", choices=ENCODINGS, default=None)
+    squeeze.add_argument("--json", action="store_true", help="print statistics as JSON")
+    squeeze.add_argument(
+        "--compare",
+        action="store_true",
+        help="also show naive head+tail truncation to the same budget",
+    )
+    squeeze.add_argument(
+        "--no-memory", action="store_true", help="do not mark errors as new or seen in earlier logs"
+    )
+    squeeze.set_defaults(run=_run_compress)
+
     serve = sub.add_parser("serve", help="run the language server")
     serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (default)")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP address instead")
@@ -288,6 +317,12 @@ def _print_findings(rows: list[dict[str, object]], fmt: str, checked: int, over:
             f"tokenls: checked {checked} prompt{'s' if checked != 1 else ''}: {verdict}",
             file=sys.stderr,
         )
+
+
+def _run_compress(args: argparse.Namespace) -> int:
+    from tokenls.compress.cli import run_compress
+
+    return run_compress(args)
 
 
 def _run_serve(args: argparse.Namespace) -> int:
