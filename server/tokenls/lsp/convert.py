@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lsprotocol import types
 
 from tokenls.budget import Severity
+from tokenls.log_actions import ActionPlan, Offer
 from tokenls.session import Change, Finding, Hint
 
 _SEVERITY = {
@@ -43,3 +46,57 @@ def diagnostic(finding: Finding) -> types.Diagnostic:
 
 def markdown(text: str) -> types.MarkupContent:
     return types.MarkupContent(kind=types.MarkupKind.Markdown, value=text)
+
+
+def code_action_offer(offer: Offer) -> types.CodeAction:
+    kind = (
+        types.CodeActionKind.QuickFix
+        if offer.kind == "quickfix"
+        else types.CodeActionKind.RefactorRewrite
+    )
+    return types.CodeAction(
+        title=offer.title, kind=kind, data=offer.data, is_preferred=offer.preferred or None
+    )
+
+
+def workspace_edit(
+    plan: ActionPlan,
+    uri: str,
+    version: int,
+    position: Callable[[str, int, int], tuple[int, int]],
+) -> types.WorkspaceEdit:
+    """Created files first, then the prompt's own edits, as ``documentChanges``."""
+    changes: list[types.TextDocumentEdit | types.CreateFile] = []
+    for path, content in plan.create:
+        new_uri = path.as_uri()
+        changes.append(
+            types.CreateFile(uri=new_uri, options=types.CreateFileOptions(overwrite=True))
+        )
+        changes.append(
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(
+                    uri=new_uri, version=None
+                ),
+                edits=[
+                    types.TextEdit(
+                        range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+                        new_text=content,
+                    )
+                ],
+            )
+        )
+    edits = []
+    for change in plan.changes:
+        start = types.Position(*position(uri, *change.start))
+        end = types.Position(*position(uri, *change.end))
+        edits.append(types.TextEdit(range=types.Range(start, end), new_text=change.text))
+    if edits:
+        changes.append(
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(
+                    uri=uri, version=version
+                ),
+                edits=edits,
+            )
+        )
+    return types.WorkspaceEdit(document_changes=changes)

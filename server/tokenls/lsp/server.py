@@ -11,6 +11,7 @@ import asyncio
 import logging
 import threading
 import traceback
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from tokenls.text import PositionEncoding
 DOCUMENT_TOKENS = "tokenls/documentTokens"
 CACHE_STATS = "tokenls/cacheStats"
 WATCHER_ID = "tokenls-referenced-files"
+LARGE_LOG_TOKENS = 50_000  # compressions bigger than this report progress
 log = logging.getLogger("tokenls")
 
 
@@ -61,6 +63,7 @@ class TokenlsServer(LanguageServer):
         self.session = Session()
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.pending_problems: list[Any] = []
+        self.progress_cancel: dict[str, threading.Event] = {}
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # Never die, and never pop up on every keystroke: log it; requests get an error reply.
@@ -232,6 +235,72 @@ def document_tokens(ls: TokenlsServer, params: Any) -> dict[str, Any]:
     if not isinstance(uri, str):
         raise ValueError('expected params {"textDocument": {"uri": "..."}}')
     return ls.session.document_tokens(uri)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.RefactorRewrite, types.CodeActionKind.QuickFix],
+        resolve_provider=True,
+    ),
+)
+def code_actions(ls: TokenlsServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    r = params.range
+    on_budget = any(
+        d.source == "tokenls" and d.code == "budget" for d in params.context.diagnostics
+    )
+    offers = ls.session.code_action_offers(
+        params.text_document.uri,
+        (r.start.line, r.start.character),
+        (r.end.line, r.end.character),
+        on_budget,
+    )
+    return [convert.code_action_offer(o) for o in offers]
+
+
+@server.feature(types.CODE_ACTION_RESOLVE)
+async def code_action_resolve(ls: TokenlsServer, action: types.CodeAction) -> types.CodeAction:
+    data = action.data if isinstance(action.data, Mapping) else {}
+    job = ls.session.prepare_code_action(data)
+    if job is None:
+        raise ValueError("the document changed since this action was offered; ask again")
+    stop = threading.Event()
+    token = f"tokenls-compress-{uuid.uuid4().hex}"
+    large = int(data.get("tokens", 0) or 0) > LARGE_LOG_TOKENS or data.get("action") == "reference"
+    progress = large and _supports_progress(ls)
+    if progress:
+        await ls.work_done_progress.create_async(token)
+        ls.work_done_progress.begin(
+            token, types.WorkDoneProgressBegin(title="Compressing log", cancellable=True)
+        )
+        ls.progress_cancel[token] = stop
+    try:
+        plan = await asyncio.get_running_loop().run_in_executor(None, job, stop.is_set)
+    except asyncio.CancelledError:
+        stop.set()  # the client cancelled the request: stop the worker too
+        raise
+    finally:
+        if progress:
+            ls.progress_cancel.pop(token, None)
+            ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+    if plan is None:
+        raise ValueError("nothing to compress here any more")
+    uri = str(data["uri"])
+    action.edit = convert.workspace_edit(
+        plan, uri, ls.session.get(uri).version, ls.session.lsp_position
+    )
+    return action
+
+
+@server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+def progress_cancel(ls: TokenlsServer, params: types.WorkDoneProgressCancelParams) -> None:
+    if (event := ls.progress_cancel.pop(str(params.token), None)) is not None:
+        event.set()
+
+
+def _supports_progress(ls: TokenlsServer) -> bool:
+    window = ls.client_capabilities.window
+    return bool(window and window.work_done_progress)
 
 
 @server.feature(CACHE_STATS)
