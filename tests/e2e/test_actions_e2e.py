@@ -8,8 +8,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from tests.conftest import truth
-from tests.e2e.test_references_e2e import _until, client  # noqa: F401 - the shared fixture
-from tests.e2e.test_server import _open, _tokens
+from tests.e2e.lsp_helpers import document_tokens, open_document, until
 from tests.test_compress import FIXTURES, _noise
 
 MAVEN = (FIXTURES / "maven.log").read_text()
@@ -46,7 +45,7 @@ async def test_a_fenced_log_is_compressed_in_place(client: LanguageClient) -> No
     log = _noise(2000) + MAVEN
     text = "# Why did CI fail?\n\n```log\n" + log + "```\n\nExplain the failure.\n"
     uri = (root / "ask.md").as_uri()
-    _open(client, uri, text)
+    open_document(client, uri, text)
     [offer] = [a for a in await _actions(client, uri, 10) if a.title.startswith("Compress log")]
     assert offer.edit is None  # computed on resolve, not on every cursor move
     resolved = await client.code_action_resolve_async(offer)
@@ -70,7 +69,7 @@ async def test_a_referenced_log_is_written_beside_it_and_the_reference_rewritten
     (root / "logs" / "build.log").write_text(original)
     text = "Summarise #file:logs/build.log for the team.\n"
     uri = (root / "t.prompt.md").as_uri()
-    _open(client, uri, text)
+    open_document(client, uri, text)
     [offer] = [a for a in await _actions(client, uri, 0, column=15) if "referenced log" in a.title]
     assert "build.log" in offer.title
     resolved = await client.code_action_resolve_async(offer)
@@ -92,8 +91,8 @@ async def test_the_budget_quickfix_compresses_the_largest_log(client: LanguageCl
     big = _noise(2500) + MAVEN
     text = f"---\ntokenls: {{budget: 1500}}\n---\n# Ask\n\n```\n{small}```\n\n```text\n{big}```\n"
     uri = (root / "fix.md").as_uri()
-    _open(client, uri, text)
-    await _until(lambda: bool(client.diagnostics.get(uri)))
+    open_document(client, uri, text)
+    await until(lambda: bool(client.diagnostics.get(uri)))
     [diag] = [d for d in client.diagnostics[uri] if d.code == "budget"]
     actions = await _actions(client, uri, diag.range.start.line, [diag])
     [fix] = [a for a in actions if a.kind == types.CodeActionKind.QuickFix]
@@ -107,4 +106,4 @@ async def test_the_budget_quickfix_compresses_the_largest_log(client: LanguageCl
             content_changes=[types.TextDocumentContentChangeWholeDocument(text=new_text)],
         )
     )
-    assert (await _tokens(client, uri))["tokens"] <= 1500
+    assert (await document_tokens(client, uri))["tokens"] <= 1500

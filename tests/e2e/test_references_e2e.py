@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient, client_capabilities
 
 from tests.conftest import truth
-from tests.e2e.test_server import SERVER, _open, _plain, _tokens
-
-
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
-async def client(lsp_client: LanguageClient, tmp_path: Path):
-    lsp_client.refreshes = 0
-
-    @lsp_client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)
-    def refresh(_params: None) -> None:
-        lsp_client.refreshes += 1
-
-    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register(_params: types.RegistrationParams) -> None:
-        return None
-
-    lsp_client.root = tmp_path / "ws"
-    lsp_client.root.mkdir()
-    params = types.InitializeParams(
-        capabilities=client_capabilities("neovim"),
-        workspace_folders=[types.WorkspaceFolder(uri=lsp_client.root.as_uri(), name="ws")],
-        initialization_options={"debounceMs": 0},
-    )
-    await lsp_client.initialize_session(params)
-    yield
-    await lsp_client.shutdown_session()
-
+from tests.e2e.lsp_helpers import SERVER, document_tokens, open_document, plain, until
 
 PROMPT = "# Agent rules\n\nFollow @docs/style.md and #file:missing.md for {{ team }}.\nAlso {{ unset }}.\n"
 
@@ -50,8 +24,8 @@ async def test_references_add_to_the_total_and_explain_themselves(client: Langua
     text = "---\nvariables:\n  team: the platform team\n---\n" + PROMPT
     (root / "CLAUDE.md").write_text(text)
     uri = (root / "CLAUDE.md").as_uri()
-    _open(client, uri, text)
-    result = await _tokens(client, uri)
+    open_document(client, uri, text)
+    result = await document_tokens(client, uri)
     imported = truth("Prefer small functions.\n@nested.md\n", "o200k_base") + truth(
         "Nested rule text.\n", "o200k_base"
     )
@@ -68,7 +42,7 @@ async def test_references_add_to_the_total_and_explain_themselves(client: Langua
     missing = next(r for r in result["references"] if "missing" in r["target"])
     assert "file not found" in missing["error"] and missing["tokens"] == 0
 
-    await _until(lambda: len(client.diagnostics.get(uri, [])) >= 2)
+    await until(lambda: len(client.diagnostics.get(uri, [])) >= 2)
     messages = {d.message: d.severity for d in client.diagnostics[uri]}
     assert any(
         "missing.md" in m and s == types.DiagnosticSeverity.Warning for m, s in messages.items()
@@ -107,8 +81,8 @@ async def test_a_changed_referenced_file_is_recounted_and_hints_refreshed(
     (root / "notes.md").write_text("short\n")
     text = "Context: #file:notes.md\n"
     uri = (root / "task.prompt.md").as_uri()
-    _open(client, uri, text)
-    before = await _tokens(client, uri)
+    open_document(client, uri, text)
+    before = await document_tokens(client, uri)
     (root / "notes.md").write_text("a much longer note with many more words in it\n" * 20)
     client.workspace_did_change_watched_files(
         types.DidChangeWatchedFilesParams(
@@ -117,20 +91,11 @@ async def test_a_changed_referenced_file_is_recounted_and_hints_refreshed(
             ]
         )
     )
-    await _until(lambda: client.refreshes >= 1)
-    after = await _tokens(client, uri)
+    await until(lambda: client.refreshes >= 1)
+    after = await document_tokens(client, uri)
     grown = truth("a much longer note with many more words in it\n" * 20, "o200k_base")
     assert after["tokens"] == before["ownTokens"] + grown
     assert client.refreshes >= 1
-
-
-async def _until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    """Poll for something the server sends on its own schedule (debounced, pushed)."""
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the server did not send what was expected in time")
 
 
 async def _session_counts(root: Path, uri: str, text: str) -> tuple[dict, dict]:
@@ -142,9 +107,9 @@ async def _session_counts(root: Path, uri: str, text: str) -> tuple[dict, dict]:
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
         )
     )
-    _open(client, uri, text)
-    tokens = await _tokens(client, uri)
-    stats = _plain(await client.protocol.send_request_async("tokenls/cacheStats", {}))
+    open_document(client, uri, text)
+    tokens = await document_tokens(client, uri)
+    stats = plain(await client.protocol.send_request_async("tokenls/cacheStats", {}))
     await client.shutdown_session()
     return tokens, stats
 
@@ -168,7 +133,7 @@ async def test_hostile_references_never_break_the_document(client: LanguageClien
     (root / "loop").symlink_to(root / "loop")
     text = "#file:../../etc/passwd #file:/proc/self/environ #file:loop #file:~/.ssh/id_rsa\nrest\n"
     uri = (root / "h.md").as_uri()
-    _open(client, uri, text)
-    result = await _tokens(client, uri)
+    open_document(client, uri, text)
+    result = await document_tokens(client, uri)
     assert result["tokens"] == truth(text, "o200k_base")
     assert [r["status"] for r in result["references"]] == ["error"] * 4

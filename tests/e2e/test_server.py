@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,9 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from tests.conftest import truth
+from tests.e2e.lsp_helpers import SERVER, document_tokens, open_document
 from tests.test_document import _reference_offset
 
-SERVER = [sys.executable, "-m", "tokenls", "serve", "--stdio"]
 PROSE = "Explain the failure below and propose a minimal fix. Keep the answer short.\n"
 
 
@@ -50,30 +49,6 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):
     await lsp_client.shutdown_session()
 
 
-def _open(client: LanguageClient, uri: str, text: str) -> None:
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            types.TextDocumentItem(uri=uri, language_id="markdown", version=1, text=text)
-        )
-    )
-
-
-async def _tokens(client: LanguageClient, uri: str) -> dict:
-    result = await client.protocol.send_request_async(
-        "tokenls/documentTokens", {"textDocument": {"uri": uri}}
-    )
-    return _plain(result)
-
-
-def _plain(value):  # type: ignore[no-untyped-def]
-    """pygls hands custom results back as named tuples; compare them as JSON values."""
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 async def _diagnostics(client: LanguageClient, uri: str) -> list[types.Diagnostic]:
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     return list(client.diagnostics.get(uri, []))
@@ -84,7 +59,7 @@ async def test_document_tokens_match_tiktoken_after_random_edits(
 ) -> None:
     uri = (tmp_path / "prompt.md").as_uri()
     text = _doc("Task", 20)
-    _open(client, uri, text)
+    open_document(client, uri, text)
     rng = random.Random(7)
     encoding = client.position_encoding
     pieces = ["x", "é", "😀", "\n", "\r\n", "## New\n", "", "  ", "/", "日本"]
@@ -110,7 +85,7 @@ async def test_document_tokens_match_tiktoken_after_random_edits(
                 ],
             )
         )
-    result = await _tokens(client, uri)
+    result = await document_tokens(client, uri)
     assert result["tokens"] == truth(text, "o200k_base")
     assert result["ownTokens"] == result["tokens"]
     assert result["exact"] is True and result["encoding"] == "o200k_base"
@@ -122,7 +97,7 @@ async def test_inlay_hints_show_total_and_sections_in_range(
 ) -> None:
     uri = (tmp_path / "p.md").as_uri()
     text = _doc("Task", 3)
-    _open(client, uri, text)
+    open_document(client, uri, text)
     lines = text.splitlines(keepends=True)
     everything = types.Range(types.Position(0, 0), types.Position(len(lines), 0))
     hints = await client.text_document_inlay_hint_async(
@@ -145,7 +120,7 @@ async def test_budget_ladder_follows_settings(client: LanguageClient, tmp_path: 
     uri = (tmp_path / "ladder.md").as_uri()
     text = _doc("Ladder", 30)
     total = truth(text, "o200k_base")
-    _open(client, uri, text)
+    open_document(client, uri, text)
     assert await _diagnostics(client, uri) == []
     expected = [
         (int(total / 0.7), types.DiagnosticSeverity.Information),
@@ -170,7 +145,7 @@ async def test_frontmatter_budget_wins_and_hover_reports_sections(
 ) -> None:
     uri = (tmp_path / "fm.md").as_uri()
     text = "---\ntokenls:\n  budget: 50\n---\n" + _doc("Hovered", 5)
-    _open(client, uri, text)
+    open_document(client, uri, text)
     [diag] = await _diagnostics(client, uri)
     assert diag.severity == types.DiagnosticSeverity.Error and "(frontmatter)" in diag.message
     heading = text.splitlines().index("# Hovered")
@@ -195,7 +170,7 @@ async def test_bad_settings_are_reported_and_the_server_keeps_serving(
     client: LanguageClient, tmp_path: Path
 ) -> None:
     uri = (tmp_path / "bad.md").as_uri()
-    _open(client, uri, "hello world\n")
+    open_document(client, uri, "hello world\n")
     client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(
             settings={"tokenls": {"budget": "lots", "encoding": "gpt2"}}
@@ -207,7 +182,7 @@ async def test_bad_settings_are_reported_and_the_server_keeps_serving(
         await asyncio.sleep(0.05)
     text = " ".join(m.message for m in client.messages)
     assert "'budget'" in text and "'encoding'" in text
-    result = await _tokens(client, uri)
+    result = await document_tokens(client, uri)
     assert result["tokens"] == truth("hello world\n", "o200k_base")
 
 
@@ -215,9 +190,9 @@ async def test_failing_requests_get_errors_not_a_dead_server(
     client: LanguageClient, tmp_path: Path
 ) -> None:
     with pytest.raises(Exception, match="not open"):
-        await _tokens(client, "file:///nowhere/unknown.md")
+        await document_tokens(client, "file:///nowhere/unknown.md")
     with pytest.raises(Exception):  # noqa: B017 - any JSON-RPC error is right here
         await client.protocol.send_request_async("tokenls/documentTokens", {"nope": 1})
     uri = (tmp_path / "junk.md").as_uri()
-    _open(client, uri, "\x00\x01\ufffd" * 1000 + "\udcff ok")
-    assert (await _tokens(client, uri))["tokens"] > 0
+    open_document(client, uri, "\x00\x01\ufffd" * 1000 + "\udcff ok")
+    assert (await document_tokens(client, uri))["tokens"] > 0
