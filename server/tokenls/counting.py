@@ -26,6 +26,7 @@ PIECE_CHARS = 4096
 EDITOR_MAX_EXACT = 64 * 1024
 BATCH_MAX_EXACT = 1024 * 1024
 _CACHE_PIECES = 4096
+STREAM_PIECE_CHARS = 256 * 1024
 _ESTIMATE_SAMPLES = 16
 
 
@@ -83,12 +84,15 @@ class Counter:
     def count_stream(self, chunks: Iterable[str]) -> Count:
         """Count a stream of text chunks in bounded memory; equal to counting their join."""
         total = ZERO
+        step = min(self.max_exact, STREAM_PIECE_CHARS)
         for piece in exact_pieces(chunks, self.max_exact):
-            # Most pieces encode in one call; only a failing one is split further.
-            counted = self._count_run(piece)
-            if not counted.exact:
-                counted = self.count(piece, cache=False)
-            total = total + counted
+            # Pieces of a few hundred KiB encode in one call each (with the GIL released);
+            # only a piece that fails to encode is split further.
+            for part in split_exact(piece, step):
+                counted = self._count_run(part)
+                if not counted.exact:
+                    counted = self.count(part, cache=False)
+                total = total + counted
         return total
 
     def _count_piece(self, piece: str) -> Count:

@@ -68,7 +68,7 @@ def compress_text(
 ) -> str:
     chunk = 1 << 20
     chunks = (text[i : i + chunk] for i in range(0, len(text), chunk))
-    return compress(chunks, budget, counter, cancelled=cancelled).text
+    return compress(chunks, budget, counter, cancelled=cancelled, count_input=False).text
 
 
 def plan_block(

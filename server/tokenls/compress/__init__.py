@@ -68,11 +68,15 @@ def compress(
     memory: ErrorMemory | None = None,
     on_chunk: Callable[[int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    count_input: bool = True,
 ) -> CompressResult:
-    """Compress a log to at most ``budget`` tokens, keeping every failure it can."""
+    """Compress a log to at most ``budget`` tokens, keeping every failure it can.
+
+    ``count_input=False`` skips the exact count of the input (``input_tokens`` is then -1):
+    on a large log that count, not the compression, is the slowest part."""
     if budget < 1:
         raise ValueError("the budget must be at least 1 token")
-    tokens = _BackgroundCount(counter)
+    tokens = _BackgroundCount(counter) if count_input else _NoCount()
     lines = split_lines_stream(_tap(chunks, tokens, on_chunk, cancelled))
     auto = profile == "auto"
     # Auto mode scans with the most generous profile and decides once it has seen every
@@ -129,7 +133,7 @@ def _first_lines_of_failures(units: list[Unit], limit: int = 200) -> list[str]:
 
 def _tap(
     chunks: Iterable[str],
-    tokens: _BackgroundCount,
+    tokens: _BackgroundCount | _NoCount,
     on_chunk: Callable[[int], None] | None,
     cancelled: Callable[[], bool] | None,
 ) -> Iterator[str]:
@@ -147,6 +151,17 @@ def _tap(
 
 class CompressCancelled(Exception):
     """The caller asked to stop (an editor cancelled the request)."""
+
+
+class _NoCount:
+    def feed(self, chunk: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def result(self) -> int:
+        return -1
 
 
 class _BackgroundCount:

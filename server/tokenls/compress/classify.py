@@ -35,15 +35,17 @@ _LABELS = {
     Level.VERBOSE: "DEBUG",
 }
 
-_CRITICAL = re.compile(
-    r"Traceback \(most recent call last\)|^\s*(?:E\s{2,}|>\s{3})|AssertionError|"
-    r"\bFAILED\b|^FAIL[:\s]|^--- FAIL|^\s*FAIL\s|\bBUILD (?:FAILURE|FAILED)\b|"
-    r"\bFATAL\b|\bCRITICAL\b|^panic:|panicked at|Segmentation fault|core dumped|"
-    r"error\[E\d+\]|\berror TS\d+:|:\d+:\d+: (?:fatal )?error:|^\S.*: (?:fatal )?error:|npm ERR!|"
-    r"##\[error\]|^::error|^Error: Process completed with exit code|"
-    r"Exception in thread|^\s*(?:Caused by:)|^\s*●\s|^\s*✕|"
-    r"Tests run:.*(?:Failures: [1-9]|Errors: [1-9])|^_{3,} .+ _{3,}$|^={3,} (?:FAILURES|ERRORS) ={3,}|"
-    r"^={3,} .*\b(?:failed|error)",
+# Failure patterns that must start the line (tried with ``match``) and ones found anywhere.
+_CRITICAL_START = re.compile(
+    r"\s*(?:E\s{2,}|>\s{3})|FAIL[:\s]|--- FAIL|\s+FAIL\s|panic:|##\[error\]|::error|"
+    r"Error: Process completed with exit code|\s*Caused by:|\s*●\s|\s*✕|"
+    r"_{3,} .+ _{3,}$|={3,} (?:FAILURES|ERRORS) ={3,}|={3,} .*\b(?:failed|error)|"
+    r"[^\s:]+: (?:fatal )?error:"
+)
+_CRITICAL_ANY = re.compile(
+    r"Traceback \(most recent call last\)|AssertionError|\bFAILED\b|\bBUILD FAIL|\bFATAL\b|"
+    r"\bCRITICAL\b|panicked at|Segmentation fault|core dumped|error\[E\d+\]|\berror TS\d+:|"
+    r":\d+:\d+: (?:fatal )?error:|npm ERR!|Exception in thread|Tests run:.*(?:Failures|Errors): [1-9]"
 )
 _HIGH = re.compile(
     r"\bERROR\b|\b[Ee]rror\b|\bERR\b|\b\w+(?:Error|Exception)\b|\bfail(?:ed|ure)?\b|^ERROR:"
@@ -54,7 +56,6 @@ _VERBOSE = re.compile(
     r"\b(?:Downloading|Downloaded|Fetching|Progress|Resolving|Receiving objects|"
     r"Unpacking|Collecting|Using cached)\b|[⠁-⣿]|^\s*\d{1,3}%\s"
 )
-_LOW = re.compile(r"\bINFO\b|\bNOTICE\b|\bPASS(?:ED)?\b|^ok\b|\.\.\. ok$|✓")
 
 # Lines that continue the block a critical line opened.
 _CONTINUES = re.compile(
@@ -67,16 +68,62 @@ _EXCEPTION_LINE = re.compile(r"^[\w.]+(?:Error|Exception|Exit|Interrupt|Warning)
 _PYTHON_TRACEBACK = "Traceback (most recent call last)"
 
 
+# Cheap substring tests first: most lines of a log contain none of these, and skipping the
+# alternation-heavy patterns for them is what keeps classification fast. Written out as
+# ``or`` chains because a generator over a tuple costs more than the tests themselves.
+def _maybe_bad(low: str) -> bool:
+    return (
+        "err" in low
+        or "fail" in low
+        or "fatal" in low
+        or "critical" in low
+        or "panic" in low
+        or "traceback" in low
+        or "exception" in low
+        or "assert" in low
+        or "segmentation" in low
+        or "core dumped" in low
+        or "caused by" in low
+        or "tests run" in low
+        or "___" in low
+        or "===" in low
+        or "●" in low
+        or "✕" in low
+    )
+
+
+def _maybe_noise(low: str) -> bool:
+    return (
+        "debug" in low
+        or "trace" in low
+        or "verbose" in low
+        or "%" in low
+        or "[=" in low
+        or "[#" in low
+        or "[-" in low
+        or "download" in low
+        or "fetch" in low
+        or "progress" in low
+        or "resolving" in low
+        or "receiving" in low
+        or "unpacking" in low
+        or "collecting" in low
+        or "using cached" in low
+    )
+
+
 def classify(line: str) -> Level:
     """The level of one line on its own (blocks are tracked by ``BlockTracker``)."""
     head = line[:400]
-    if _CRITICAL.search(head):
+    low = head.lower()
+    bad = head.startswith(("E ", ">")) or _maybe_bad(low)
+    if bad and (_CRITICAL_START.match(head) or _CRITICAL_ANY.search(head)):
         return Level.CRITICAL
-    if _VERBOSE.search(head):
+    if (not head.isascii() or _maybe_noise(low)) and _VERBOSE.search(head):
         return Level.VERBOSE
-    if _HIGH.search(head):
+    if bad and _HIGH.search(head):
         return Level.HIGH
-    if _MEDIUM.search(head):
+    if ("warn" in low or "deprecat" in low) and _MEDIUM.search(head):
         return Level.MEDIUM
     return Level.LOW
 

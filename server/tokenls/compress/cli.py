@@ -134,10 +134,14 @@ def _naive(
 
 def _summary(result: CompressResult, naive: object) -> None:
     chosen = f"{result.profile} (auto)" if result.profile_auto else result.profile
-    ratio = result.input_tokens / max(result.output_tokens, 1)
+    source = (
+        f"{result.input_tokens:,} tokens ({result.input_tokens / max(result.output_tokens, 1):.1f}×)"
+        if result.input_tokens >= 0
+        else f"{result.input_lines:,} lines"
+    )
     print(
-        f"tokenls: {result.input_tokens:,} → {result.output_tokens:,} tokens "
-        f"(budget {result.budget:,}, {ratio:.1f}×), {result.input_lines:,} lines, "
+        f"tokenls: {source} → {result.output_tokens:,} tokens (budget {result.budget:,}), "
+        f"{result.kept_lines:,} of {result.input_lines:,} lines represented, "
         f"{result.failures:,} failures, profile {chosen}",
         file=sys.stderr,
     )

@@ -165,31 +165,55 @@ def _kept_lines(units: Sequence[Unit], keep: set[int]) -> int:
 def _overflow(
     units: Sequence[Unit], critical: list[Unit], budget: int, counter: Counter, annotate: Annotate
 ) -> Fitted:
-    """Failures alone exceed the budget: first and last whole, the rest by template."""
-    blocks = [u for u in critical if u.is_block] or critical
-    first, last = blocks[0], blocks[-1]
-    rest = [u for u in critical if u is not first and u is not last]
-    header = (
-        f"[tokenls: failures alone exceed the {budget:,}-token budget; kept the first and last "
-        f"failure whole and summarised {sum(u.count for u in rest):,} others by template]"
-    )
-    summary: dict[str, int] = {}
-    for unit in rest:
-        line = unit.lines[unit.context_before] if unit.is_block else unit.lines[0]
-        summary[line] = summary.get(line, 0) + unit.count
-    ordered = sorted(summary.items(), key=lambda kv: (-kv[1], kv[0]))
-    head = [header, render(first, False, annotate(first))]
-    tail = [render(last, False, annotate(last))] if last is not first else []
-    shown: list[str] = []
-    for line, n in ordered:
-        candidate = [*shown, f"{line} [×{n:,} like this]"]
-        if counter.count("\n".join([*head, *candidate, *tail]) + "\n").tokens > budget:
+    """Failures alone exceed the budget: the first and last whole, then as many more whole
+    as fit, and the rest summarised by signature with counts; the output says so."""
+    first, last = critical[0], critical[-1]
+    middle = [u for u in critical if u is not first and u is not last]
+    whole = [first] if last is first else [first, last]
+    rendered = {id(u): render(u, False, annotate(u)) for u in critical}
+
+    def assemble(extra: list[Unit], summary: list[str]) -> str:
+        shown = sorted([*whole, *extra], key=lambda u: u.first)
+        hidden = len(middle) - len(extra)
+        header = (
+            f"[tokenls: failures alone exceed the {budget:,}-token budget: kept {len(shown):,} "
+            f"whole (the first and the last), summarised {hidden:,} others by signature]"
+        )
+        return "\n".join([header, *(rendered[id(u)] for u in shown), *summary]) + "\n"
+
+    extra: list[Unit] = []
+    for unit in middle:  # more whole failures, in input order, while they fit
+        if counter.count(assemble([*extra, unit], [])).tokens > budget * 0.8:
             break
-        shown = candidate
-    text = "\n".join([*head, *shown, *tail]) + "\n"
-    text = _truncate(text, budget, counter)
-    kept = first.represented + (last.represented if last is not first else 0)
+        extra.append(unit)
+    rest = [u for u in middle if u not in extra]
+    groups: dict[str, list[Unit]] = {}
+    for unit in rest:
+        groups.setdefault(_signature(unit).translate(_DIGITS), []).append(unit)
+    ordered = sorted(groups.values(), key=lambda g: (-sum(u.count for u in g), g[0].first))
+    summary: list[str] = []
+    for group in ordered:
+        n = sum(u.count for u in group)
+        line = f"{_signature(group[0])} [×{n:,} like this]"
+        if counter.count(assemble(extra, [*summary, line])).tokens > budget:
+            break
+        summary.append(line)
+    text = _truncate(assemble(extra, summary), budget, counter)
+    kept = sum(u.represented for u in [*whole, *extra])
     return Fitted(text, counter.count(text).tokens, kept, True)
+
+
+_DIGITS = str.maketrans("0123456789", "0000000000")
+
+
+def _signature(unit: Unit) -> str:
+    """The line that tells failures apart: a traceback's exception, else its first line."""
+    if not unit.is_block:
+        return unit.lines[0]
+    core = unit.lines[unit.context_before : len(unit.lines) - unit.context_after]
+    if core and core[0].startswith("Traceback") and len(core) > 1:
+        return core[-1]
+    return core[0] if core else unit.lines[0]
 
 
 def _truncate(text: str, budget: int, counter: Counter) -> str:

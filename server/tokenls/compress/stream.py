@@ -58,7 +58,7 @@ class Scanner:
         self.templates = TemplateIndex()
         self._groups: dict[tuple[Level, int], Unit] = {}
         self._tracker = BlockTracker()
-        self._pending: deque[tuple[int, str, Level]] = deque()
+        self._pending: deque[tuple[int, str, Level, int]] = deque()
         self._block: Unit | None = None
         self._after: Unit | None = None
         self._after_left = 0
@@ -71,7 +71,7 @@ class Scanner:
         for body in lines:
             index = self._index
             self._index += 1
-            level = classify(body) if body else Level.VERBOSE
+            level, cluster = self.templates.describe(body)
             step = self._tracker.feed(body, level)
             if step == "start":
                 self._start_block(index, body)
@@ -88,7 +88,7 @@ class Scanner:
                     _tally(self._after, level)
                     self._after_left -= 1
                     continue
-                self._pending.append((index, body, level))
+                self._pending.append((index, body, level, cluster))
                 if len(self._pending) > context:
                     self._group(*self._pending.popleft())
 
@@ -135,12 +135,11 @@ class Scanner:
             return
         before = list(self._pending)
         self._pending.clear()
-        unit = Unit(
-            Level.CRITICAL, before[0][0] if before else index, [b for _, b, _ in before], True
-        )
+        start = before[0][0] if before else index
+        unit = Unit(Level.CRITICAL, start, [pending[1] for pending in before], True)
         unit.context_before = len(before)
-        for _, _, level in before:
-            _tally(unit, level)
+        for pending in before:
+            _tally(unit, pending[2])
         unit.lines.append(body)
         _tally(unit, Level.CRITICAL)
         self._block_chars += len(body)
@@ -168,9 +167,9 @@ class Scanner:
         while self._pending:
             self._group(*self._pending.popleft())
 
-    def _group(self, index: int, body: str, level: Level) -> None:
-        # Blank lines are one group of their own; everything else is clustered by template.
-        cluster = self.templates.cluster_of(body) if body.strip() else -1
+    def _group(self, index: int, body: str, level: Level, cluster: int | None = None) -> None:
+        if cluster is None:
+            cluster = self.templates.describe(body)[1]
         key = (level, cluster)
         unit = self._groups.get(key)
         if unit is None:
