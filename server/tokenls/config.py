@@ -48,6 +48,29 @@ class FileSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """Which URLs may be fetched, and how."""
+
+    allow_hosts: tuple[str, ...] = ()
+    allow_http: bool = False
+    allow_private_hosts: tuple[str, ...] = ()
+    timeout_s: float = 10.0
+    max_bytes: int = 5_000_000
+    ttl_s: float = 3600.0
+    pretty_json: bool = False
+    headers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RateSettings:
+    target: float = 0.6
+    min_interval_ms: float = 150.0
+    window_s: float = 60.0
+    store: str = "disk"
+    limits: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     encoding: str = DEFAULT_ENCODING
     budget: int | None = None
@@ -63,6 +86,8 @@ class Settings:
     variables_file: str | None = None
     files: FileSettings = field(default_factory=lambda: FileSettings())
     cache_dir: str | None = None
+    http: HttpSettings = field(default_factory=lambda: HttpSettings())
+    rate: RateSettings = field(default_factory=lambda: RateSettings())
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +253,86 @@ def _files(value: Any, base: Settings) -> FileSettings:
     return result
 
 
+def _http(value: Any, base: Settings) -> HttpSettings:
+    if not isinstance(value, Mapping):
+        raise TypeError("expected a table like [http] allow_hosts = [...]")
+    result = base.http
+    for key, item in value.items():
+        name = {
+            "allowHosts": "allow_hosts",
+            "allowHttp": "allow_http",
+            "timeoutS": "timeout_s",
+            "maxBytes": "max_bytes",
+            "ttlS": "ttl_s",
+            "prettyJson": "pretty_json",
+            "allowPrivateHosts": "allow_private_hosts",
+        }.get(key, key)
+        if name in ("allow_hosts", "allow_private_hosts"):
+            if not isinstance(item, list | tuple) or not all(isinstance(h, str) for h in item):
+                raise TypeError(f"http.{key} must be a list of host or host:port strings")
+            item = tuple(h.lower() for h in item)
+        elif name in ("allow_http", "pretty_json"):
+            if not isinstance(item, bool):
+                raise TypeError(f"http.{key} must be true or false")
+        elif name in ("timeout_s", "ttl_s", "max_bytes"):
+            if isinstance(item, bool) or not isinstance(item, int | float) or item <= 0:
+                raise ValueError(f"http.{key} must be a positive number")
+        elif name == "headers":
+            if not isinstance(item, Mapping) or not all(
+                isinstance(h, Mapping) and all(isinstance(v, str) for v in h.values())
+                for h in item.values()
+            ):
+                raise TypeError(
+                    'http.headers must be tables like [http.headers."host"] Name = "value"'
+                )
+            item = {host.lower(): dict(h) for host, h in item.items()}
+        else:
+            raise ValueError(f"unknown key http.{key}")
+        result = replace(result, **{name: item})
+    return result
+
+
+def _rate(value: Any, base: Settings) -> RateSettings:
+    if not isinstance(value, Mapping):
+        raise TypeError("expected a table like [rate] target = 0.6")
+    result = base.rate
+    for key, item in value.items():
+        name = {"minIntervalMs": "min_interval_ms", "windowS": "window_s"}.get(key, key)
+        if name == "target":
+            if isinstance(item, bool) or not isinstance(item, int | float) or not 0 < item <= 1:
+                raise ValueError("rate.target must be a share between 0 and 1, such as 0.6")
+        elif name in ("min_interval_ms", "window_s"):
+            if isinstance(item, bool) or not isinstance(item, int | float) or item < 0:
+                raise ValueError(f"rate.{key} must be a non-negative number")
+        elif name == "store":
+            if not isinstance(item, str) or not (
+                item == "disk" or item.startswith(("redis://", "rediss://", "unix://"))
+            ):
+                raise ValueError('rate.store must be "disk" or a redis:// URL')
+        elif name == "limits":
+            if not isinstance(item, Mapping) or not all(
+                isinstance(v, Mapping) for v in item.values()
+            ):
+                raise TypeError(
+                    'rate.limits must be tables like [rate.limits."host"] requests_per_minute = 60'
+                )
+            for host, table in item.items():
+                for field_name, number in table.items():
+                    if field_name not in ("requests_per_minute", "tokens_per_minute"):
+                        raise ValueError(f"rate.limits.{host}.{field_name}: unknown limit")
+                    if (
+                        isinstance(number, bool)
+                        or not isinstance(number, int | float)
+                        or number <= 0
+                    ):
+                        raise ValueError(f"rate.limits.{host}.{field_name} must be positive")
+            item = {host.lower(): dict(table) for host, table in item.items()}
+        else:
+            raise ValueError(f"unknown key rate.{key}")
+        result = replace(result, **{name: item})
+    return result
+
+
 _PARSERS = {
     "encoding": _encoding,
     "budget": _budget,
@@ -243,6 +348,8 @@ _PARSERS = {
     "variables_file": _optional_path,
     "files": _files,
     "cache_dir": _optional_path,
+    "http": _http,
+    "rate": _rate,
 }
 
 

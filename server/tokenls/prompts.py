@@ -17,6 +17,7 @@ from tokenls.budget import Severity
 from tokenls.config import Settings, load_config_for
 from tokenls.counting import Count
 from tokenls.files import DecodeReport, decode_bytes
+from tokenls.references.url_sources import BlockingUrls
 from tokenls.session import Finding, Session
 
 
@@ -36,7 +37,7 @@ class PromptChecker:
     def __init__(self, root: Path, encoding: str | None = None) -> None:
         self.root = root.resolve()
         self.encoding = encoding
-        self.session = Session("utf-32", encoding_override=encoding)
+        self.session = Session("utf-32", encoding_override=encoding, urls=BlockingUrls)
         self.session.roots = [self.root]
         self._lock = threading.Lock()
         self._settings: dict[Path, Settings] = {}

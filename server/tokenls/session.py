@@ -47,7 +47,9 @@ from tokenls.outline import (
     sections,
 )
 from tokenls.references.collect import PromptReferences, collect_references, policy_for
-from tokenls.references.resolve import Resolved, Resolver
+from tokenls.references.resolve import Resolved, Resolver, UrlSource
+from tokenls.references.url_sources import fetcher_for
+from tokenls.references.urls import UrlFetcher, host_key
 from tokenls.text import PositionEncoding, index_to_column, line_body, split_lines
 
 DEFAULT_COST_MODELS = ("gpt-4o", "claude-sonnet-4-5")
@@ -168,6 +170,7 @@ class Session:
         position_encoding: PositionEncoding = "utf-16",
         cache: TokenCache | None = None,
         encoding_override: str | None = None,
+        urls: Callable[[UrlFetcher], UrlSource] | None = None,
     ) -> None:
         self.position_encoding: PositionEncoding = position_encoding
         self.encoding_override = encoding_override  # the command line's --encoding
@@ -178,7 +181,10 @@ class Session:
         self._docs: dict[str, OpenDocument] = {}
         self._counters: dict[str, Counter] = {}
         self._configs: dict[Path, ConfigFile | None] = {}
-        self._resolvers: dict[tuple[Any, str | None], Resolver] = {}
+        self._resolvers: dict[tuple[Any, ...], Resolver] = {}
+        self._url_factory = urls  # how URL bodies are obtained; None: URLs are not fetched
+        self._url_sources: dict[tuple[Any, Any], UrlSource] = {}
+        self.active_uri: str | None = None
         self._reported: set[str] = set()
 
     # -- settings --------------------------------------------------------------------
@@ -357,6 +363,8 @@ class Session:
         roots = self.roots or [workspace_root(doc.path or Path.cwd())]
         config = self._config_for(doc.path)
         resolver = self._resolver(doc.settings, roots)
+        if resolver.urls is not None and hasattr(resolver.urls, "priority"):
+            resolver.urls.priority = 0 if doc.uri == self.active_uri else 1  # type: ignore[attr-defined]
         return collect_references(
             doc.document.lines,
             doc.path,
@@ -370,11 +378,38 @@ class Session:
 
     def _resolver(self, settings: Settings, roots: Sequence[Path]) -> Resolver:
         policy = policy_for(settings, roots)
-        key = (policy, settings.cache_dir)
+        key = (policy, settings.cache_dir, repr(settings.http), repr(settings.rate))
         resolver = self._resolvers.get(key)
         if resolver is None:
-            resolver = self._resolvers[key] = Resolver(self.cache(settings.cache_dir), policy)
+            cache = self.cache(settings.cache_dir)
+            resolver = Resolver(cache, policy, self.url_source(settings))
+            self._resolvers[key] = resolver
         return resolver
+
+    def url_source(self, settings: Settings) -> UrlSource | None:
+        """The URL source for these http/rate settings (one per distinct configuration)."""
+        if self._url_factory is None:
+            return None
+        key = (repr(settings.http), repr(settings.rate))  # the settings hold dicts: not hashable
+        source = self._url_sources.get(key)
+        if source is None:
+            fetcher = fetcher_for(settings, self.cache(settings.cache_dir))
+            source = self._url_sources[key] = self._url_factory(fetcher)
+        return source
+
+    def url_sources(self) -> list[UrlSource]:
+        return list(self._url_sources.values())
+
+    def rate_status(self) -> list[str]:
+        """One line per rate-limited host seen or configured, for ``tokenls/rateStatus``."""
+        lines: list[str] = []
+        for source in self._url_sources.values():
+            fetcher = getattr(source, "fetcher", None)
+            if fetcher is None:
+                continue
+            keys = set(fetcher.tracker.config.limits) | set(fetcher.http.allow_hosts)
+            lines.extend(fetcher.tracker.status(key).line() for key in sorted(keys) if key != "*")
+        return lines
 
     def cache(self, directory: str | None = None) -> TokenCache:
         """The token cache (created on first use, in the configured or default directory)."""
@@ -477,7 +512,9 @@ class Session:
         return count
 
     def _reference_hint(self, doc: OpenDocument, ref: Resolved, index: int) -> Hint:
-        if ref.status != "ok":
+        if ref.status == "pending":
+            label = "… tok"
+        elif ref.status != "ok":
             label = "not counted"
         elif ref.duplicate:
             label = "counted above"
@@ -568,7 +605,7 @@ class Session:
                 "end": {"line": end[0], "character": end[1]},
             },
             "tokens": 0 if ref.status != "ok" or ref.duplicate else ref.tokens,
-            "status": "ok" if ref.status == "ok" else "error",
+            "status": ref.status if ref.status in ("ok", "pending") else "error",
             "error": ref.error,
             "countedOnce": ref.duplicate,
             "source": ref.source,
@@ -718,10 +755,22 @@ class Session:
             return f"**Variable `{r.target}`: unbound — not counted**\n\nBind it in the frontmatter `variables:`, `[variables]` in tokenls.toml, or a variables file."
         if ref.status == "error":
             return f"**`{r.target}`: not counted**\n\n{ref.error}"
-        what = "Variable" if r.kind == "variable" else "File"
+        if ref.status == "pending":
+            return f"**URL `{r.target}`: being fetched…**\n\n" + "\n\n".join(self.rate_status())
+        what = {"variable": "Variable", "url": "URL"}.get(r.kind, "File")
         count = Count(ref.tokens, ref.exact, None if ref.exact else ref.tokens)
         parts = [f"**{what} `{r.target}`: {count.label()}**"]
-        if r.kind == "file":
+        if r.kind == "url":
+            how = {
+                "fresh": "fetched just now",
+                "cache": "from the HTTP cache (fresh)",
+                "revalidated": "revalidated (304 Not Modified)",
+                "stale": "⚠ stale: the host is unreachable, last known body counted",
+            }.get(ref.fetch or "", "")
+            parts.append(f"{ref.size:,} bytes · {ref.lines:,} lines · {how}")
+            key = host_key(r.target)
+            parts.extend(line for line in self.rate_status() if line.startswith(key + ":"))
+        elif r.kind == "file":
             parts.append(f"`{ref.target}` · {ref.size:,} bytes · {ref.lines:,} lines")
         else:
             parts.append(f"{ref.size:,} bytes · {ref.lines:,} lines of value")

@@ -23,11 +23,14 @@ from pygls.protocol.language_server import lsp_method
 
 from tokenls import __version__
 from tokenls.lsp import convert
+from tokenls.references.url_sources import BackgroundUrls
+from tokenls.references.urls import UrlFetcher
 from tokenls.session import Session, uri_to_path
 from tokenls.text import PositionEncoding
 
 DOCUMENT_TOKENS = "tokenls/documentTokens"
 CACHE_STATS = "tokenls/cacheStats"
+RATE_STATUS = "tokenls/rateStatus"
 WATCHER_ID = "tokenls-referenced-files"
 LARGE_LOG_TOKENS = 50_000  # compressions bigger than this report progress
 log = logging.getLogger("tokenls")
@@ -60,10 +63,41 @@ class TokenlsServer(LanguageServer):
             protocol_cls=TokenlsProtocol,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
-        self.session = Session()
+        self.session = Session(urls=self._background_urls)
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.pending_problems: list[Any] = []
         self.progress_cancel: dict[str, threading.Event] = {}
+        self.url_progress_token: str | None = None
+
+    def _background_urls(self, fetcher: UrlFetcher) -> BackgroundUrls:
+        return BackgroundUrls(fetcher, self._url_fetched, self._url_progress)
+
+    def _url_fetched(self, _url: str) -> None:
+        """A URL body arrived: re-count the prompts and refresh what the editor shows."""
+        self.session.files_changed()
+        self.refresh_all()
+
+    def _url_progress(self, done: int, total: int) -> None:
+        if not _supports_progress(self):
+            return
+        if self.url_progress_token is None:
+            self.url_progress_token = f"tokenls-urls-{uuid.uuid4().hex}"
+            token = self.url_progress_token
+            self.work_done_progress.create(token)
+            self.work_done_progress.begin(
+                token, types.WorkDoneProgressBegin(title="Fetching URL references", percentage=0)
+            )
+        token = self.url_progress_token
+        if done >= total:
+            self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"{done} fetched"))
+            self.url_progress_token = None
+        else:
+            self.work_done_progress.report(
+                token,
+                types.WorkDoneProgressReport(
+                    message=f"{done}/{total}", percentage=int(done * 100 / total)
+                ),
+            )
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # Never die, and never pop up on every keystroke: log it; requests get an error reply.
@@ -177,6 +211,7 @@ async def did_change_configuration(
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: TokenlsServer, params: types.DidOpenTextDocumentParams) -> None:
     item = params.text_document
+    ls.session.active_uri = item.uri
     ls.session.open(item.uri, item.text, item.version)
     ls.show_problems(ls.session.config_problems())
     ls.publish_soon(item.uri)
@@ -184,6 +219,7 @@ def did_open(ls: TokenlsServer, params: types.DidOpenTextDocumentParams) -> None
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: TokenlsServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.session.active_uri = params.text_document.uri
     changes = [convert.change(c) for c in params.content_changes]
     ls.session.change(params.text_document.uri, params.text_document.version, changes)
     ls.publish_soon(params.text_document.uri)
@@ -301,6 +337,11 @@ def progress_cancel(ls: TokenlsServer, params: types.WorkDoneProgressCancelParam
 def _supports_progress(ls: TokenlsServer) -> bool:
     window = ls.client_capabilities.window
     return bool(window and window.work_done_progress)
+
+
+@server.feature(RATE_STATUS)
+def rate_status(ls: TokenlsServer, _params: Any) -> dict[str, Any]:
+    return {"hosts": ls.session.rate_status()}
 
 
 @server.feature(CACHE_STATS)

@@ -29,6 +29,10 @@ SYNTAXES: tuple[str, ...] = (
     "file_uri",
     "variable",
     "input_variable",
+    "continue_url",
+    "prompty_url",
+    "hash_url",
+    "at_url",
 )
 
 
@@ -56,20 +60,36 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "file_uri": re.compile(r"(?<![\w/])file://(?P<t>[^\s'\",\]}]+)"),
     "variable": re.compile(r"(?<!\{)\{\{\s*(?P<t>[A-Za-z_][\w.\-]*)\s*\}\}(?!\})"),
     "input_variable": re.compile(r"\$\{input:(?P<t>[A-Za-z_][\w\-]*)(?::[^}\n]*)?\}"),
+    "continue_url": re.compile(r"\{\{\{\s*url\s+\"(?P<t>https?://[^\"\s]+)\"\s*\}\}\}"),
+    "prompty_url": re.compile(r"\$\{url:(?P<t>https?://[^}\s]+)\}"),
+    "hash_url": re.compile(r"(?<![\w#])#url:(?P<t>https?://[^\s)\]>\"'`]+)"),
+    "at_url": re.compile(r"(?:(?<=\s)|^)@url:(?P<t>https?://[^\s)\]>\"'`]+)", re.MULTILINE),
 }
 _KINDS: dict[str, Kind] = {name: "file" for name in _PATTERNS}
 _KINDS["variable"] = _KINDS["input_variable"] = "variable"
+for _name in ("continue_url", "prompty_url", "hash_url", "at_url"):
+    _KINDS[_name] = "url"
 _CODE_SPAN = re.compile(r"(`+)(?:.*?[^`])?\1(?!`)")
-_PROSE_SYNTAXES = frozenset({"hash_file", "at_import", "file_uri"})
+_PROSE_SYNTAXES = frozenset({"hash_file", "at_import", "file_uri", "hash_url", "at_url"})
 _TRAILING = ".,;:!?"
 _URL_SCHEME = re.compile(r"[A-Za-z][\w+.\-]*:")
-_TRIGGER = re.compile(r"#file:|\]\(|@|\$\{|\{\{|file://")
+_TRIGGER = re.compile(r"#file:|#url:|\]\(|@|\$\{|\{\{|file://")
 
 
 def default_syntaxes(filename: str) -> frozenset[str]:
     """The syntaxes a file of this name is expected to use."""
     name = filename.lower()
-    active = {"hash_file", "prompty_file", "continue_file", "input_variable", "variable"}
+    active = {
+        "hash_file",
+        "prompty_file",
+        "continue_file",
+        "input_variable",
+        "variable",
+        "continue_url",
+        "prompty_url",
+        "hash_url",
+        "at_url",
+    }
     if name.endswith((".prompt.md", ".instructions.md", ".chatmode.md", ".agent.md")) or name in (
         "copilot-instructions.md",
     ):

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from tokenls.cache import Source, TokenCache
 from tokenls.counting import Count, Counter
@@ -27,8 +27,17 @@ from tokenls.references.files import (
 from tokenls.references.parse import Reference, parse_references
 from tokenls.text import split_lines
 
+if TYPE_CHECKING:
+    from tokenls.references.urls import Fetched
+
 MAX_IMPORT_DEPTH = 5
-Status = Literal["ok", "error", "unbound"]
+Status = Literal["ok", "error", "unbound", "pending"]
+
+
+class UrlSource(Protocol):
+    """Where URL bodies come from: ``None`` means not yet known (being fetched)."""
+
+    def lookup(self, url: str) -> Fetched | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +63,19 @@ class Resolved:
     size: int = 0
     lines: int = 0
     duplicate: bool = False  # counted already by an earlier reference to the same target
+    fetch: str | None = None  # URLs: cache, fresh, revalidated or stale
     imports: list[str] = field(default_factory=list)  # files pulled in by nested @imports
 
 
 class Resolver:
     """Resolves references of one encoding through a shared cache."""
 
-    def __init__(self, cache: TokenCache, policy: FilePolicy) -> None:
+    def __init__(
+        self, cache: TokenCache, policy: FilePolicy, urls: UrlSource | None = None
+    ) -> None:
         self.cache = cache
         self.policy = policy
+        self.urls = urls
         self._imports: dict[str, list[str]] = {}
 
     def resolve(
@@ -80,6 +93,8 @@ class Resolver:
         for ref in references:
             if ref.kind == "variable":
                 results.append(self._variable(ref, counter, variables, seen))
+            elif ref.kind == "url":
+                results.append(self._url(ref, counter, seen))
             else:
                 results.append(self._file(ref, base_dir, counter, seen, importing))
         return results
@@ -106,6 +121,46 @@ class Resolver:
             lines=len(split_lines(value)),
             duplicate=duplicate,
         )
+
+    def _url(self, ref: Reference, counter: Counter, seen: set[str]) -> Resolved:
+        if self.urls is None:
+            return Resolved(
+                ref, "error", target=ref.target, error="URL references are not resolved here"
+            )
+        if ref.target in seen:
+            return Resolved(ref, "ok", target=ref.target, duplicate=True)
+        try:
+            fetched = self.urls.lookup(ref.target)
+        except Exception as exc:  # a broken rate store or event loop must not break counting
+            return Resolved(ref, "error", target=ref.target, error=f"cannot fetch: {exc}")
+        if fetched is None:
+            return Resolved(ref, "pending", target=ref.target)
+        if fetched.error is not None:
+            return Resolved(ref, "error", target=ref.target, error=fetched.error)
+        seen.add(ref.target)
+        count, source = self.count_text(fetched.text, counter)
+        return Resolved(
+            ref,
+            "ok",
+            count.tokens,
+            count.exact,
+            ref.target,
+            source=source,
+            size=fetched.size,
+            lines=len(split_lines(fetched.text)),
+            fetch=fetched.source,
+        )
+
+    def count_text(self, text: str, counter: Counter) -> tuple[Count, Source]:
+        """A content-keyed count of any text (fetched bodies, large values)."""
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        key = f"count:{counter.encoding_name}:{digest}"
+        cached, source = self.cache.get(key)
+        if cached is not None and source is not None:
+            return Count(*cached), source
+        count = counter.count(text, cache=False)
+        self.cache.put(key, (count.tokens, count.exact, count.upper))
+        return count, "fresh"
 
     def _file(
         self,

@@ -1,0 +1,248 @@
+"""One request budget per upstream host, shared by every tokenls process.
+
+The state of each key (a host, or a configured name) lives in a store that updates it
+atomically (``store_disk`` for one machine, ``store_redis`` for a team), so editor windows,
+CI runs and scripts never add up to more than the upstream allows. A request is admitted
+only while the sliding window stays under the *effective target* share of each limit and
+the minimum spacing has passed; otherwise the caller is told how long to wait. A 429 or 503
+starts a shared backoff (``Retry-After`` honoured) and halves the effective target, which
+then recovers additively toward the configured target.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tokenls.ratelimit.headers import LearnedLimits, parse_retry_after, read_limits
+
+State = dict[str, Any]
+
+
+class Store(Protocol):
+    """Atomic read-modify-write of one key's state, across processes."""
+
+    def update(self, key: str, change: Callable[[State], tuple[State, Any]]) -> Any: ...
+
+    def read(self, key: str) -> State: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    requests_per_minute: float | None = None
+    tokens_per_minute: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RateConfig:
+    target: float = 0.6
+    min_interval_s: float = 0.15
+    window_s: float = 60.0
+    max_retries: int = 4
+    base_backoff_s: float = 1.0
+    max_backoff_s: float = 120.0
+    decrease: float = 0.5  # multiplicative decrease of the effective target after a 429
+    increase: float = 0.02  # additive recovery per successful request
+    floor: float = 0.05
+    limits: Mapping[str, Limits] = field(default_factory=dict)
+
+    def limits_for(self, key: str) -> Limits:
+        return self.limits.get(key) or self.limits.get("*") or Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    admitted: bool
+    wait_s: float = 0.0
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RateStatus:
+    key: str
+    used_requests: int
+    requests_limit: float | None
+    used_tokens: int
+    tokens_limit: float | None
+    target: float
+    next_slot_s: float
+    backoff_s: float
+
+    def line(self) -> str:
+        rpm = (
+            f"{self.used_requests}/{self.requests_limit:g} rpm"
+            if self.requests_limit
+            else f"{self.used_requests} requests/min"
+        )
+        tpm = f", {self.used_tokens:,}/{self.tokens_limit:,.0f} tpm" if self.tokens_limit else ""
+        backoff = f", backing off {self.backoff_s:.1f} s" if self.backoff_s > 0 else ""
+        return f"{self.key}: {rpm}{tpm}, target {self.target:.0%}, next slot in {self.next_slot_s:.1f} s{backoff}"
+
+
+class RateTracker:
+    def __init__(
+        self, store: Store, config: RateConfig, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+
+    def try_acquire(self, key: str, tokens: int = 0) -> Admission:
+        """Admit one request now, recording it, or say how long to wait."""
+        now = self.clock()
+        limits = self.config.limits_for(key)
+        cfg = self.config
+
+        def change(state: State) -> tuple[State, Admission]:
+            state = _fresh(state, cfg.target)
+            events = [e for e in state["events"] if e[0] > now - cfg.window_s]
+            state["events"] = events
+            waits: list[tuple[float, str]] = []
+            if state["backoff_until"] > now:
+                waits.append((state["backoff_until"] - now, "backoff"))
+            spacing = state["last"] + cfg.min_interval_s - now
+            if spacing > 0:
+                waits.append((spacing, "spacing"))
+            share = min(state["target"], cfg.target)
+            window = cfg.window_s / 60.0
+            rpm = _learned(state, "requests", limits.requests_per_minute, now)
+            if rpm:
+                allowed = max(int(rpm * window * share), 1)
+                if len(events) + 1 > allowed:
+                    waits.append(
+                        (events[len(events) - allowed][0] + cfg.window_s - now, "requests")
+                    )
+            tpm = _learned(state, "tokens", limits.tokens_per_minute, now)
+            if tpm and tokens:
+                allowed_tokens = tpm * window * share
+                used = sum(e[1] for e in events)
+                if used + tokens > allowed_tokens and events:
+                    waits.append(
+                        (
+                            _time_to_free(
+                                events, used + tokens - allowed_tokens, cfg.window_s, now
+                            ),
+                            "tokens",
+                        )
+                    )
+            if waits:
+                wait, reason = max(waits)
+                return state, Admission(False, max(wait, 0.001), reason)
+            events.append([now, tokens])
+            state["last"] = now
+            return state, Admission(True)
+
+        return self.store.update(key, change)
+
+    def acquire(
+        self,
+        key: str,
+        tokens: int = 0,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout_s: float = 300.0,
+    ) -> None:
+        """Block until admitted (the synchronous form of ``try_acquire``)."""
+        deadline = self.clock() + timeout_s
+        while True:
+            admission = self.try_acquire(key, tokens)
+            if admission.admitted:
+                return
+            if self.clock() + admission.wait_s > deadline:
+                raise TimeoutError(
+                    f"{key}: no request slot within {timeout_s:.0f} s ({admission.reason})"
+                )
+            sleep(admission.wait_s)
+
+    def record(
+        self, key: str, status: int, headers: Mapping[str, str], attempt: int = 0, tokens: int = 0
+    ) -> float:
+        """Learn from a response; returns the backoff to wait before a retry (0 if none)."""
+        now = self.clock()
+        cfg = self.config
+        learned = read_limits(headers, now)
+        retry_after = parse_retry_after(headers.get("retry-after"), now)
+
+        def change(state: State) -> tuple[State, float]:
+            state = _fresh(state, cfg.target)
+            if learned is not None:
+                state["learned"] = _merge(state.get("learned") or {}, learned)
+            if tokens and state["events"]:
+                state["events"][-1][1] = max(state["events"][-1][1], tokens)
+            delay = 0.0
+            if status in (429, 503):
+                state["target"] = max(state["target"] * cfg.decrease, cfg.floor)
+                backoff = min(cfg.base_backoff_s * 2**attempt, cfg.max_backoff_s)
+                delay = (
+                    retry_after if retry_after is not None else backoff * random.uniform(0.5, 1.5)
+                )
+                state["backoff_until"] = max(state["backoff_until"], now + delay)
+            elif 200 <= status < 400:
+                state["target"] = min(state["target"] + cfg.increase, cfg.target)
+                if (
+                    learned is not None
+                    and learned.requests_remaining == 0
+                    and learned.requests_reset_at
+                ):
+                    state["backoff_until"] = max(state["backoff_until"], learned.requests_reset_at)
+            return state, delay
+
+        return self.store.update(key, change)
+
+    def status(self, key: str) -> RateStatus:
+        now = self.clock()
+        cfg = self.config
+        state = _fresh(self.store.read(key), cfg.target)
+        events = [e for e in state["events"] if e[0] > now - cfg.window_s]
+        limits = cfg.limits_for(key)
+        admission_wait = max(
+            state["backoff_until"] - now, state["last"] + cfg.min_interval_s - now, 0.0
+        )
+        return RateStatus(
+            key,
+            len(events),
+            _learned(state, "requests", limits.requests_per_minute, now),
+            int(sum(e[1] for e in events)),
+            _learned(state, "tokens", limits.tokens_per_minute, now),
+            min(state["target"], cfg.target),
+            admission_wait,
+            max(state["backoff_until"] - now, 0.0),
+        )
+
+
+def _fresh(state: State | None, target: float) -> State:
+    state = dict(state or {})
+    state.setdefault("events", [])
+    state.setdefault("last", 0.0)
+    state.setdefault("backoff_until", 0.0)
+    state.setdefault("target", target)
+    return state
+
+
+def _learned(state: State, kind: str, configured: float | None, now: float) -> float | None:
+    learned = state.get("learned") or {}
+    value = learned.get(f"{kind}_limit")
+    if value and (learned.get("expires", now + 1) > now):
+        return min(float(value), configured) if configured else float(value)
+    return configured
+
+
+def _merge(old: dict[str, Any], new: LearnedLimits) -> dict[str, Any]:
+    merged = dict(old)
+    for name in ("requests_limit", "tokens_limit"):
+        value = getattr(new, name)
+        if value:
+            merged[name] = value
+    merged["expires"] = new.observed_at + 3600
+    return merged
+
+
+def _time_to_free(events: list[list[float]], excess: float, window_s: float, now: float) -> float:
+    freed = 0.0
+    for t, tokens in events:
+        freed += tokens
+        if freed >= excess:
+            return t + window_s - now
+    return window_s

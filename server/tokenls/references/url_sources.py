@@ -1,0 +1,134 @@
+"""Where a prompt's URL bodies come from: fetched on the spot (command line) or in the
+background with priorities (language server), always through the shared rate tracker."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+
+from tokenls.cache import TokenCache, default_cache_dir
+from tokenls.config import Settings
+from tokenls.ratelimit import Limits, RateConfig, RateTracker, open_store
+from tokenls.references.urls import Fetched, UrlFetcher
+
+
+def fetcher_for(settings: Settings, cache: TokenCache) -> UrlFetcher:
+    rate = settings.rate
+    config = RateConfig(
+        target=rate.target,
+        min_interval_s=rate.min_interval_ms / 1000,
+        window_s=rate.window_s,
+        limits={
+            key: Limits(table.get("requests_per_minute"), table.get("tokens_per_minute"))
+            for key, table in rate.limits.items()
+        },
+    )
+    directory = cache.directory or default_cache_dir()
+    tracker = RateTracker(open_store(rate.store, Path(directory)), config)
+    return UrlFetcher(settings.http, tracker, cache)
+
+
+class BlockingUrls:
+    """Fetches each URL when asked (the command line: CI waits for real counts)."""
+
+    def __init__(self, fetcher: UrlFetcher) -> None:
+        self.fetcher = fetcher
+
+    def lookup(self, url: str) -> Fetched | None:
+        cached = self.fetcher.cached(url)
+        if cached is not None and not cached.stale:
+            return cached
+        return asyncio.run(self.fetcher.fetch(url))
+
+
+class BackgroundUrls:
+    """Answers from the cache at once and fetches the rest off the request path.
+
+    Work is a priority queue: the active document's URLs first, other open documents next,
+    everything else last. A URL nobody wants any more (its document closed, its reference
+    edited away) is dropped when its turn comes. ``on_done`` runs on the event loop after
+    each fetch so the server can re-count and refresh hints.
+    """
+
+    ACTIVE, OPEN, BACKGROUND = 0, 1, 2
+
+    def __init__(
+        self,
+        fetcher: UrlFetcher,
+        on_done: Callable[[str], None],
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.fetcher = fetcher
+        self.on_done = on_done
+        self.on_progress = on_progress
+        self.wanted: dict[str, int] = {}  # url -> best priority asked for
+        self._heap: list[tuple[int, int, str]] = []
+        self._order = itertools.count()
+        self._in_flight: set[str] = set()
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._done = 0
+        self.priority = self.OPEN  # set by the session for the document being resolved
+
+    def lookup(self, url: str, priority: int | None = None) -> Fetched | None:
+        cached = self.fetcher.cached(url)
+        if cached is not None and not cached.stale:
+            return cached
+        self.request(url, self.priority if priority is None else priority)
+        return cached  # stale bodies count meanwhile; a new URL is pending
+
+    def request(self, url: str, priority: int) -> None:
+        if url in self._in_flight:
+            return
+        best = self.wanted.get(url)
+        if best is not None and best <= priority:
+            return
+        self.wanted[url] = priority
+        heapq.heappush(self._heap, (priority, next(self._order), url))
+        self._ensure_worker()
+
+    def keep_only(self, urls: set[str]) -> None:
+        """Forget queued URLs no open document references any more."""
+        for url in list(self.wanted):
+            if url not in urls:
+                del self.wanted[url]
+
+    def pending(self) -> int:
+        return len(self.wanted) + len(self._in_flight)
+
+    def _ensure_worker(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (tests of the core): nothing runs in the background
+        if self._wake is None:
+            self._wake = asyncio.Event()
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._work())
+
+    async def _work(self) -> None:
+        assert self._wake is not None
+        while True:
+            while not self._heap:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=30)
+                except TimeoutError:
+                    return
+            priority, _, url = heapq.heappop(self._heap)
+            if self.wanted.get(url) != priority:
+                continue  # cancelled, or queued again with a better priority
+            del self.wanted[url]
+            self._in_flight.add(url)
+            try:
+                await self.fetcher.fetch(url)
+            finally:
+                self._in_flight.discard(url)
+            self._done += 1
+            if self.on_progress is not None:
+                self.on_progress(self._done, self._done + self.pending())
+            self.on_done(url)

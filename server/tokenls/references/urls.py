@@ -1,0 +1,275 @@
+"""Fetching URL references: an allowlist, private-address checks, an HTTP cache, and the
+shared rate tracker in front of every request.
+
+Secure by default: only allowlisted hosts are fetched, ``http://`` only when allowed, a
+name that resolves to a loopback, private or link-local address only when that host is
+listed as private-ok, and every redirect hop is checked again. Bodies stream with a size
+cap. Responses are cached on disk (body, ETag, Last-Modified, fetch time): fresh entries
+are served without a request, stale ones revalidated (304 keeps them), and when the
+upstream is unreachable the last known body is served, flagged stale. Header values may
+come from the environment (``"env:API_TOKEN"``) and are never logged or shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from tokenls.cache import TokenCache
+from tokenls.config import HttpSettings
+from tokenls.ratelimit import RateTracker
+
+Source = Literal["cache", "fresh", "revalidated", "stale"]
+MAX_REDIRECTS = 5
+
+
+class UrlRefused(Exception):
+    """A URL tokenls will not fetch, naming the setting that would allow it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    url: str
+    text: str = ""
+    error: str | None = None
+    source: Source | None = None
+    fetched_at: float = 0.0
+    size: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def stale(self) -> bool:
+        return self.source == "stale"
+
+
+def host_key(url: str) -> str:
+    """``host:port`` (the port only when explicit), lower-case: the rate-limit key."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def check_url(url: str, http: HttpSettings) -> str:
+    """The rate key of an allowed URL, or ``UrlRefused`` saying what would allow it."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise UrlRefused(f"only http(s) URLs are fetched, not {parts.scheme or 'this'}")
+    if not parts.hostname:
+        raise UrlRefused("the URL has no host")
+    if parts.username or parts.password:
+        raise UrlRefused("URLs with credentials are refused: use http.headers instead")
+    key = host_key(url)
+    if key not in http.allow_hosts and (parts.hostname or "").lower() not in http.allow_hosts:
+        raise UrlRefused(f"{key} is not allowed (add it to http.allow_hosts)")
+    if parts.scheme == "http" and not http.allow_http:
+        raise UrlRefused("plain http:// is refused (set http.allow_http = true)")
+    return key
+
+
+async def check_addresses(url: str, http: HttpSettings) -> None:
+    """Refuse a host whose resolved addresses are private, unless that host is private-ok."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        addresses = [literal]  # an allowlisted IP literal was chosen on purpose
+        if host in http.allow_hosts or host_key(url) in http.allow_hosts:
+            return
+    else:
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(
+                host, parts.port or (443 if parts.scheme == "https" else 80)
+            )
+        except OSError as exc:
+            raise UrlRefused(f"cannot resolve {host}: {exc.strerror or exc}") from None
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    private = [
+        a for a in addresses if a.is_private or a.is_loopback or a.is_link_local or a.is_reserved
+    ]
+    if (
+        private
+        and host not in http.allow_private_hosts
+        and host_key(url) not in http.allow_private_hosts
+    ):
+        raise UrlRefused(
+            f"{host} resolves to a private address ({private[0]}); "
+            "add it to http.allow_private_hosts to allow"
+        )
+
+
+class UrlFetcher:
+    def __init__(
+        self, http: HttpSettings, tracker: RateTracker, cache: TokenCache, max_retries: int = 4
+    ) -> None:
+        self.http = http
+        self.tracker = tracker
+        self.cache = cache
+        self.max_retries = max_retries
+
+    def cached(self, url: str) -> Fetched | None:
+        """The cached body, fresh or stale, without any request."""
+        entry, _ = self.cache.get(f"http:{url}")
+        if not isinstance(entry, dict):
+            return None
+        fresh = time.time() - entry["fetched_at"] < self.http.ttl_s
+        return Fetched(
+            url,
+            entry["text"],
+            None,
+            "cache" if fresh else "stale",
+            entry["fetched_at"],
+            entry["size"],
+        )
+
+    async def fetch(self, url: str, client: httpx.AsyncClient | None = None) -> Fetched:
+        try:
+            key = check_url(url, self.http)
+        except UrlRefused as exc:
+            return Fetched(url, error=str(exc))
+        entry, _ = self.cache.get(f"http:{url}")
+        entry = entry if isinstance(entry, dict) else None
+        if entry and time.time() - entry["fetched_at"] < self.http.ttl_s:
+            return Fetched(url, entry["text"], None, "cache", entry["fetched_at"], entry["size"])
+        own = client is None
+        client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(self.http.timeout_s), follow_redirects=False
+        )
+        try:
+            return await self._fetch(url, key, entry, client)
+        finally:
+            if own:
+                await client.aclose()
+
+    async def _fetch(
+        self, url: str, key: str, entry: dict[str, Any] | None, client: httpx.AsyncClient
+    ) -> Fetched:
+        for attempt in range(self.max_retries + 1):
+            await self._slot(key)
+            try:
+                status, headers, body, final, encoding = await self._request(url, entry, client)
+            except UrlRefused as exc:
+                return Fetched(url, error=str(exc))
+            except (httpx.HTTPError, OSError) as exc:
+                await asyncio.to_thread(self.tracker.record, key, 0, {}, attempt)
+                reason = (
+                    "timed out"
+                    if isinstance(exc, httpx.TimeoutException)
+                    else f"unreachable ({type(exc).__name__})"
+                )
+                if entry:
+                    return Fetched(
+                        url, entry["text"], None, "stale", entry["fetched_at"], entry["size"]
+                    )
+                return Fetched(url, error=f"{host_key(url)} {reason}")
+            delay = await asyncio.to_thread(self.tracker.record, key, status, headers, attempt)
+            if status in (429, 503):
+                if attempt < self.max_retries:
+                    await asyncio.sleep(delay)
+                    continue
+                if entry:
+                    return Fetched(
+                        url, entry["text"], None, "stale", entry["fetched_at"], entry["size"]
+                    )
+                return Fetched(
+                    url, error=f"HTTP {status} after {self.max_retries} retries (rate limited)"
+                )
+            if status == 304 and entry:
+                entry = {**entry, "fetched_at": time.time()}
+                self.cache.put(f"http:{url}", entry)
+                return Fetched(
+                    url, entry["text"], None, "revalidated", entry["fetched_at"], entry["size"]
+                )
+            if not 200 <= status < 300:
+                return Fetched(url, error=f"HTTP {status} from {host_key(final)}")
+            text = self._text(body, headers, encoding)
+            entry = {
+                "text": text,
+                "etag": headers.get("etag"),
+                "last_modified": headers.get("last-modified"),
+                "fetched_at": time.time(),
+                "size": len(body),
+            }
+            self.cache.put(f"http:{url}", entry)
+            return Fetched(url, text, None, "fresh", entry["fetched_at"], len(body))
+        return Fetched(url, error="no response")  # the loop always returns; kept for type checkers
+
+    async def _slot(self, key: str) -> None:
+        while True:
+            admission = await asyncio.to_thread(self.tracker.try_acquire, key)
+            if admission.admitted:
+                return
+            await asyncio.sleep(min(admission.wait_s, 5.0))
+
+    async def _request(
+        self, url: str, entry: dict[str, Any] | None, client: httpx.AsyncClient
+    ) -> tuple[int, Mapping[str, str], bytes, str, str]:
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            check_url(current, self.http)
+            await check_addresses(current, self.http)
+            headers = self._headers(current)
+            if entry and current == url:
+                if entry.get("etag"):
+                    headers["If-None-Match"] = entry["etag"]
+                if entry.get("last_modified"):
+                    headers["If-Modified-Since"] = entry["last_modified"]
+            async with client.stream("GET", current, headers=headers) as response:
+                if response.is_redirect and "location" in response.headers:
+                    current = urljoin(current, response.headers["location"])
+                    continue
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body.extend(chunk)
+                    if len(body) > self.http.max_bytes:
+                        raise UrlRefused(
+                            f"response from {host_key(current)} is over the "
+                            f"{self.http.max_bytes:,}-byte limit (http.max_bytes)"
+                        )
+                encoding = response.charset_encoding or "utf-8"
+                return response.status_code, dict(response.headers), bytes(body), current, encoding
+        raise UrlRefused(f"more than {MAX_REDIRECTS} redirects")
+
+    def _headers(self, url: str) -> dict[str, str]:
+        parts = urlsplit(url)
+        configured = (
+            self.http.headers.get(host_key(url))
+            or self.http.headers.get((parts.hostname or "").lower())
+            or {}
+        )
+        headers: dict[str, str] = {"User-Agent": "tokenls"}
+        for name, value in configured.items():
+            if value.startswith("env:"):
+                secret = os.environ.get(value[4:])
+                if secret is None:
+                    continue  # a missing secret is not sent, and never echoed
+                value = secret
+            headers[name] = value
+        return headers
+
+    def _text(self, body: bytes, headers: Mapping[str, str], encoding: str) -> str:
+        try:
+            text = body.decode(encoding, "replace")
+        except LookupError:  # an unknown charset name
+            text = body.decode("utf-8", "replace")
+        if self.http.pretty_json and "json" in headers.get("content-type", ""):
+            try:
+                return json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+            except ValueError:
+                return text
+        return text
