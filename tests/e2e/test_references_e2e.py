@@ -137,3 +137,34 @@ async def test_hostile_references_never_break_the_document(client: LanguageClien
     result = await document_tokens(client, uri)
     assert result["tokens"] == truth(text, "o200k_base")
     assert [r["status"] for r in result["references"]] == ["error"] * 4
+
+
+async def test_url_references_resolve_in_the_background(client: LanguageClient) -> None:
+    from tests.http_fixture import Upstream
+
+    root: Path = client.root
+    with Upstream() as upstream:
+        (root / "tokenls.toml").write_text(
+            f'[http]\nallow_hosts = ["{upstream.host}"]\nallow_http = true\n'
+            f'[rate.limits."{upstream.host}"]\nrequests_per_minute = 600\n'
+        )
+        text = f"Summarise #url:{upstream.url('/ok/42')} please.\n"
+        uri = (root / "web.prompt.md").as_uri()
+        client.refreshes = 0
+        open_document(client, uri, text)
+        first = await document_tokens(client, uri)
+        assert first["references"][0]["status"] in ("pending", "ok")
+        await until(lambda: client.refreshes >= 1)
+        done = await document_tokens(client, uri)
+        body = truth("document /ok/42: alpha beta gamma\n", "o200k_base")
+        assert done["references"][0]["status"] == "ok"
+        assert done["tokens"] == done["ownTokens"] + body
+        status = plain(await client.protocol.send_request_async("tokenls/rateStatus", {}))
+        assert any(line.startswith(f"{upstream.host}: 1/600 rpm") for line in status["hosts"])
+        hover = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri), position=types.Position(0, 14)
+            )
+        )
+        assert "fetched just now" in hover.contents.value or "HTTP cache" in hover.contents.value
+        assert f"{upstream.host}: 1/600 rpm, target 60%" in hover.contents.value

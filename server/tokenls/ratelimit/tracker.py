@@ -162,8 +162,9 @@ class RateTracker:
         """Learn from a response; returns the backoff to wait before a retry (0 if none)."""
         now = self.clock()
         cfg = self.config
-        learned = read_limits(headers, now)
-        retry_after = parse_retry_after(headers.get("retry-after"), now)
+        lowered = {k.lower(): v for k, v in headers.items()}
+        learned = read_limits(lowered, now)
+        retry_after = parse_retry_after(lowered.get("retry-after"), now)
 
         def change(state: State) -> tuple[State, float]:
             state = _fresh(state, cfg.target)

@@ -1,0 +1,132 @@
+"""A real HTTP server on 127.0.0.1 for URL tests: limits, 429s, hangs, redirects, big bodies."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Upstream:
+    """Counts what it served, enforces ``limit`` requests per ``window_s`` on /limited/."""
+
+    def __init__(self, limit: int = 1000, window_s: float = 1.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.lock = threading.Lock()
+        self.times: deque[float] = deque()
+        self.requests = 0
+        self.violations = 0
+        self.too_many = 0
+        self.retry_calls = 0
+        self.auth_seen: list[str | None] = []
+        upstream = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                upstream.handle(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.host = f"127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Upstream:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def url(self, path: str) -> str:
+        return f"http://{self.host}{path}"
+
+    def handle(self, h: BaseHTTPRequestHandler) -> None:
+        path = h.path
+        with self.lock:
+            self.requests += 1
+        if path.startswith("/limited/"):
+            now = time.monotonic()
+            with self.lock:
+                while self.times and self.times[0] <= now - self.window_s:
+                    self.times.popleft()
+                if len(self.times) >= self.limit:
+                    self.violations += 1
+                    self.too_many += 1
+                    return self.reply(h, 429, b"slow down", {"Retry-After": "1"})
+                self.times.append(now)
+            return self.reply(h, 200, f"limited document {path} with some words\n".encode())
+        if path.startswith("/ok/"):
+            etag = '"v1-' + path.rsplit("/", 1)[-1] + '"'
+            if h.headers.get("If-None-Match") == etag:
+                return self.reply(h, 304, b"", {"ETag": etag})
+            return self.reply(
+                h, 200, f"document {path}: alpha beta gamma\n".encode(), {"ETag": etag}
+            )
+        if path == "/retry":
+            with self.lock:
+                self.retry_calls += 1
+                first = self.retry_calls == 1
+            if first:
+                return self.reply(h, 429, b"", {"Retry-After": "1"})
+            return self.reply(h, 200, b"finally here\n")
+        if path == "/headers":
+            return self.reply(
+                h,
+                200,
+                b"with limits\n",
+                {
+                    "x-ratelimit-limit-requests": "30",
+                    "x-ratelimit-remaining-requests": "29",
+                    "x-ratelimit-reset-requests": "2s",
+                },
+            )
+        if path == "/hang":
+            time.sleep(3)
+            return self.reply(h, 200, b"too late\n")
+        if path == "/redirect-private":
+            return self.reply(h, 302, b"", {"Location": f"http://localhost:{self.port}/ok/1"})
+        if path == "/redirect-elsewhere":
+            return self.reply(h, 302, b"", {"Location": "http://example.invalid/"})
+        if path == "/big":
+            h.send_response(200)
+            h.send_header("Content-Type", "text/plain")
+            h.end_headers()
+            chunk = b"x" * (1 << 20)
+            try:
+                for _ in range(50):
+                    h.wfile.write(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return None
+        if path == "/json":
+            return self.reply(
+                h,
+                200,
+                json.dumps({"a": [1, 2], "b": {"c": "d"}}).encode(),
+                {"Content-Type": "application/json"},
+            )
+        if path == "/auth":
+            with self.lock:
+                self.auth_seen.append(h.headers.get("Authorization"))
+            return self.reply(h, 200, b"secret area\n")
+        return self.reply(h, 404, b"not found")
+
+    @staticmethod
+    def reply(
+        h: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str] | None = None
+    ) -> None:
+        h.send_response(status)
+        for name, value in (headers or {}).items():
+            h.send_header(name, value)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        if body:
+            h.wfile.write(body)
