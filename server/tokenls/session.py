@@ -114,6 +114,7 @@ class OpenDocument:
     frontmatter: Frontmatter
     _analysis: Analysis | None = None
     _headings: list[Heading] | None = None
+    urls: set[str] = field(default_factory=set)  # URL targets, for cancelling stale fetches
     _outline: tuple[int, list[Section]] | None = None
 
     @property
@@ -315,6 +316,15 @@ class Session:
 
     def close(self, uri: str) -> None:
         self._docs.pop(uri, None)
+        self._forget_unwanted_urls()
+
+    def _forget_unwanted_urls(self) -> None:
+        """Queued fetches for URLs no open prompt references any more are dropped."""
+        wanted = set().union(*(d.urls for d in self._docs.values())) if self._docs else set()
+        for source in self._url_sources.values():
+            keep_only = getattr(source, "keep_only", None)
+            if keep_only is not None:
+                keep_only(wanted)
 
     def get(self, uri: str) -> OpenDocument:
         try:
@@ -347,6 +357,8 @@ class Session:
             # The running count includes references where they stand in the text.
             line = self._line_reaching(doc, refs.resolved, finding.threshold)
         problems = [p for p in (doc.frontmatter.error, problem, *refs.problems) if p]
+        doc.urls = {r.reference.target for r in refs.resolved if r.reference.kind == "url"}
+        self._forget_unwanted_urls()
         doc._analysis = Analysis(
             total,
             own,

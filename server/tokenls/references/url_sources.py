@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,16 +33,33 @@ def fetcher_for(settings: Settings, cache: TokenCache) -> UrlFetcher:
 
 
 class BlockingUrls:
-    """Fetches each URL when asked (the command line: CI waits for real counts)."""
+    """Fetches each URL when asked (the command line: CI waits for real counts).
+
+    The fetches run on one event loop in a helper thread, so the HTTP client and its
+    connections are reused from one reference to the next, whichever thread asks.
+    """
 
     def __init__(self, fetcher: UrlFetcher) -> None:
         self.fetcher = fetcher
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
 
     def lookup(self, url: str) -> Fetched | None:
         cached = self.fetcher.cached(url)
         if cached is not None and not cached.stale:
             return cached
-        return asyncio.run(self.fetcher.fetch(url))
+        return asyncio.run_coroutine_threadsafe(
+            self.fetcher.fetch(url), self._running_loop()
+        ).result()
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(
+                    target=self._loop.run_forever, daemon=True, name="tokenls-urls"
+                ).start()
+            return self._loop
 
 
 class BackgroundUrls:

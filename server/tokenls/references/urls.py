@@ -17,6 +17,7 @@ import ipaddress
 import json
 import os
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -121,6 +122,10 @@ class UrlFetcher:
         self.tracker = tracker
         self.cache = cache
         self.max_retries = max_retries
+        # One pooled client per event loop (a client cannot outlive or change its loop).
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def cached(self, url: str) -> Fetched | None:
         """The cached body, fresh or stale, without any request."""
@@ -146,15 +151,21 @@ class UrlFetcher:
         entry = entry if isinstance(entry, dict) else None
         if entry and time.time() - entry["fetched_at"] < self.http.ttl_s:
             return Fetched(url, entry["text"], None, "cache", entry["fetched_at"], entry["size"])
-        own = client is None
-        client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(self.http.timeout_s), follow_redirects=False
-        )
-        try:
-            return await self._fetch(url, key, entry, client)
-        finally:
-            if own:
-                await client.aclose()
+        return await self._fetch(url, key, entry, client or self._client())
+
+    def _client(self) -> httpx.AsyncClient:
+        # Creating a client loads the CA bundle (about 20 ms): keep one per event loop, so
+        # connections and TLS sessions are pooled across references too.
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.http.timeout_s),
+                follow_redirects=False,
+                limits=httpx.Limits(max_connections=16),
+            )
+            self._clients[loop] = client
+        return client
 
     async def _fetch(
         self, url: str, key: str, entry: dict[str, Any] | None, client: httpx.AsyncClient
