@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tokenls.compress import compress
 from tokenls.compress.classify import Level, classify
 from tokenls.counting import Counter
 from tokenls.references.resolve import Resolved
@@ -66,6 +65,8 @@ def target_for(tokens: int, overflow: int | None) -> int:
 def compress_text(
     text: str, budget: int, counter: Counter, cancelled: Callable[[], bool] | None = None
 ) -> str:
+    from tokenls.compress import compress  # the template miner loads only when used
+
     chunk = 1 << 20
     chunks = (text[i : i + chunk] for i in range(0, len(text), chunk))
     return compress(chunks, budget, counter, cancelled=cancelled, count_input=False).text

@@ -11,14 +11,17 @@ import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tokenls.budget import Severity
 from tokenls.config import Settings, load_config_for
 from tokenls.counting import Count
 from tokenls.files import DecodeReport, decode_bytes
-from tokenls.references.url_sources import BlockingUrls
 from tokenls.session import Finding, Session
+
+if TYPE_CHECKING:
+    from tokenls.references.resolve import UrlSource
+    from tokenls.references.urls import UrlFetcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +40,7 @@ class PromptChecker:
     def __init__(self, root: Path, encoding: str | None = None) -> None:
         self.root = root.resolve()
         self.encoding = encoding
-        self.session = Session("utf-32", encoding_override=encoding, urls=BlockingUrls)
+        self.session = Session("utf-32", encoding_override=encoding, urls=_blocking_urls)
         self.session.roots = [self.root]
         self._lock = threading.Lock()
         self._settings: dict[Path, Settings] = {}
@@ -82,6 +85,12 @@ class PromptChecker:
             findings,
             over,
         )
+
+
+def _blocking_urls(fetcher: UrlFetcher) -> UrlSource:
+    from tokenls.references.url_sources import BlockingUrls  # httpx loads only when needed
+
+    return BlockingUrls(fetcher)
 
 
 def matches_include(path: Path, settings: Settings, root: Path) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from tokenls import log_actions
@@ -48,9 +48,10 @@ from tokenls.outline import (
 )
 from tokenls.references.collect import PromptReferences, collect_references, policy_for
 from tokenls.references.resolve import Resolved, Resolver, UrlSource
-from tokenls.references.url_sources import fetcher_for
-from tokenls.references.urls import UrlFetcher, host_key
 from tokenls.text import PositionEncoding, index_to_column, line_body, split_lines
+
+if TYPE_CHECKING:
+    from tokenls.references.urls import UrlFetcher
 
 DEFAULT_COST_MODELS = ("gpt-4o", "claude-sonnet-4-5")
 MAX_DOCUMENT_CHARS = 64 * 1024 * 1024
@@ -405,6 +406,8 @@ class Session:
         key = (repr(settings.http), repr(settings.rate))  # the settings hold dicts: not hashable
         source = self._url_sources.get(key)
         if source is None:
+            from tokenls.references.url_sources import fetcher_for  # httpx loads only when needed
+
             fetcher = fetcher_for(settings, self.cache(settings.cache_dir))
             source = self._url_sources[key] = self._url_factory(fetcher)
         return source
@@ -780,6 +783,8 @@ class Session:
                 "stale": "⚠ stale: the host is unreachable, last known body counted",
             }.get(ref.fetch or "", "")
             parts.append(f"{ref.size:,} bytes · {ref.lines:,} lines · {how}")
+            from tokenls.references.urls import host_key
+
             key = host_key(r.target)
             parts.extend(line for line in self.rate_status() if line.startswith(key + ":"))
         elif r.kind == "file":

@@ -66,7 +66,7 @@ def run_compress(args: argparse.Namespace) -> int:
 
 def _chunks(source: Path | None, size: int) -> Iterator[str]:
     # Bigger inputs read in bigger chunks: fewer calls, still bounded memory.
-    chunk = min(max(size // 64, 64 * 1024), 4 * 1024 * 1024)
+    chunk = min(max(size // 64, 64 * 1024), 1024 * 1024)
     report = DecodeReport()
     if source is None:
         stream = sys.stdin.buffer

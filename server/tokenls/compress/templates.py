@@ -32,7 +32,7 @@ _MASKS = [
 class TemplateIndex:
     """Maps lines to template clusters; memory is bounded by ``max_clusters``."""
 
-    def __init__(self, max_clusters: int = 4000, max_shapes: int = 100_000) -> None:
+    def __init__(self, max_clusters: int = 4000, max_shapes: int = 50_000) -> None:
         config = TemplateMinerConfig()
         config.profiling_enabled = False
         config.drain_max_clusters = max_clusters
