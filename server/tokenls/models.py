@@ -67,6 +67,8 @@ def input_cost(name: str, tokens: int) -> Decimal | None:
 def format_cost(cost: Decimal | None) -> str:
     if cost is None:
         return "price unknown"
+    if cost == 0:
+        return "$0"
     if cost < Decimal("0.01"):
-        return f"${cost:.4f}"
+        return f"${cost:.2g}" if cost < Decimal("0.0001") else f"${cost:.4f}"
     return f"${cost:,.2f}"

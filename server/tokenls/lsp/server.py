@@ -31,6 +31,7 @@ from tokenls.text import PositionEncoding
 DOCUMENT_TOKENS = "tokenls/documentTokens"
 CACHE_STATS = "tokenls/cacheStats"
 RATE_STATUS = "tokenls/rateStatus"
+CLEAR_CACHE = "tokenls/clearCache"
 WATCHER_ID = "tokenls-referenced-files"
 LARGE_LOG_TOKENS = 50_000  # compressions bigger than this report progress
 log = logging.getLogger("tokenls")
@@ -342,6 +343,14 @@ def _supports_progress(ls: TokenlsServer) -> bool:
 @server.feature(RATE_STATUS)
 def rate_status(ls: TokenlsServer, _params: Any) -> dict[str, Any]:
     return {"hosts": ls.session.rate_status()}
+
+
+@server.feature(CLEAR_CACHE)
+def clear_cache(ls: TokenlsServer, _params: Any) -> dict[str, Any]:
+    ls.session.cache().clear()
+    ls.session.files_changed()
+    ls.refresh_all()
+    return ls.session.cache_stats()
 
 
 @server.feature(CACHE_STATS)

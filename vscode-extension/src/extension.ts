@@ -1,0 +1,304 @@
+// tokenls for VS Code: starts `tokenls serve`, shows the active prompt's tokens in the
+// status bar, and offers a few commands. Counting, hints, diagnostics, hover and code
+// actions all come from the language server.
+import * as fs from "fs";
+import * as path from "path";
+import * as vscode from "vscode";
+import {
+  LanguageClient,
+  LanguageClientOptions,
+  ServerOptions,
+  State,
+  TransportKind,
+} from "vscode-languageclient/node";
+
+const SETTINGS_SECTION = "tokenls";
+const PIP_INSTALL = "python3 -m pip install tokenls";
+
+interface ReferenceInfo {
+  target: string;
+  kind: string;
+  tokens: number;
+  status: string;
+  error?: string | null;
+}
+
+interface DocumentTokens {
+  uri: string;
+  encoding: string;
+  tokens: number;
+  ownTokens: number;
+  exact: boolean;
+  budget: number | null;
+  budgetSource?: string | null;
+  level?: string;
+  references: ReferenceInfo[];
+}
+
+let client: LanguageClient | undefined;
+let status: vscode.StatusBarItem;
+let refreshTimer: NodeJS.Timeout | undefined;
+let last: DocumentTokens | undefined;
+
+// Both VS Code and the language client accept these filters (language or glob pattern).
+const DOCUMENT_SELECTOR: Array<{ language: string } | { pattern: string }> = [
+  { language: "markdown" },
+  { language: "plaintext" },
+  { language: "prompt" },
+  { language: "prompty" },
+  { language: "instructions" },
+  { language: "chatmode" },
+  { pattern: "**/*.prompt.md" },
+  { pattern: "**/*.instructions.md" },
+  { pattern: "**/*.prompty" },
+  { pattern: "**/*.prompt" },
+  { pattern: "**/CLAUDE.md" },
+  { pattern: "**/AGENTS.md" },
+];
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
+  status.name = "tokenls";
+  status.command = "tokenls.showBreakdown";
+  context.subscriptions.push(status);
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand("tokenls.restartServer", async () => {
+      await stopClient();
+      await startClient(context);
+    }),
+    vscode.commands.registerCommand("tokenls.showBreakdown", showBreakdown),
+    vscode.commands.registerCommand("tokenls.countSelection", countSelection),
+    vscode.commands.registerCommand("tokenls.compressLog", compressLog),
+    vscode.commands.registerCommand("tokenls.clearCache", clearCache),
+    vscode.commands.registerCommand("tokenls.showRateStatus", showRateStatus),
+    vscode.window.onDidChangeActiveTextEditor(() => scheduleRefresh(0)),
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document === vscode.window.activeTextEditor?.document) {
+        scheduleRefresh(300);
+      }
+    }),
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (e.affectsConfiguration("tokenls.server.command")) {
+        await vscode.commands.executeCommand("tokenls.restartServer");
+      }
+    }),
+  );
+  await startClient(context);
+}
+
+export async function deactivate(): Promise<void> {
+  await stopClient();
+}
+
+function settingsForServer(): Record<string, unknown> {
+  const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
+  const out: Record<string, unknown> = {};
+  for (const key of ["encoding", "budget", "model", "models", "thresholds", "inlayHints", "debounceMs"]) {
+    const inspected = config.inspect(key);
+    const value = inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
+    if (value !== undefined && value !== null) {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+async function serverCommand(): Promise<string[]> {
+  const configured = vscode.workspace.getConfiguration(SETTINGS_SECTION).get<string | string[]>("server.command");
+  const inspected = vscode.workspace.getConfiguration(SETTINGS_SECTION).inspect("server.command");
+  const explicit = inspected?.globalValue ?? inspected?.workspaceValue ?? inspected?.workspaceFolderValue;
+  if (explicit !== undefined) {
+    return typeof configured === "string" ? configured.split(/\s+/).filter(Boolean) : (configured ?? []);
+  }
+  if (onPath("tokenls")) {
+    return ["tokenls", "serve"];
+  }
+  const python = await pythonExtensionInterpreter();
+  if (python) {
+    return [python, "-m", "tokenls", "serve"];
+  }
+  return ["python3", "-m", "tokenls", "serve"];
+}
+
+function onPath(executable: string): boolean {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    try {
+      fs.accessSync(path.join(dir, executable), fs.constants.X_OK);
+      return true;
+    } catch {
+      // keep looking
+    }
+  }
+  return false;
+}
+
+async function pythonExtensionInterpreter(): Promise<string | undefined> {
+  const python = vscode.extensions.getExtension("ms-python.python");
+  if (!python) {
+    return undefined;
+  }
+  try {
+    const api = python.isActive ? python.exports : await python.activate();
+    const details = api?.settings?.getExecutionDetails?.(vscode.workspace.workspaceFolders?.[0]?.uri);
+    return details?.execCommand?.[0];
+  } catch {
+    return undefined;
+  }
+}
+
+async function startClient(context: vscode.ExtensionContext): Promise<void> {
+  const [command, ...args] = await serverCommand();
+  const serverOptions: ServerOptions = { command, args, transport: TransportKind.stdio };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: DOCUMENT_SELECTOR,
+    initializationOptions: { tokenls: settingsForServer() },
+    synchronize: { configurationSection: SETTINGS_SECTION },
+    outputChannelName: "tokenls",
+  };
+  client = new LanguageClient("tokenls", "tokenls", serverOptions, clientOptions);
+  client.onDidChangeState((e) => {
+    if (e.newState === State.Stopped) {
+      status.hide();
+    }
+  });
+  try {
+    await client.start();
+  } catch (error) {
+    client = undefined;
+    const choice = await vscode.window.showErrorMessage(
+      `tokenls: the language server could not start (${String(error)}). Install it with: ${PIP_INSTALL}, ` +
+        "or set tokenls.server.command.",
+      "Copy install command",
+      "Open settings",
+    );
+    if (choice === "Copy install command") {
+      await vscode.env.clipboard.writeText(PIP_INSTALL);
+    } else if (choice === "Open settings") {
+      await vscode.commands.executeCommand("workbench.action.openSettings", "tokenls.server.command");
+    }
+    return;
+  }
+  context.subscriptions.push({ dispose: () => void stopClient() });
+  scheduleRefresh(0);
+}
+
+async function stopClient(): Promise<void> {
+  const current = client;
+  client = undefined;
+  if (current) {
+    await current.stop();
+  }
+}
+
+function scheduleRefresh(delayMs: number): void {
+  if (refreshTimer) {
+    clearTimeout(refreshTimer);
+  }
+  refreshTimer = setTimeout(() => void refreshStatus(), delayMs);
+}
+
+function isCounted(document: vscode.TextDocument): boolean {
+  return vscode.languages.match(DOCUMENT_SELECTOR as vscode.DocumentFilter[], document) > 0;
+}
+
+async function refreshStatus(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!client || !editor || !isCounted(editor.document)) {
+    status.hide();
+    return;
+  }
+  try {
+    last = await client.sendRequest<DocumentTokens>("tokenls/documentTokens", {
+      textDocument: { uri: editor.document.uri.toString() },
+    });
+  } catch {
+    status.hide();
+    return;
+  }
+  const mark = last.exact ? "" : "≈";
+  const share = last.budget ? ` · ${Math.round((last.tokens / last.budget) * 100)}%` : "";
+  status.text = `$(symbol-number) ${mark}${last.tokens.toLocaleString("en-US")} tok${share}`;
+  status.tooltip = last.budget
+    ? `${last.tokens.toLocaleString("en-US")} of ${last.budget.toLocaleString("en-US")} tokens (${last.budgetSource ?? "budget"}), ${last.encoding}`
+    : `${last.tokens.toLocaleString("en-US")} tokens, ${last.encoding}: no budget set`;
+  status.backgroundColor =
+    last.level === "error"
+      ? new vscode.ThemeColor("statusBarItem.errorBackground")
+      : last.level === "warning"
+        ? new vscode.ThemeColor("statusBarItem.warningBackground")
+        : undefined;
+  status.show();
+}
+
+async function showBreakdown(): Promise<void> {
+  await refreshStatus();
+  if (!last) {
+    return;
+  }
+  const items: vscode.QuickPickItem[] = [
+    { label: `Own text`, description: `${last.ownTokens.toLocaleString("en-US")} tok` },
+    ...last.references.map((r) => ({
+      label: `${r.kind === "variable" ? "$(symbol-variable)" : r.kind === "url" ? "$(globe)" : "$(file)"} ${r.target}`,
+      description: r.status === "ok" ? `${r.tokens.toLocaleString("en-US")} tok` : r.status,
+      detail: r.error ?? undefined,
+    })),
+  ];
+  await vscode.window.showQuickPick(items, {
+    title: `${last.tokens.toLocaleString("en-US")} tokens${last.budget ? ` of ${last.budget.toLocaleString("en-US")}` : ""}`,
+  });
+}
+
+async function countSelection(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!client || !editor) {
+    return;
+  }
+  const hover = await vscode.commands.executeCommand<vscode.Hover[]>(
+    "vscode.executeHoverProvider",
+    editor.document.uri,
+    editor.selection.active,
+  );
+  const text = hover?.flatMap((h) => h.contents.map((c) => (typeof c === "string" ? c : c.value))).join("\n\n");
+  vscode.window.showInformationMessage(text ? text.replace(/\*\*/g, "") : "tokenls: nothing to count here");
+}
+
+async function compressLog(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    return;
+  }
+  // The server offers compression as code actions (so other editors get it too): run the
+  // first one for the selection or cursor.
+  const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+    "vscode.executeCodeActionProvider",
+    editor.document.uri,
+    editor.selection,
+    vscode.CodeActionKind.RefactorRewrite.value,
+    10,
+  );
+  const compress = actions?.find((a) => a.title.startsWith("Compress"));
+  if (!compress) {
+    vscode.window.showInformationMessage("tokenls: select a log (five lines or more) or place the cursor on a log reference");
+    return;
+  }
+  if (compress.edit) {
+    await vscode.workspace.applyEdit(compress.edit);
+  }
+}
+
+async function clearCache(): Promise<void> {
+  if (!client) {
+    return;
+  }
+  const stats = await client.sendRequest<Record<string, unknown>>("tokenls/clearCache", {});
+  vscode.window.showInformationMessage(`tokenls: cache cleared (${stats.directory})`);
+}
+
+async function showRateStatus(): Promise<void> {
+  if (!client) {
+    return;
+  }
+  const result = await client.sendRequest<{ hosts: string[] }>("tokenls/rateStatus", {});
+  vscode.window.showInformationMessage(result.hosts.length ? result.hosts.join(" · ") : "tokenls: no rate-limited hosts yet");
+}
