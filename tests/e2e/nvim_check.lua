@@ -41,6 +41,21 @@ local ok, err = pcall(function()
   for _, r in pairs(hover or {}) do
     if r.result then result.hover = r.result.contents.value end
   end
+  -- Code actions on the fenced log: what `vim.lsp.buf.code_action()` would list.
+  local log_line = vim.fn.search('^```log', 'n')
+  local actions = vim.lsp.buf_request_sync(buf, 'textDocument/codeAction', {
+    textDocument = { uri = vim.uri_from_bufnr(buf) },
+    range = { start = { line = log_line + 1, character = 0 }, ['end'] = { line = log_line + 1, character = 0 } },
+    context = { diagnostics = {} },
+  }, 10000)
+  result.actions = {}
+  for _, r in pairs(actions or {}) do
+    for _, action in ipairs(r.result or {}) do
+      local resolved = client:request_sync('codeAction/resolve', action, 20000, buf)
+      local edit = resolved and resolved.result and resolved.result.edit
+      table.insert(result.actions, { title = action.title, resolved = edit ~= nil })
+    end
+  end
   -- Type non-ASCII text the way a user would: incremental changes in utf-8 columns.
   vim.api.nvim_buf_set_text(buf, 2, 2, 2, 2, { 'naïve café 😀 ' })
   vim.api.nvim_buf_set_text(buf, 2, 20, 2, 24, { 'ß' })

