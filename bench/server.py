@@ -21,19 +21,14 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-from engine import realistic_prompt
+from engine import full_encode_cost, realistic_prompt
 from tokenls.encodings import get_encoding
 
 
 async def run(edits: int) -> None:
     text = realistic_prompt(1_000_000)
     enc = get_encoding("o200k_base")
-    full = []
-    for _ in range(5):
-        t = time.perf_counter()
-        enc.encode_ordinary(text)
-        full.append(time.perf_counter() - t)
-    full_cost = statistics.median(full)
+    full_cost = full_encode_cost(text)
 
     client = LanguageClient("tokenls-bench", "1")
     arrived: dict[int, float] = {}

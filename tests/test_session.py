@@ -8,9 +8,27 @@ from hypothesis import strategies as st
 from tests.conftest import truth
 from tokenls.budget import Severity
 from tokenls.outline import headings
+from tokenls.references import parse_references
 from tokenls.session import Change, Session
 
-PARTS = ["# Title\n", "## Sub\n", "text line\n", "\n", "```\n", "x", "#", "\r\n", "~~~\n", "é😀"]
+PARTS = [
+    "# Title\n",
+    "## Sub\n",
+    "text line\n",
+    "\n",
+    "```\n",
+    "x",
+    "#",
+    "\r\n",
+    "~~~\n",
+    "é😀",
+    "see #file:a.md ",
+    "{{ name }}",
+    "@docs/x.md ",
+    "`#file:code.md`",
+    "{",
+    "@",
+]
 
 
 @settings(max_examples=150, deadline=None)
@@ -26,7 +44,9 @@ PARTS = ["# Title\n", "## Sub\n", "text line\n", "\n", "```\n", "x", "#", "\r\n"
         max_size=10,
     ),
 )
-def test_kept_headings_equal_a_fresh_parse_after_edits(initial: str, edits: list) -> None:
+def test_kept_headings_and_references_equal_a_fresh_parse_after_edits(
+    initial: str, edits: list
+) -> None:
     session = Session()
     doc = session.open("file:///t/a.md", initial, 1)
     doc.sections()
@@ -35,6 +55,9 @@ def test_kept_headings_equal_a_fresh_parse_after_edits(initial: str, edits: list
         got = [(s.heading.line, s.end) for s in doc.sections()]
         fresh = headings(doc.document.lines, doc.frontmatter.end)
         assert [s[0] for s in got] == [h.line for h in fresh]
+        syntaxes = frozenset({"hash_file", "variable", "at_import"})
+        kept = doc.references(syntaxes)
+        assert kept == parse_references(doc.document.lines, syntaxes, doc.frontmatter.end)
 
 
 def _session_with(tmp_path: Path, config: str | None, text: str, editor: dict | None = None):

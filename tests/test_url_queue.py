@@ -9,7 +9,9 @@ from tokenls.config import HttpSettings, RateSettings, Settings
 from tokenls.references.url_sources import BackgroundUrls, fetcher_for
 
 
-async def test_queue_serves_the_active_document_first_and_drops_unwanted_urls(tmp_path: Path) -> None:
+async def test_queue_serves_the_active_document_first_and_drops_unwanted_urls(
+    tmp_path: Path,
+) -> None:
     with Upstream() as upstream:
         settings = Settings(
             http=HttpSettings(allow_hosts=(upstream.host,), allow_http=True),

@@ -6,6 +6,7 @@ unit-tested without a client; ``tokenls.lsp`` only converts these results to pro
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ from tokenls.outline import (
     sections,
 )
 from tokenls.references.collect import PromptReferences, collect_references, policy_for
+from tokenls.references.parse import Reference, default_syntaxes, may_reference, parse_references
 from tokenls.references.resolve import Resolved, Resolver, UrlSource
 from tokenls.text import PositionEncoding, index_to_column, line_body, split_lines
 
@@ -115,6 +117,8 @@ class OpenDocument:
     frontmatter: Frontmatter
     _analysis: Analysis | None = None
     _headings: list[Heading] | None = None
+    _references: list[Reference] | None = None
+    _reference_syntaxes: tuple[str, ...] = ()
     urls: set[str] = field(default_factory=set)  # URL targets, for cancelling stale fetches
     _outline: tuple[int, list[Section]] | None = None
 
@@ -131,30 +135,51 @@ class OpenDocument:
         return self._outline[1]
 
     def apply(self, change: Change) -> None:
-        """Apply one change, keeping the heading list when the edit cannot affect it."""
+        """Apply one change, keeping the heading and reference lists when it cannot affect
+        them (the common keystroke): only their line numbers move."""
         document = self.document
-        if change.start is None or change.end is None or self._headings is None:
+        if change.start is None or change.end is None:
             document.apply_change(change.text, change.start, change.end)
-            self._headings = None
+            self._headings = self._references = None
             return
         (l0, _), (l1, _) = sorted(
             (document.offset_at(change.start), document.offset_at(change.end))
         )
         # The document re-splits lines [a, b) (one neighbour each side); compare that region
-        # before and after: without a heading or fence line in either, only line numbers move.
+        # before and after. A heading or fence line in either invalidates both lists; a
+        # reference trigger (#file:, @, {{ ...) invalidates the references.
         a, b = max(l0 - 1, 0), min(l1 + 2, document.line_count)
         before = document.line_count
-        was_structural = any(map(could_be_structure, document.lines[a:b]))
+        old = document.lines[a:b]
         document.apply_change(change.text, change.start, change.end)
         delta = document.line_count - before
-        if was_structural or any(map(could_be_structure, document.lines[a : b + delta])):
-            self._headings = None
+        new = document.lines[a : b + delta]
+        if any(map(could_be_structure, old)) or any(map(could_be_structure, new)):
+            self._headings = self._references = None
             return
+        if self._references is not None and (
+            any(map(may_reference, old)) or any(map(may_reference, new))
+        ):
+            self._references = None
         if delta:
-            self._headings = [
-                h if h.line < b else Heading(h.line + delta, h.level, h.title)
-                for h in self._headings
-            ]
+            if self._headings is not None:
+                self._headings = [
+                    h if h.line < b else Heading(h.line + delta, h.level, h.title)
+                    for h in self._headings
+                ]
+            if self._references is not None:
+                self._references = [
+                    r if r.line < b else dataclasses.replace(r, line=r.line + delta)
+                    for r in self._references
+                ]
+
+    def references(self, syntaxes: frozenset[str] | tuple[str, ...]) -> list[Reference]:
+        """Parsed references (outside code), kept across edits that cannot change them."""
+        key = tuple(sorted(syntaxes))
+        if self._references is None or self._reference_syntaxes != key:
+            self._references = parse_references(self.document.lines, syntaxes, self.frontmatter.end)
+            self._reference_syntaxes = key
+        return self._references
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -311,7 +336,7 @@ class Session:
         frontmatter = read_frontmatter(doc.document.lines)
         if frontmatter != doc.frontmatter:
             doc.frontmatter = frontmatter
-            doc._headings = None
+            doc._headings = doc._references = None
             self._refresh_settings(doc)
         return doc
 
@@ -378,10 +403,15 @@ class Session:
         resolver = self._resolver(doc.settings, roots)
         if resolver.urls is not None and hasattr(resolver.urls, "priority"):
             resolver.urls.priority = 0 if doc.uri == self.active_uri else 1  # type: ignore[attr-defined]
+        syntaxes = doc.settings.references
+        refs = doc.references(
+            syntaxes
+            if syntaxes is not None
+            else default_syntaxes(doc.path.name if doc.path else "")
+        )
         return collect_references(
-            doc.document.lines,
+            refs,
             doc.path,
-            doc.frontmatter.end,
             doc.settings,
             doc.frontmatter.data,
             config.path.parent if config else None,

@@ -35,7 +35,9 @@ def test_readme_recipe_matches_the_shipped_file() -> None:
 def test_real_neovim_sees_diagnostics_hints_hover_and_exact_counts(tmp_path: Path) -> None:
     (tmp_path / "tokenls.toml").write_text("budget = 400\n")
     prompt = tmp_path / "task.prompt.md"
-    log = "".join(f"2026-11-23T10:00:{i:02d}Z INFO worker-{i % 4} request ok in {i}ms\n" for i in range(40))
+    log = "".join(
+        f"2026-11-23T10:00:{i:02d}Z INFO worker-{i % 4} request ok in {i}ms\n" for i in range(40)
+    )
     prompt.write_text(
         "# Task\n\nSummarise the incident report below for an executive audience.\n"
         "Keep it short, lead with customer impact, then cause and fix.\n\n"

@@ -31,7 +31,9 @@ def _missing() -> list[str]:
         "chromium": shutil.which("chromium") or os.environ.get("CHROMIUM"),
         "code-server (scripts/vscode-e2e-setup)": CODE_SERVER.exists(),
         "tokenls.vsix (scripts/vscode-e2e-setup)": VSIX.exists(),
-        "playwright-core (npm ci in vscode-extension)": (EXTENSION / "node_modules" / "playwright-core").exists(),
+        "playwright-core (npm ci in vscode-extension)": (
+            EXTENSION / "node_modules" / "playwright-core"
+        ).exists(),
     }
     return [name for name, found in needs.items() if not found]
 
@@ -41,11 +43,17 @@ def test_real_vscode_shows_hints_problems_status_bar_and_hover() -> None:
     missing = _missing()
     if missing:
         if os.environ.get("CI"):
-            pytest.fail(f"the VS Code end-to-end test cannot run in CI: missing {', '.join(missing)}")
+            pytest.fail(
+                f"the VS Code end-to-end test cannot run in CI: missing {', '.join(missing)}"
+            )
         pytest.skip(f"missing {', '.join(missing)}")
     result = subprocess.run(
         ["node", "test/e2e.mjs", str(CODE_SERVER), str(VSIX), str(FIXTURE), sys.executable],
-        cwd=EXTENSION, capture_output=True, text=True, timeout=600, check=False,
+        cwd=EXTENSION,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     assert lines, result.stdout + result.stderr

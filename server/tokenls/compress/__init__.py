@@ -6,22 +6,23 @@ code actions' log detection) does not pull in the template miner.
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
-__all__ = [
-    "GENEROUS",
-    "CompressCancelled",
-    "CompressResult",
-    "ErrorMemory",
-    "Profile",
-    "ProfileError",
-    "compress",
-]
+_HOMES = {
+    "GENEROUS": "engine",
+    "CompressCancelled": "engine",
+    "CompressResult": "engine",
+    "compress": "engine",
+    "ErrorMemory": "memory",
+    "Profile": "profiles",
+    "ProfileError": "profiles",
+}
+__all__ = sorted(_HOMES)
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from tokenls.compress import engine
-
-        return getattr(engine, name)
-    raise AttributeError(f"module 'tokenls.compress' has no attribute {name!r}")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'tokenls.compress' has no attribute {name!r}")
+    return getattr(import_module(f"tokenls.compress.{home}"), name)

@@ -17,19 +17,10 @@ from typing import Any
 from tokenls.compress.classify import Level
 from tokenls.compress.fit import fit
 from tokenls.compress.memory import ErrorMemory
-from tokenls.compress.profiles import Profile, ProfileError, detect_profile, load_profile
+from tokenls.compress.profiles import Profile, detect_profile, load_profile
 from tokenls.compress.stream import Scanner, Unit, split_lines_stream
 from tokenls.counting import Counter
 
-__all__ = [
-    "GENEROUS",
-    "CompressCancelled",
-    "CompressResult",
-    "ErrorMemory",
-    "Profile",
-    "ProfileError",
-    "compress",
-]
 _SAMPLE_LINES = 400
 GENEROUS = Profile("auto", context_lines=3, reserve=0.1, max_block_lines=200)
 

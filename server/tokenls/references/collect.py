@@ -20,7 +20,7 @@ from tokenls.references.files import (
     read_chunks_fd,
     resolve_path,
 )
-from tokenls.references.parse import default_syntaxes, parse_references
+from tokenls.references.parse import Reference
 from tokenls.references.resolve import Resolved, Resolver
 
 
@@ -50,19 +50,15 @@ def policy_for(settings: Settings, roots: Sequence[Path]) -> FilePolicy:
 
 
 def collect_references(
-    lines: Sequence[str],
+    refs: Sequence[Reference],
     path: Path | None,
-    first_line: int,
     settings: Settings,
     frontmatter: Mapping[str, Any],
     config_dir: Path | None,
     resolver: Resolver,
     counter: Counter,
 ) -> PromptReferences:
-    """Parse and resolve every reference of a prompt (frontmatter excluded)."""
-    name = path.name if path else ""
-    syntaxes = settings.references if settings.references is not None else default_syntaxes(name)
-    refs = parse_references(lines, syntaxes, first_line)
+    """Resolve every reference of a prompt (parsed by the caller, frontmatter excluded)."""
     result = PromptReferences()
     if not refs:
         return result

@@ -153,3 +153,8 @@ def _line_references(
 def _looks_like_path(target: str) -> bool:
     # "@alice" in prose is a mention; "@docs/rules.md", "@README.md", "@~/x" are imports.
     return "/" in target or "." in target.strip(".")
+
+
+def may_reference(line: str) -> bool:
+    """True for a line that might hold a reference (cheap, conservative)."""
+    return _TRIGGER.search(line) is not None
