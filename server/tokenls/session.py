@@ -6,14 +6,12 @@ unit-tested without a client; ``tokenls.lsp`` only converts these results to pro
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
 
-from tokenls import log_actions
+from tokenls import log_actions, views
 from tokenls.budget import (
     Budget,
     BudgetFinding,
@@ -35,27 +33,23 @@ from tokenls.counting import EDITOR_MAX_EXACT, Count, Counter
 from tokenls.document import Document, Position
 from tokenls.encodings import get_encoding
 from tokenls.log_actions import Offer
-from tokenls.models import format_cost, input_cost, model_info
+from tokenls.models import model_info
+from tokenls.open_document import Change, OpenDocument, uri_to_path
 from tokenls.outline import (
     Frontmatter,
-    Heading,
     Section,
-    could_be_structure,
-    headings,
     paragraph_at,
     read_frontmatter,
     scan_structure,
-    sections,
 )
 from tokenls.references.collect import PromptReferences, collect_references, policy_for
-from tokenls.references.parse import Reference, default_syntaxes, may_reference, parse_references
+from tokenls.references.parse import default_syntaxes
 from tokenls.references.resolve import Resolved, Resolver, UrlSource
 from tokenls.text import PositionEncoding, index_to_column, line_body, split_lines
 
 if TYPE_CHECKING:
     from tokenls.references.urls import UrlFetcher
 
-DEFAULT_COST_MODELS = ("gpt-4o", "claude-sonnet-4-5")
 MAX_DOCUMENT_CHARS = 64 * 1024 * 1024
 
 
@@ -64,15 +58,6 @@ class UnknownDocument(KeyError):
 
     def __str__(self) -> str:
         return f"document not open: {self.args[0]}"
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One content change: replace ``start``..``end`` (LSP positions) with ``text``."""
-
-    text: str
-    start: Position | None = None
-    end: Position | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,89 +89,6 @@ class Analysis:
     finding_line: int | None
     problems: list[str] = field(default_factory=list)
     references: list[Resolved] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class OpenDocument:
-    uri: str
-    path: Path | None
-    document: Document
-    settings: Settings
-    file_settings: Settings | None
-    file_source: str | None
-    frontmatter: Frontmatter
-    _analysis: Analysis | None = None
-    _headings: list[Heading] | None = None
-    _references: list[Reference] | None = None
-    _reference_syntaxes: tuple[str, ...] = ()
-    urls: set[str] = field(default_factory=set)  # URL targets, for cancelling stale fetches
-    _outline: tuple[int, list[Section]] | None = None
-
-    @property
-    def version(self) -> int:
-        return self.document.version
-
-    def sections(self) -> list[Section]:
-        if self._outline is None or self._outline[0] != self.version:
-            lines = self.document.lines
-            if self._headings is None:
-                self._headings = headings(lines, self.frontmatter.end)
-            self._outline = (self.version, sections(self._headings, len(lines)))
-        return self._outline[1]
-
-    def apply(self, change: Change) -> None:
-        """Apply one change, keeping the heading and reference lists when it cannot affect
-        them (the common keystroke): only their line numbers move."""
-        document = self.document
-        if change.start is None or change.end is None:
-            document.apply_change(change.text, change.start, change.end)
-            self._headings = self._references = None
-            return
-        (l0, _), (l1, _) = sorted(
-            (document.offset_at(change.start), document.offset_at(change.end))
-        )
-        # The document re-splits lines [a, b) (one neighbour each side); compare that region
-        # before and after. A heading or fence line in either invalidates both lists; a
-        # reference trigger (#file:, @, {{ ...) invalidates the references.
-        a, b = max(l0 - 1, 0), min(l1 + 2, document.line_count)
-        before = document.line_count
-        old = document.lines[a:b]
-        document.apply_change(change.text, change.start, change.end)
-        delta = document.line_count - before
-        new = document.lines[a : b + delta]
-        if any(map(could_be_structure, old)) or any(map(could_be_structure, new)):
-            self._headings = self._references = None
-            return
-        if self._references is not None and (
-            any(map(may_reference, old)) or any(map(may_reference, new))
-        ):
-            self._references = None
-        if delta:
-            if self._headings is not None:
-                self._headings = [
-                    h if h.line < b else Heading(h.line + delta, h.level, h.title)
-                    for h in self._headings
-                ]
-            if self._references is not None:
-                self._references = [
-                    r if r.line < b else dataclasses.replace(r, line=r.line + delta)
-                    for r in self._references
-                ]
-
-    def references(self, syntaxes: frozenset[str] | tuple[str, ...]) -> list[Reference]:
-        """Parsed references (outside code), kept across edits that cannot change them."""
-        key = tuple(sorted(syntaxes))
-        if self._references is None or self._reference_syntaxes != key:
-            self._references = parse_references(self.document.lines, syntaxes, self.frontmatter.end)
-            self._reference_syntaxes = key
-        return self._references
-
-
-def uri_to_path(uri: str) -> Path | None:
-    parsed = urlparse(uri)
-    if parsed.scheme != "file":
-        return None
-    return Path(unquote(parsed.path))
 
 
 class Session:
@@ -617,7 +519,7 @@ class Session:
             return None
         count = doc.document.count_lines(start, end)
         what = "Line" if end - start == 1 else f"Paragraph (lines {start + 1}–{end})"
-        parts = [f"**{what}: {count.label()}**", self._shares(count, analysis)]
+        parts = [f"**{what}: {count.label()}**", views.shares(count, analysis)]
         return "\n\n".join(p for p in parts if p)
 
     def document_tokens(self, uri: str) -> dict[str, Any]:
@@ -795,94 +697,17 @@ class Session:
     # -- formatting helpers ------------------------------------------------------------
 
     def _reference_markdown(self, doc: OpenDocument, ref: Resolved) -> str:
-        r = ref.reference
-        if ref.status == "unbound":
-            return f"**Variable `{r.target}`: unbound — not counted**\n\nBind it in the frontmatter `variables:`, `[variables]` in tokenls.toml, or a variables file."
-        if ref.status == "error":
-            return f"**`{r.target}`: not counted**\n\n{ref.error}"
-        if ref.status == "pending":
-            return f"**URL `{r.target}`: being fetched…**\n\n" + "\n\n".join(self.rate_status())
-        what = {"variable": "Variable", "url": "URL"}.get(r.kind, "File")
-        count = Count(ref.tokens, ref.exact, None if ref.exact else ref.tokens)
-        parts = [f"**{what} `{r.target}`: {count.label()}**"]
-        if r.kind == "url":
-            how = {
-                "fresh": "fetched just now",
-                "cache": "from the HTTP cache (fresh)",
-                "revalidated": "revalidated (304 Not Modified)",
-                "stale": "⚠ stale: the host is unreachable, last known body counted",
-            }.get(ref.fetch or "", "")
-            parts.append(f"{ref.size:,} bytes · {ref.lines:,} lines · {how}")
-            from tokenls.references.urls import host_key
-
-            key = host_key(r.target)
-            parts.extend(line for line in self.rate_status() if line.startswith(key + ":"))
-        elif r.kind == "file":
-            parts.append(f"`{ref.target}` · {ref.size:,} bytes · {ref.lines:,} lines")
-        else:
-            parts.append(f"{ref.size:,} bytes · {ref.lines:,} lines of value")
-        if ref.imports:
-            parts.append(
-                "Includes nested imports: " + ", ".join(f"`{Path(p).name}`" for p in ref.imports)
-            )
-        if ref.duplicate:
-            parts.append("Referenced earlier in this prompt: counted once.")
-        if ref.error:
-            parts.append(f"⚠ {ref.error}")
-        if ref.source:
-            stats = self.cache().stats
-            parts.append(
-                f"Count from {ref.source} cache" if ref.source != "fresh" else "Counted fresh"
-            )
-            parts[-1] += (
-                f" (cache: {stats.memory_hits + stats.disk_hits} hits, {stats.misses} misses)"
-            )
-        parts.append(self._costs(doc, ref.tokens))
-        return "\n\n".join(parts)
+        return views.reference_markdown(doc, ref, self.rate_status(), self.cache().stats)
 
     def _section_at(self, doc: OpenDocument, line: int) -> Section | None:
         return next((s for s in doc.sections() if s.heading.line == line), None)
 
     def _section_markdown(self, doc: OpenDocument, analysis: Analysis, section: Section) -> str:
-        count = doc.document.count_lines(section.heading.line, section.end)
-        title = _title(section.heading)
-        share = count.tokens / analysis.total.tokens if analysis.total.tokens else 0
-        lines_note = f"lines {section.heading.line + 1}–{section.end}"
-        parts = [
-            f"**{title}: {count.label()}**",
-            f"{share:.0%} of the document ({analysis.total.label()}), {lines_note}",
-            self._shares(count, analysis),
-            self._costs(doc, count.tokens),
-        ]
-        return "\n\n".join(p for p in parts if p)
+        count = self._section_count(doc, analysis, section)
+        return views.section_markdown(doc, analysis, section, count)
 
     def _total_markdown(self, doc: OpenDocument, analysis: Analysis) -> str:
-        total = analysis.total
-        exactness = "exact" if total.exact else f"estimate, at most {total.bound:,}"
-        parts = [
-            f"**Document: {total.label()}** ({analysis.encoding}, {exactness})",
-            f"Own text {analysis.own.tokens:,} · references {total.tokens - analysis.own.tokens:,}",
-            self._shares(total, analysis),
-            self._costs(doc, total.tokens),
-        ]
-        return "\n\n".join(p for p in parts if p)
-
-    def _shares(self, count: Count, analysis: Analysis) -> str:
-        if analysis.budget is None:
-            return "No budget set (frontmatter `tokenls: {budget: N}`, `model:`, or config)."
-        share = count.tokens / analysis.budget.tokens
-        return (
-            f"{share:.1%} of the {analysis.budget.tokens:,}-token budget ({analysis.budget.source})"
-        )
-
-    def _costs(self, doc: OpenDocument, tokens: int) -> str:
-        models = list(doc.settings.models)
-        model = frontmatter_model(doc.frontmatter.data) or doc.settings.model
-        if model and model not in models:
-            models.insert(0, model)
-        models = models or list(DEFAULT_COST_MODELS)
-        rows = [f"{name}: {format_cost(input_cost(name, tokens))}" for name in models]
-        return "Input cost — " + " · ".join(rows)
+        return views.total_markdown(doc, analysis)
 
     def _column(self, line: str, index: int) -> int:
         return index_to_column(line, index, self.position_encoding)
@@ -895,10 +720,6 @@ class Session:
         if last.endswith(("\n", "\r")):
             return (len(lines), 0)
         return (len(lines) - 1, self._column(last, len(last)))
-
-
-def _title(heading: Heading) -> str:
-    return f"{'#' * heading.level} {heading.title}".strip()
 
 
 def _check_size(text: str) -> None:
