@@ -9,13 +9,19 @@ fits its budget.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tokenls.compress.classify import Level, classify
 from tokenls.counting import Counter
+from tokenls.open_document import OpenDocument
+from tokenls.outline import scan_structure
 from tokenls.references.resolve import Resolved
+
+if TYPE_CHECKING:
+    from tokenls.session import Analysis
 
 MIN_TARGET = 64
 _LOG_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})\s*(log|text|txt|console|shell|sh|output|)\s*$", re.I)
@@ -23,7 +29,7 @@ _LOG_NAME = re.compile(
     r"\.(?:log|out|err|txt)$|(?:^|[/_.-])(?:log|logs|output|ci|build)(?:[/_.-]|$)", re.I
 )
 
-Position = tuple[int, int]  # (line, string index)
+Position = tuple[int, int]  # (line, string index); offers take LSP positions
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,3 +186,122 @@ def is_log_reference(ref: Resolved) -> bool:
         and bool(_LOG_NAME.search(Path(ref.target).name))
         and not ref.target.endswith(".compressed.log")
     )
+
+
+def offers(
+    doc: OpenDocument,
+    analysis: Analysis,
+    start: Position,
+    end: Position,
+    on_budget_diagnostic: bool,
+) -> list[Offer]:
+    """Cheap offers for an LSP range; the compressed text is computed on resolve."""
+    uri = doc.uri
+    lines = doc.document.lines
+    counter = doc.document.counter
+    overflow = _overflow(analysis)
+    (l0, i0), (l1, i1) = sorted((doc.document.offset_at(start), doc.document.offset_at(end)))
+    base = {"uri": uri, "version": doc.version}
+    offers: list[Offer] = []
+    if (l0, i0) != (l1, i1):
+        text = slice_text(lines, (l0, i0), (l1, i1))
+        if text.count("\n") >= 4:
+            tokens = counter.count(text).tokens
+            offers.append(
+                Offer(
+                    f"Compress log to fit {target_for(tokens, overflow):,} tokens",
+                    "refactor.rewrite",
+                    {**base, "action": "range", "range": [l0, i0, l1, i1], "tokens": tokens},
+                )
+            )
+    else:
+        block = fenced_log_at(lines, _fences(doc), l0)
+        if block is not None:
+            tokens = doc.document.count_lines(*block).tokens
+            offers.append(
+                Offer(
+                    f"Compress log to fit {target_for(tokens, overflow):,} tokens",
+                    "refactor.rewrite",
+                    {
+                        **base,
+                        "action": "range",
+                        "range": [block[0], 0, block[1], 0],
+                        "tokens": tokens,
+                    },
+                )
+            )
+    for index, ref in enumerate(analysis.references):
+        r = ref.reference
+        if r.line == l0 and r.start <= i0 <= r.end and is_log_reference(ref):
+            target = target_for(ref.tokens, overflow)
+            offers.append(
+                Offer(
+                    f"Compress referenced log {Path(ref.target).name} to fit {target:,} tokens",
+                    "refactor.rewrite",
+                    {**base, "action": "reference", "index": index},
+                )
+            )
+    if on_budget_diagnostic and overflow:
+        largest = _largest_log(doc, analysis)
+        if largest is not None:
+            offers.append(
+                Offer(
+                    "Compress the largest log to fit the budget",
+                    "quickfix",
+                    {**base, **largest},
+                    preferred=True,
+                )
+            )
+    return offers
+
+
+def prepare(
+    doc: OpenDocument, analysis: Analysis, data: Mapping[str, Any]
+) -> Callable[[Callable[[], bool]], ActionPlan | None] | None:
+    """Snapshot what an offer needs (on the caller's thread) and return the slow part,
+    the compression, as a function safe to run on a worker thread."""
+    counter = Counter(doc.document.counter.encoding_name)  # the worker's own piece cache
+    overflow = _overflow(analysis)
+    lines = doc.document.lines
+    if data.get("action") == "range":
+        l0, i0, l1, i1 = data["range"]
+        text = slice_text(lines, (l0, i0), (l1, i1))
+        title = "Compress the largest log" if data.get("largest") else "Compress log"
+        tokens = int(data["tokens"])
+        return lambda cancelled: plan_block(
+            text, (l0, i0), (l1, i1), tokens, overflow, counter, title, cancelled
+        )
+    if data.get("action") == "reference":
+        index = int(data["index"])
+        if not 0 <= index < len(analysis.references):
+            return None
+        ref = analysis.references[index]
+        line = lines[ref.reference.line]
+        return lambda cancelled: plan_reference(ref, line, overflow, counter, cancelled)
+    return None
+
+
+def _overflow(analysis: Analysis) -> int | None:
+    if analysis.budget is None:
+        return None
+    over = analysis.total.tokens - analysis.budget.tokens
+    return over if over > 0 else None
+
+
+def _fences(doc: OpenDocument) -> list[tuple[int, int]]:
+    return scan_structure(doc.document.lines, doc.frontmatter.end).fences
+
+
+def _largest_log(doc: OpenDocument, analysis: Analysis) -> dict[str, Any] | None:
+    best: tuple[int, dict[str, Any]] | None = None
+    for a, b in all_fenced_logs(doc.document.lines, _fences(doc)):
+        tokens = doc.document.count_lines(a, b).tokens
+        if best is None or tokens > best[0]:
+            best = (
+                tokens,
+                {"action": "range", "range": [a, 0, b, 0], "tokens": tokens, "largest": True},
+            )
+    for index, ref in enumerate(analysis.references):
+        if is_log_reference(ref) and not ref.duplicate and (best is None or ref.tokens > best[0]):
+            best = (ref.tokens, {"action": "reference", "index": index})
+    return best[1] if best else None

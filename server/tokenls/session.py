@@ -40,7 +40,6 @@ from tokenls.outline import (
     Section,
     paragraph_at,
     read_frontmatter,
-    scan_structure,
 )
 from tokenls.references.collect import PromptReferences, collect_references, policy_for
 from tokenls.references.parse import default_syntaxes
@@ -563,133 +562,27 @@ class Session:
     def code_action_offers(
         self, uri: str, start: Position, end: Position, on_budget_diagnostic: bool
     ) -> list[Offer]:
-        """Cheap offers for the range; the compressed text is computed on resolve."""
-        doc = self.get(uri)
-        analysis = self.analyse(uri)
-        lines = doc.document.lines
-        counter = doc.document.counter
-        overflow = self._overflow(analysis)
-        (l0, i0), (l1, i1) = sorted((doc.document.offset_at(start), doc.document.offset_at(end)))
-        base = {"uri": uri, "version": doc.version}
-        offers: list[Offer] = []
-        if (l0, i0) != (l1, i1):
-            text = log_actions.slice_text(lines, (l0, i0), (l1, i1))
-            if text.count("\n") >= 4:
-                tokens = counter.count(text).tokens
-                offers.append(
-                    Offer(
-                        f"Compress log to fit {log_actions.target_for(tokens, overflow):,} tokens",
-                        "refactor.rewrite",
-                        {**base, "action": "range", "range": [l0, i0, l1, i1], "tokens": tokens},
-                    )
-                )
-        else:
-            block = log_actions.fenced_log_at(lines, self._fences(doc), l0)
-            if block is not None:
-                tokens = doc.document.count_lines(*block).tokens
-                offers.append(
-                    Offer(
-                        f"Compress log to fit {log_actions.target_for(tokens, overflow):,} tokens",
-                        "refactor.rewrite",
-                        {
-                            **base,
-                            "action": "range",
-                            "range": [block[0], 0, block[1], 0],
-                            "tokens": tokens,
-                        },
-                    )
-                )
-        for index, ref in enumerate(analysis.references):
-            r = ref.reference
-            if r.line == l0 and r.start <= i0 <= r.end and log_actions.is_log_reference(ref):
-                target = log_actions.target_for(ref.tokens, overflow)
-                offers.append(
-                    Offer(
-                        f"Compress referenced log {Path(ref.target).name} to fit {target:,} tokens",
-                        "refactor.rewrite",
-                        {**base, "action": "reference", "index": index},
-                    )
-                )
-        if on_budget_diagnostic and overflow:
-            largest = self._largest_log(doc, analysis)
-            if largest is not None:
-                offers.append(
-                    Offer(
-                        "Compress the largest log to fit the budget",
-                        "quickfix",
-                        {**base, **largest},
-                        preferred=True,
-                    )
-                )
-        return offers
+        return log_actions.offers(
+            self.get(uri), self.analyse(uri), start, end, on_budget_diagnostic
+        )
 
     def prepare_code_action(
         self, data: Mapping[str, Any]
     ) -> Callable[[Callable[[], bool]], log_actions.ActionPlan | None] | None:
-        """Snapshot what an offer needs (on the caller's thread) and return the slow part,
-        the compression, as a function safe to run on a worker thread. None when the
-        document changed since the offer was made."""
+        """The compression job of an offer, or None when the document changed since."""
         uri = data.get("uri")
         if not isinstance(uri, str) or uri not in self._docs:
             return None
         doc = self._docs[uri]
         if data.get("version") != doc.version:
             return None
-        analysis = self.analyse(uri)
-        counter = Counter(doc.document.counter.encoding_name)  # the worker's own piece cache
-        overflow = self._overflow(analysis)
-        lines = doc.document.lines
-        if data.get("action") == "range":
-            l0, i0, l1, i1 = data["range"]
-            text = log_actions.slice_text(lines, (l0, i0), (l1, i1))
-            title = "Compress the largest log" if data.get("largest") else "Compress log"
-            tokens = int(data["tokens"])
-            return lambda cancelled: log_actions.plan_block(
-                text, (l0, i0), (l1, i1), tokens, overflow, counter, title, cancelled
-            )
-        if data.get("action") == "reference":
-            index = int(data["index"])
-            if not 0 <= index < len(analysis.references):
-                return None
-            ref = analysis.references[index]
-            line = lines[ref.reference.line]
-            return lambda cancelled: log_actions.plan_reference(
-                ref, line, overflow, counter, cancelled
-            )
-        return None
+        return log_actions.prepare(doc, self.analyse(uri), data)
 
     def lsp_position(self, uri: str, line: int, index: int) -> Position:
         lines = self.get(uri).document.lines
         if line >= len(lines):
             return (line, 0)
         return (line, self._column(lines[line], index))
-
-    def _overflow(self, analysis: Analysis) -> int | None:
-        if analysis.budget is None:
-            return None
-        over = analysis.total.tokens - analysis.budget.tokens
-        return over if over > 0 else None
-
-    def _fences(self, doc: OpenDocument) -> list[tuple[int, int]]:
-        return scan_structure(doc.document.lines, doc.frontmatter.end).fences
-
-    def _largest_log(self, doc: OpenDocument, analysis: Analysis) -> dict[str, Any] | None:
-        best: tuple[int, dict[str, Any]] | None = None
-        for a, b in log_actions.all_fenced_logs(doc.document.lines, self._fences(doc)):
-            tokens = doc.document.count_lines(a, b).tokens
-            if best is None or tokens > best[0]:
-                best = (
-                    tokens,
-                    {"action": "range", "range": [a, 0, b, 0], "tokens": tokens, "largest": True},
-                )
-        for index, ref in enumerate(analysis.references):
-            if (
-                log_actions.is_log_reference(ref)
-                and not ref.duplicate
-                and (best is None or ref.tokens > best[0])
-            ):
-                best = (ref.tokens, {"action": "reference", "index": index})
-        return best[1] if best else None
 
     def cache_stats(self) -> dict[str, Any]:
         return self.cache().describe()
