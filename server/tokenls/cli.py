@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tokenls import __version__
-from tokenls.budget import Severity
 from tokenls.config import workspace_root
 from tokenls.encodings import DEFAULT_ENCODING, ENCODINGS, EncodingDataError
 from tokenls.filecount import FileCount, count_paths
@@ -273,7 +272,7 @@ def _run_check(args: argparse.Namespace) -> int:
                     "path": path.as_posix(),
                     "line": finding.start[0] + 1,
                     "column": finding.start[1] + 1,
-                    "severity": _SEVERITY_NAMES[finding.severity],
+                    "severity": _SEVERITY_NAMES[finding.severity.name],
                     "code": finding.code,
                     "message": finding.message,
                 }
@@ -282,11 +281,7 @@ def _run_check(args: argparse.Namespace) -> int:
     return EXIT_OVER_BUDGET if over else EXIT_OK
 
 
-_SEVERITY_NAMES = {
-    Severity.ERROR: "error",
-    Severity.WARNING: "warning",
-    Severity.INFORMATION: "info",
-}
+_SEVERITY_NAMES = {"ERROR": "error", "WARNING": "warning", "INFORMATION": "info"}
 _GITHUB_LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 
 

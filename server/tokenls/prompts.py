@@ -17,11 +17,11 @@ from tokenls.budget import Severity
 from tokenls.config import Settings, load_config_for
 from tokenls.counting import Count
 from tokenls.files import DecodeReport, decode_bytes
-from tokenls.session import Finding, Session
 
 if TYPE_CHECKING:
     from tokenls.references.resolve import UrlSource
     from tokenls.references.urls import UrlFetcher
+    from tokenls.session import Finding, Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +40,20 @@ class PromptChecker:
     def __init__(self, root: Path, encoding: str | None = None) -> None:
         self.root = root.resolve()
         self.encoding = encoding
-        self.session = Session("utf-32", encoding_override=encoding, urls=_blocking_urls)
-        self.session.roots = [self.root]
+        self._session: Session | None = (
+            None  # built on the first prompt: trees of code never need it
+        )
         self._lock = threading.Lock()
         self._settings: dict[Path, Settings] = {}
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            from tokenls.session import Session
+
+            self._session = Session("utf-32", encoding_override=self.encoding, urls=_blocking_urls)
+            self._session.roots = [self.root]
+        return self._session
 
     def is_prompt(self, path: Path) -> bool:
         """Whether ``path`` matches the configured ``include`` globs (prompt-like files)."""
