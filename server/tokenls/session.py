@@ -302,8 +302,9 @@ class Session:
         roots = self.roots or [workspace_root(doc.path or Path.cwd())]
         config = self._config_for(doc.path)
         resolver = self._resolver(doc.settings, roots)
-        if resolver.urls is not None and hasattr(resolver.urls, "priority"):
-            resolver.urls.priority = 0 if doc.uri == self.active_uri else 1  # type: ignore[attr-defined]
+        source = self._url_sources.get(self._url_key(doc.settings))
+        if source is not None and hasattr(source, "priority"):
+            source.priority = 0 if doc.uri == self.active_uri else 1  # the active prompt first
         syntaxes = doc.settings.references
         refs = doc.references(
             syntaxes
@@ -326,7 +327,7 @@ class Session:
         resolver = self._resolvers.get(key)
         if resolver is None:
             cache = self.cache(settings.cache_dir)
-            resolver = Resolver(cache, policy, self.url_source(settings))
+            resolver = Resolver(cache, policy, lambda: self.url_source(settings))
             self._resolvers[key] = resolver
         return resolver
 
@@ -334,7 +335,7 @@ class Session:
         """The URL source for these http/rate settings (one per distinct configuration)."""
         if self._url_factory is None:
             return None
-        key = (repr(settings.http), repr(settings.rate))  # the settings hold dicts: not hashable
+        key = self._url_key(settings)
         source = self._url_sources.get(key)
         if source is None:
             from tokenls.references.url_sources import fetcher_for  # httpx loads only when needed
@@ -342,6 +343,10 @@ class Session:
             fetcher = fetcher_for(settings, self.cache(settings.cache_dir))
             source = self._url_sources[key] = self._url_factory(fetcher)
         return source
+
+    @staticmethod
+    def _url_key(settings: Settings) -> tuple[str, str]:
+        return (repr(settings.http), repr(settings.rate))  # the settings hold dicts: not hashable
 
     def url_sources(self) -> list[UrlSource]:
         return list(self._url_sources.values())

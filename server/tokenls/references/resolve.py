@@ -9,7 +9,7 @@ they become a reference with ``status="error"`` and 0 tokens, and the rest still
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -71,11 +71,14 @@ class Resolver:
     """Resolves references of one encoding through a shared cache."""
 
     def __init__(
-        self, cache: TokenCache, policy: FilePolicy, urls: UrlSource | None = None
+        self,
+        cache: TokenCache,
+        policy: FilePolicy,
+        urls: Callable[[], UrlSource | None] | None = None,
     ) -> None:
         self.cache = cache
         self.policy = policy
-        self.urls = urls
+        self._urls = urls  # made on the first URL reference: HTTP machinery loads only then
         self._imports: dict[str, list[str]] = {}
 
     def resolve(
@@ -123,14 +126,15 @@ class Resolver:
         )
 
     def _url(self, ref: Reference, counter: Counter, seen: set[str]) -> Resolved:
-        if self.urls is None:
+        source = self._urls() if self._urls is not None else None
+        if source is None:
             return Resolved(
                 ref, "error", target=ref.target, error="URL references are not resolved here"
             )
         if ref.target in seen:
             return Resolved(ref, "ok", target=ref.target, duplicate=True)
         try:
-            fetched = self.urls.lookup(ref.target)
+            fetched = source.lookup(ref.target)
         except Exception as exc:  # a broken rate store or event loop must not break counting
             return Resolved(ref, "error", target=ref.target, error=f"cannot fetch: {exc}")
         if fetched is None:
