@@ -76,17 +76,19 @@ def test_custom_profile_from_config(tmp_path: Path, capsys) -> None:
 
 
 def test_a_killed_run_leaves_no_partial_output(tmp_path: Path) -> None:
-    big = tmp_path / "big.log"
-    with big.open("w") as handle:
-        for seed in range(80):
-            handle.write(_noise(5000, seed=seed))
     out = tmp_path / "out.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tokenls", "compress", str(big), "-o", str(out), "--no-memory"],
+        [sys.executable, "-m", "tokenls", "compress", "-", "-o", str(out), "--no-memory"],
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    assert proc.stdin is not None
+    proc.stdin.write(_noise(20_000).encode())  # the log is still streaming in ...
+    proc.stdin.flush()
     time.sleep(1.0)
-    os.kill(proc.pid, signal.SIGKILL)
+    os.kill(proc.pid, signal.SIGKILL)  # ... when the run is killed
     proc.wait()
+    proc.stdin.close()
     assert not out.exists()
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind either
