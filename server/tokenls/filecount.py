@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenls.counting import BATCH_MAX_EXACT, Count, Counter
-from tokenls.files import DecodeReport, Found, decode_bytes, is_binary, read_chunks, walk
+from tokenls.files import DecodeReport, Found, is_binary, read_chunks, walk
 from tokenls.prompts import PromptChecker
 
 PROMPT_MAX_BYTES = 10 * 1024 * 1024
@@ -72,14 +72,12 @@ def _count_prompt(path: Path, counter: Counter, prompts: PromptChecker) -> FileC
     except OSError as exc:
         return FileCount(path, error=exc.strerror or str(exc))
     report = prompts.report(path, data)
-    decode = DecodeReport()
-    text = decode_bytes(data, decode)
     return FileCount(
         path,
         Count(report.tokens, report.exact, None if report.exact else report.tokens),
         size,
-        len(text),
-        decode.replaced,
+        report.chars,
+        report.decode_errors,
         own=Count(report.own_tokens),
         references=report.references,
     )

@@ -32,6 +32,8 @@ class PromptReport:
     references: list[dict[str, Any]]
     findings: list[Finding]
     over_budget: bool
+    chars: int
+    decode_errors: bool
 
 
 class PromptChecker:
@@ -40,9 +42,8 @@ class PromptChecker:
     def __init__(self, root: Path, encoding: str | None = None) -> None:
         self.root = root.resolve()
         self.encoding = encoding
-        self._session: Session | None = (
-            None  # built on the first prompt: trees of code never need it
-        )
+        # Built on the first prompt: trees of code never need it.
+        self._session: Session | None = None
         self._lock = threading.Lock()
         self._settings: dict[Path, Settings] = {}
 
@@ -66,7 +67,8 @@ class PromptChecker:
     def report(self, path: Path, data: bytes | None = None) -> PromptReport:
         if data is None:
             data = path.read_bytes()
-        text = decode_bytes(data, DecodeReport())
+        decoded = DecodeReport()
+        text = decode_bytes(data, decoded)
         uri = path.resolve().as_uri()
         digest = hashlib.sha256(data).hexdigest()
         with self._lock:
@@ -94,6 +96,8 @@ class PromptChecker:
             payload["references"],
             findings,
             over,
+            len(text),
+            decoded.replaced,
         )
 
 

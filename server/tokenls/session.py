@@ -348,9 +348,6 @@ class Session:
     def _url_key(settings: Settings) -> tuple[str, str]:
         return (repr(settings.http), repr(settings.rate))  # the settings hold dicts: not hashable
 
-    def url_sources(self) -> list[UrlSource]:
-        return list(self._url_sources.values())
-
     def rate_status(self) -> list[str]:
         """One line per rate-limited host seen or configured, for ``tokenls/rateStatus``."""
         lines: list[str] = []

@@ -137,25 +137,6 @@ class RateTracker:
 
         return self.store.update(key, change)
 
-    def acquire(
-        self,
-        key: str,
-        tokens: int = 0,
-        sleep: Callable[[float], None] = time.sleep,
-        timeout_s: float = 300.0,
-    ) -> None:
-        """Block until admitted (the synchronous form of ``try_acquire``)."""
-        deadline = self.clock() + timeout_s
-        while True:
-            admission = self.try_acquire(key, tokens)
-            if admission.admitted:
-                return
-            if self.clock() + admission.wait_s > deadline:
-                raise TimeoutError(
-                    f"{key}: no request slot within {timeout_s:.0f} s ({admission.reason})"
-                )
-            sleep(admission.wait_s)
-
     def record(
         self, key: str, status: int, headers: Mapping[str, str], attempt: int = 0, tokens: int = 0
     ) -> float:

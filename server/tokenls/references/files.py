@@ -52,7 +52,7 @@ def resolve_path(target: str, base_dir: Path, policy: FilePolicy) -> Path:
     allowed = list(policy.roots)
     if target.startswith("~") and policy.allow_home:
         allowed.append(Path(os.path.realpath(Path.home())))
-    if not any(real == root or root in real.parents for root in allowed):
+    if not within_roots(real, allowed):
         raise ReferenceRefused(f"{target} resolves outside the workspace ({real})")
     if real.parts[:2] in (("/", "proc"), ("/", "sys"), ("/", "dev")):
         raise ReferenceRefused(f"{target} is a system path")

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from tokenls.cache import Source, TokenCache
 from tokenls.counting import Count, Counter
@@ -111,18 +111,10 @@ class Resolver:
                 ref, "unbound", target=ref.target, error="unbound variable — not counted"
             )
         value = str(variables[ref.target])
-        count = counter.count(value)
         duplicate = key in seen
         seen.add(key)
-        return Resolved(
-            ref,
-            "ok",
-            count.tokens,
-            count.exact,
-            ref.target,
-            size=len(value.encode()),
-            lines=len(split_lines(value)),
-            duplicate=duplicate,
+        return _counted_text(
+            ref, counter.count(value), value, len(value.encode()), duplicate=duplicate
         )
 
     def _url(self, ref: Reference, counter: Counter, seen: set[str]) -> Resolved:
@@ -143,16 +135,8 @@ class Resolver:
             return Resolved(ref, "error", target=ref.target, error=fetched.error)
         seen.add(ref.target)
         count, source = self.count_text(fetched.text, counter)
-        return Resolved(
-            ref,
-            "ok",
-            count.tokens,
-            count.exact,
-            ref.target,
-            source=source,
-            size=fetched.size,
-            lines=len(split_lines(fetched.text)),
-            fetch=fetched.source,
+        return _counted_text(
+            ref, count, fetched.text, fetched.size, source=source, fetch=fetched.source
         )
 
     def count_text(self, text: str, counter: Counter) -> tuple[Count, Source]:
@@ -293,3 +277,17 @@ class Resolver:
             key, (facts.digest, facts.size, facts.lines, facts.binary, facts.decode_errors)
         )
         return facts
+
+
+def _counted_text(ref: Reference, count: Count, text: str, size: int, **extra: Any) -> Resolved:
+    """A resolved variable value or URL body: counted text with its size and lines."""
+    return Resolved(
+        ref,
+        "ok",
+        count.tokens,
+        count.exact,
+        ref.target,
+        size=size,
+        lines=len(split_lines(text)),
+        **extra,
+    )

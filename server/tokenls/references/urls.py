@@ -142,7 +142,7 @@ class UrlFetcher:
             entry["size"],
         )
 
-    async def fetch(self, url: str, client: httpx.AsyncClient | None = None) -> Fetched:
+    async def fetch(self, url: str) -> Fetched:
         try:
             key = check_url(url, self.http)
         except UrlRefused as exc:
@@ -151,7 +151,7 @@ class UrlFetcher:
         entry = entry if isinstance(entry, dict) else None
         if entry and time.time() - entry["fetched_at"] < self.http.ttl_s:
             return Fetched(url, entry["text"], None, "cache", entry["fetched_at"], entry["size"])
-        return await self._fetch(url, key, entry, client or self._client())
+        return await self._fetch(url, key, entry, self._client())
 
     def _client(self) -> httpx.AsyncClient:
         # Creating a client loads the CA bundle (about 20 ms): keep one per event loop, so
