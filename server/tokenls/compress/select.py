@@ -1,0 +1,153 @@
+"""Which lines of a log to keep under a token budget.
+
+Each line gets a value from what it says (a failure header, the detail under one, a
+warning, noise), how rare its shape is in this log, and where it sits: the end of the
+step that failed is where people look first. Lines are then chosen greedily by value per
+token; a line identical to one already kept adds nothing. The caller renders the chosen
+lines verbatim, in input order, with a marker for each gap.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections import Counter as Tally
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tokenls.compress import signals
+
+_SHAPE = re.compile(r"0x[0-9a-fA-F]+|[0-9a-fA-F]{8,}|\d+")
+_BASE = {
+    signals.FAILURE: 6.0,
+    signals.SUMMARY: 5.0,
+    signals.WARNING: 2.0,
+    signals.PLAIN: 1.0,
+    signals.NOISE: 0.15,
+    signals.BLANK: 0.05,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    kept: list[int]  # indices into the lines, ascending
+    values: list[float]
+    kinds: list[int]  # signals.kind of each line
+    failing_end: int  # index of the line that reported the failing step, or len(lines)
+
+
+def shape(line: str) -> str:
+    """A line with its numbers and ids masked: repeats of one message share a shape."""
+    return _SHAPE.sub("0", line.strip())[:160]
+
+
+def failing_step(lines: Sequence[str]) -> tuple[int, int]:
+    """(start, end) of the step that failed: end is the runner's failure line (or the end)."""
+    end = next((i for i, line in enumerate(lines) if signals.STEP_FAILED.search(line)), None)
+    if end is None:
+        end = len(lines)
+        while end > 0 and (not lines[end - 1].strip() or signals.EPILOGUE.search(lines[end - 1])):
+            end -= 1
+    start = 0
+    for i in range(end - 1, -1, -1):
+        if signals.STEP_START.search(lines[i]):
+            start = i
+            break
+    return start, end
+
+
+def line_values(
+    lines: Sequence[str], kinds: Sequence[int], tokens: Sequence[int], budget: int
+) -> tuple[list[float], int]:
+    n = len(lines)
+    shapes = [shape(line) for line in lines]
+    seen = Tally(shapes)
+    start, end = failing_step(lines)
+    own = [_BASE[k] for k in kinds]
+    heat = 0.0
+    for i, line in enumerate(lines):  # the detail under a failure belongs with it
+        k = kinds[i]
+        if k == signals.FAILURE:
+            heat = 5.0
+        elif k == signals.BLANK or signals.is_detail(line):
+            heat *= 0.92
+        else:
+            heat *= 0.5
+        own[i] = max(own[i], heat)
+    heat = 0.0
+    for i in range(n - 1, -1, -1):  # and so does what introduces it
+        k = kinds[i]
+        if k in (signals.FAILURE, signals.SUMMARY):
+            heat = 3.0
+        else:
+            heat *= 0.6 if k != signals.BLANK else 0.8
+            own[i] = max(own[i], heat)
+    values = [own[i] / (1.0 + math.log2(seen[shapes[i]])) for i in range(n)]
+    first = next((i for i in range(start, min(end, n)) if kinds[i] == signals.FAILURE), None)
+    if first is not None:  # the first failure of the failing step is usually the cause
+        for i in range(max(first - 2, 0), min(first + 40, n)):
+            values[i] *= 2.0
+    scale = max(budget * 0.5, 1.0)
+    dist = 0
+    for i in range(min(end, n - 1), -1, -1):
+        values[i] *= 0.6 if i < start else 1.0 + 4.0 * math.exp(-dist / scale)
+        dist += tokens[i]
+    for i in range(end + 1, n):
+        values[i] *= 0.4
+    if end < n:
+        values[end] = max(values[end], 20.0)
+    return values, end
+
+
+TAIL_SHARE = 0.4
+
+
+def plan(lines: Sequence[str], tokens: Sequence[int], budget: int, marker_cost: int = 12) -> Plan:
+    """The end of the failing step first, then greedy by value per marginal token (a line
+    next to a kept one costs no gap marker)."""
+    kinds = [signals.kind(line) for line in lines]
+    values, end = line_values(lines, kinds, tokens, budget)
+    n = len(lines)
+    kept = [False] * n
+    texts: set[str] = set()
+    spent = 0
+    for i in range(min(end, n - 1), -1, -1):
+        if spent + tokens[i] > budget * TAIL_SHARE:
+            break
+        key = lines[i].strip()
+        if key and key in texts:
+            continue
+        texts.add(key)
+        kept[i] = True
+        spent += tokens[i]
+
+    def density(i: int) -> float:
+        left = i > 0 and kept[i - 1]
+        right = i + 1 < n and kept[i + 1]
+        cost = tokens[i] + (marker_cost if not (left or right) else -marker_cost if left and right else 0)
+        return values[i] / max(cost, 1) ** 0.7
+
+    heap = [(-density(i), i) for i in range(n) if values[i] > 0.0]
+    heapq.heapify(heap)
+    while heap:
+        neg, i = heapq.heappop(heap)
+        if kept[i]:
+            continue
+        current = density(i)
+        if current > -neg + 1e-12:  # a neighbour was kept since: cheaper now, queue again
+            heapq.heappush(heap, (-current, i))
+            continue
+        cost = tokens[i] + (0 if (i > 0 and kept[i - 1]) or (i + 1 < n and kept[i + 1]) else marker_cost)
+        if spent + cost > budget:
+            continue
+        key = lines[i].strip()
+        if key and key in texts:
+            continue
+        texts.add(key)
+        kept[i] = True
+        spent += cost
+        for j in (i - 1, i + 1):
+            if 0 <= j < n and not kept[j] and values[j] > 0.0:
+                heapq.heappush(heap, (-density(j), j))
+    return Plan([i for i in range(n) if kept[i]], values, kinds, end)

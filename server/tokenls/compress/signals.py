@@ -1,0 +1,100 @@
+"""What one log line says: a failure, a summary, a step boundary, noise, or detail.
+
+The patterns cover the runners (Travis, GitHub Actions, GitLab, Jenkins) and the build and
+test tools whose failures people look for (pytest, unittest, Go, cargo, Maven, Gradle, sbt,
+npm, Jest, Mocha, RSpec, Minitest, PHPUnit, ExUnit, xUnit, Pester, gcc/clang/javac, tsc,
+CMake, make). None of them is needed for a line to be kept; they make it worth more.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A step of the CI job ended with a failure: the failing output is just above.
+STEP_FAILED = re.compile(
+    r'The command ".*" (?:exited with [1-9]\d*|failed and exited with [1-9]\d*)'
+    r"|##\[error\]Process completed with exit code [1-9]"
+    r"|^ERROR: Job failed"
+    r"|^ERROR: script returned exit code [1-9]"
+    r"|^Build step '.*' marked build as failure"
+)
+# A step of the CI job started (Travis echoes each command as ``$ cmd``).
+STEP_START = re.compile(r"^\$ \S|^Run \S|^\[Pipeline\] \{|^Executing \"step_script\"")
+# Lines a runner prints after the job's work is over.
+EPILOGUE = re.compile(r"^Done\. Your build exited with|^Cleaning up |^Uploading artifacts")
+
+# Failure headers and messages, found anywhere in the line.
+_FAILURE = re.compile(
+    r"FAIL|[Ff]ail(?:ed|ure|ing)\b|ERR|[Ee]rror\b|[Ee]rror\[|Exception\b|Traceback|[Pp]anic"
+    r"|Segmentation fault|[Aa]bort|[Ff]atal|[Cc]annot|[Cc]ould not|[Uu]nable to|[Nn]ot found"
+    r"|No such file|[Dd]oes not exist|[Pp]ermission denied|command not found|[Uu]ndefined"
+    r"|[Tt]imed? ?out|Killed|[Aa]ssert|[Ee]xpected|[Aa]ctual|[Rr]eceived:|DISCONNECTED"
+    r"|[Dd]isconnected|[Rr]efused|[Dd]enied|[Vv]iolation|[Uu]ncaught|[Uu]nhandled|[Uu]nexpected"
+    r"|[Ii]nvalid|[Mm]issing|[Dd]eprecat|Overfull|✖|✗|×|\[-\]|not ok \d|exit (?:code|status) [1-9]"
+    r"|exited with [1-9]|Error \d|BROKEN|[Cc]rash|[Ss]tack ?trace|[Ii]ncomplete|[Rr]isky"
+)
+# Failure headers that start a line: numbered failures, pytest's E lines, frames' owners.
+_FAILURE_START = re.compile(r"\s*(?:\d+\) \S|E {2,}\S|>\s{3}\S|- .* \*\*\* FAILED|\[-\] )")
+# Test and build summaries: short, and they say what failed.
+_SUMMARY = re.compile(
+    r"^\s*(?:Tests?:|Tests run:|Test Suites:|Ran \d+ tests?|FAILED \(|OK \(|OK, but|FAILURES!"
+    r"|ERRORS!|Failures:|Summary|=+ .*\b(?:failed|passed|error)|\d+ (?:examples?|tests?|runs?"
+    r"|specs?),|\d+ failures?|BUILD (?:FAILED|FAILURE|SUCCESS)|FAILURE: Build failed"
+    r"|\* What went wrong:|Failed (?:tests?|components?|examples?):|npm ERR! code|error: could not"
+    r"|make(?:\[\d+\])?: \*\*\*|Process finished|Executed \d+ of \d+)"
+)
+_WARN = re.compile(r"[Ww]arn(?:ing)?\b|WARN")
+# Passing tests, progress and download chatter: cheap to drop.
+_PASSING = re.compile(
+    r"PASS|\bpassed\b|SUCCESS|\bok\s*$|^ok\b|✓|✔|\b0 (?:failures|errors|failed)\b|\[\+\]"
+)
+_CHATTER = re.compile(
+    r"\s*(?:[.*sSFE]{8,}\s*$|\[\s*\d+%\]|\d{1,3}%|(?:Downloading|Downloaded|Download|Fetching"
+    r"|Collecting|Requirement already|Installing|Installed|Unpacking|Setting up|Preparing"
+    r"|Selecting|Processing|Reading|Building|Using|Resolving|Receiving|Cloning|Get:\d|Hit:\d"
+    r"|Ign:\d|Compiling|Linking|Generating|Copying|Creating|Extracting|Checking|Updating"
+    r"|Adding|Removing|CC|CXX|LD|INFO|\[INFO\]|DEBUG|\[DEBUG\]|\[info\])\b)"
+)
+# Lines that continue the message above them: frames, source excerpts, diffs, indentation.
+_DETAIL = re.compile(
+    r"\s+\S|\s*at |\s*File \"|\s*from \S|\s*(?:Caused by|Suppressed):|\s*\.\.\. \d+ more"
+    r"|[-+@]{1,3}\s|\s*[~^|]+\s*$|\s*\d+\s*\||\s*-->|\s*=\s"
+)
+
+FAILURE, SUMMARY, WARNING, PLAIN, NOISE, BLANK = 5, 4, 3, 2, 1, 0
+
+
+def kind(line: str) -> int:
+    """What a line on its own says: FAILURE, SUMMARY, WARNING, PLAIN, NOISE or BLANK."""
+    if not line or line.isspace():
+        return BLANK
+    if _SUMMARY.match(line):
+        return SUMMARY
+    failure = _FAILURE.search(line) or _FAILURE_START.match(line)
+    if failure and not (_PASSING.search(line) and failure.group(0) in _SOFT):
+        return FAILURE
+    if _WARN.search(line):
+        return WARNING
+    if _PASSING.search(line) or _CHATTER.match(line):
+        return NOISE
+    return PLAIN
+
+
+# Failure words that a passing line may contain ("0 failed", "expected 3 … passed").
+_SOFT = frozenset(
+    ["failed", "Failed", "failure", "Failure", "Expected", "expected", "Actual", "actual",
+     "missing", "Missing", "Incomplete", "incomplete", "Risky", "risky", "timeout", "timed out"]
+)  # fmt: skip
+
+
+def is_detail(line: str) -> bool:
+    """Whether a line reads as part of the message above it (a frame, an excerpt, a diff)."""
+    return _DETAIL.match(line) is not None
+
+
+LEVELS = {FAILURE: "ERROR", SUMMARY: "ERROR", WARNING: "WARN"}
+
+
+def level(k: int) -> str:
+    """The label an omitted line of this kind is counted under in a gap marker."""
+    return LEVELS.get(k, "INFO")
