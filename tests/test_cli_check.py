@@ -45,7 +45,7 @@ def test_check_json_and_github_formats(project: Path, capsys, monkeypatch) -> No
     assert {f["severity"] for f in report["findings"]} >= {"error"}
     assert main(["check", "--format", "github", "big.md"]) == 1
     out = capsys.readouterr().out
-    assert out.startswith("::error file=big.md,line=") and "title=tokenls::" in out
+    assert out.startswith("::error file=big.md,line=") and "title=tokenls budget::" in out
 
 
 def test_count_resolves_references_unless_told_not_to(project: Path, capsys, monkeypatch) -> None:

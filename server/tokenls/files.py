@@ -14,7 +14,7 @@ from pathlib import Path
 from tokenls.gitignore import walk_directory
 
 CHUNK_BYTES = 1 << 20
-_SNIFF_BYTES = 8192
+SNIFF_BYTES = 8192
 _REPLACEMENT = "\ufffd"
 
 
@@ -61,7 +61,7 @@ def walk(paths: Iterable[str | Path], *, ignore: bool = True) -> Iterator[Found]
 def is_binary(path: Path) -> bool:
     """A NUL byte in the first 8 KiB marks a file as binary, as git and grep decide."""
     with path.open("rb") as handle:
-        return b"\0" in handle.read(_SNIFF_BYTES)
+        return b"\0" in handle.read(SNIFF_BYTES)
 
 
 def read_chunks(path: Path, report: DecodeReport, chunk_bytes: int = CHUNK_BYTES) -> Iterator[str]:

@@ -27,10 +27,13 @@ Part = str | tuple[str, str]  # plain text, or (text, rich style)
 class UsageError(Exception):
     """An expected failure (bad path, option or output): one line for the user, exit 2."""
 
-    def __init__(self, message: str, path: str | None = None) -> None:
+    def __init__(
+        self, message: str, path: str | None = None, also: Sequence[UsageError] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.path = path
+        self.also = list(also)  # further errors reported with this one
 
     def line(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
