@@ -114,7 +114,7 @@ def sarif_log(rows: Sequence[FindingRow], errors: Sequence[UsageError] = ()) -> 
 
 def _rule(code: str) -> dict[str, Any]:
     name, short, text = RULES[code]
-    level = "error" if code == "budget" else "warning"
+    level = {"budget": "error", "unbound-variable": "note"}.get(code, "warning")
     return {
         "id": code,
         "name": name,
