@@ -193,10 +193,10 @@ def test_top_lists_the_biggest_files_and_references(tmp_path: Path, capsys) -> N
 def test_skipped_files_are_summarised_in_text_output(tmp_path: Path, capsys) -> None:
     (tmp_path / "blob.bin").write_bytes(b"\x00\x01" * 100)
     (tmp_path / "note.txt").write_text("hello world")
-    assert main(["count", str(tmp_path), str(tmp_path / "gone.md")]) == 2
+    assert main(["count", str(tmp_path), str(tmp_path / "gone.md"), str(tmp_path / "x.md")]) == 2
     err = capsys.readouterr().err
     assert f"1 binary file skipped ({tmp_path.as_posix()}/blob.bin)" in err
-    assert "1 path not counted" in err
+    assert "2 paths not counted" in err
     assert main(["count", "--quiet", str(tmp_path)]) == 0
     assert capsys.readouterr().err == ""
 
@@ -251,3 +251,17 @@ def test_no_ignore_counts_everything(tmp_path: Path, capsys, monkeypatch) -> Non
         "build/out.md",
         "run.log",
     }
+
+
+def test_an_oversized_prompt_is_counted_as_text_and_summarised(
+    imports: Path, capsys, monkeypatch
+) -> None:
+    import tokenls.filecount
+
+    monkeypatch.setattr(tokenls.filecount, "PROMPT_MAX_BYTES", 8)
+    code, report = _count_json(capsys, "CLAUDE.md")
+    [entry] = report["files"]
+    assert code == 0 and entry["oversized"] is True and "references" not in entry
+    assert entry["tokens"] == truth("Read @b.md first.\n", "o200k_base")
+    assert main(["count", "CLAUDE.md"]) == 0
+    assert "1 prompt over 10 MB counted without references (CLAUDE.md)" in capsys.readouterr().err

@@ -231,7 +231,7 @@ def _summarise_skipped(results: list[FileCount], terminal: Terminal) -> None:
             f"{_plural(len(oversized), 'prompt')} over {limit} MB counted without "
             f"references{_names(oversized)}"
         )
-    if unreadable:
+    if len(unreadable) > 1 or (unreadable and notes):  # a single error has its own line
         notes.append(f"{_plural(len(unreadable), 'path')} not counted{_names(unreadable)}")
     if notes:
         terminal.note("; ".join(notes))
