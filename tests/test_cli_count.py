@@ -264,4 +264,5 @@ def test_an_oversized_prompt_is_counted_as_text_and_summarised(
     assert code == 0 and entry["oversized"] is True and "references" not in entry
     assert entry["tokens"] == truth("Read @b.md first.\n", "o200k_base")
     assert main(["count", "CLAUDE.md"]) == 0
-    assert "1 prompt over 10 MB counted without references (CLAUDE.md)" in capsys.readouterr().err
+    assert "1 prompt over" in (err := capsys.readouterr().err)
+    assert "MB counted without references (CLAUDE.md)" in err
