@@ -59,19 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _report(error: UsageError, error_format: str | None, terminal: Terminal) -> None:
     errors = [error, *error.also]
-    if error_format == "sarif":
-        from tokenls.sarif import sarif_log
-
-        report_errors(errors, as_json=False, terminal=terminal)
-        terminal.write(_dumps(sarif_log([], errors)))
-        return
     report_errors(errors, as_json=error_format == "json", terminal=terminal)
+    if error_format == "sarif":
+        from tokenls.sarif import sarif_json
 
-
-def _dumps(document: object) -> str:
-    import json
-
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+        terminal.write(sarif_json([], errors))
 
 
 def _error_format(argv: Sequence[str]) -> str | None:

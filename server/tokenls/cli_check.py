@@ -112,11 +112,9 @@ def _emit(
     if args.format == "json":
         out.json({"checked": checked, "over_budget": over, "findings": [r.as_json() for r in rows]})
     elif args.format == "sarif":
-        import json
+        from tokenls.sarif import sarif_json
 
-        from tokenls.sarif import sarif_log
-
-        out.write(json.dumps(sarif_log(rows), ensure_ascii=False, indent=2) + "\n")
+        out.write(sarif_json(rows))
     elif args.format == "github":
         for row in rows:
             out.line(_annotation(row))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tokenls.config import load_config_for, workspace_root
@@ -62,14 +62,20 @@ def _count(
     prompts: PromptChecker | None,
     terminal: Terminal,
 ) -> list[FileCount]:
-    options = {
-        "workers": args.jobs,
-        "prompts": prompts,
-        "ignore": not args.no_ignore,
-        "stdin_name": args.stdin_filename,
-    }
+
+    def run(on_done: Callable[[FileCount], None] | None = None) -> list[FileCount]:
+        return count_paths(
+            paths,
+            encoding,
+            workers=args.jobs,
+            on_done=on_done,
+            prompts=prompts,
+            ignore=not args.no_ignore,
+            stdin_name=args.stdin_filename,
+        )
+
     if terminal.quiet or not sys.stderr.isatty():
-        return count_paths(paths, encoding, **options)  # type: ignore[arg-type]
+        return run()
     from rich.console import Console
     from rich.progress import Progress
 
@@ -83,7 +89,7 @@ def _count(
             if done >= _PROGRESS_MIN_FILES:
                 progress.update(task, advance=1, description=f"counting ({done} files)")
 
-        return count_paths(paths, encoding, on_done=advance, **options)  # type: ignore[arg-type]
+        return run(advance)
 
 
 def _biggest(counted: list[FileCount], top: int | None) -> list[FileCount]:

@@ -9,6 +9,7 @@ over-budget prompt stays one alert while it is edited. Columns are Unicode code 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -110,6 +111,11 @@ def sarif_log(rows: Sequence[FindingRow], errors: Sequence[UsageError] = ()) -> 
         ],
         "properties": {"schema_version": SCHEMA_VERSION},
     }
+
+
+def sarif_json(rows: Sequence[FindingRow], errors: Sequence[UsageError] = ()) -> str:
+    """The SARIF log as the text written to a file or standard output."""
+    return json.dumps(sarif_log(rows, errors), ensure_ascii=False, indent=2) + "\n"
 
 
 def _rule(code: str) -> dict[str, Any]:
