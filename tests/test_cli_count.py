@@ -212,7 +212,9 @@ def test_json_outputs_carry_a_schema_version(tmp_path: Path, capsys) -> None:
 # -- what is walked --------------------------------------------------------------------------
 
 
-def _git_repo(tmp_path: Path) -> Path:
+def _git_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / ".config"))  # no global excludes
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / ".gitignore").write_text("*.log\nbuild/\n")
     (tmp_path / "sub").mkdir()
@@ -230,7 +232,7 @@ def _names(report: dict) -> set[str]:
 
 
 def test_named_paths_are_counted_even_when_ignored(tmp_path: Path, capsys, monkeypatch) -> None:
-    monkeypatch.chdir(_git_repo(tmp_path))
+    monkeypatch.chdir(_git_repo(tmp_path, monkeypatch))
     _code, report = _count_json(capsys, ".")
     assert _names(report) == {".gitignore", "sub/.gitignore", "sub/keep.log"}
     _code, report = _count_json(capsys, "run.log", "build")
@@ -241,7 +243,7 @@ def test_named_paths_are_counted_even_when_ignored(tmp_path: Path, capsys, monke
 
 
 def test_no_ignore_counts_everything(tmp_path: Path, capsys, monkeypatch) -> None:
-    monkeypatch.chdir(_git_repo(tmp_path))
+    monkeypatch.chdir(_git_repo(tmp_path, monkeypatch))
     _code, report = _count_json(capsys, "--no-ignore", ".")
     assert _names(report) == {
         ".gitignore",
