@@ -45,7 +45,7 @@ def test_check_json_and_github_formats(project: Path, capsys, monkeypatch) -> No
     assert {f["severity"] for f in report["findings"]} >= {"error"}
     assert main(["check", "--format", "github", "big.md"]) == 1
     out = capsys.readouterr().out
-    assert out.startswith("::error file=big.md,line=") and "title=tokenls::" in out
+    assert out.startswith("::error file=big.md,line=") and "title=tokenls budget::" in out
 
 
 def test_count_resolves_references_unless_told_not_to(project: Path, capsys, monkeypatch) -> None:
@@ -70,3 +70,35 @@ def test_count_refuses_references_outside_root(tmp_path: Path, capsys) -> None:
     [entry] = json.loads(capsys.readouterr().out)["files"]
     assert entry["references"][0]["status"] == "error"
     assert "outside the workspace" in entry["references"][0]["error"]
+
+
+def test_over_budget_lists_the_biggest_contributors(tmp_path: Path, capsys, monkeypatch) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "tokenls.toml").write_text("budget = 50\n")
+    rules = "Always write tests first. " * 6 + "\n"
+    (tmp_path / "rules.md").write_text(rules)
+    examples = "## Examples\n\n" + "example text that goes on " * 10 + "\n\n"
+    intro = "# Prompt\n\nshort intro\n\n"
+    (tmp_path / "p.md").write_text(intro + examples + "## Rules\n\n#file:rules.md\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "p.md"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "  biggest contributors:"
+    first, second = out[2].split(), out[3].split()
+    assert first[:3] == [str(truth(examples, "o200k_base")), "##", "Examples"]
+    assert second[:2] == [str(truth(rules, "o200k_base")), "rules.md"]
+    assert main(["check", "--format", "json", "p.md"]) == 1
+    [budget] = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["code"] == "budget"]
+    assert budget["contributors"][0] == {
+        "kind": "section",
+        "label": "## Examples",
+        "line": 5,
+        "tokens": truth(examples, "o200k_base"),
+    }
+    assert budget["contributors"][1]["kind"] == "reference"
+
+
+def test_check_refuses_binary_files_named_on_the_command_line(tmp_path: Path, capsys) -> None:
+    (tmp_path / "logo.md").write_bytes(b"\x89PNG\x00\x00" * 20)
+    assert main(["check", str(tmp_path / "logo.md")]) == 2
+    assert "binary file, not a prompt" in capsys.readouterr().err

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from tokenls.budget import Severity
 from tokenls.config import Settings, load_config_for
+from tokenls.contributors import Contributor, biggest_contributors
 from tokenls.counting import Count
 from tokenls.files import DecodeReport, decode_bytes
 
@@ -34,6 +35,7 @@ class PromptReport:
     over_budget: bool
     chars: int
     decode_errors: bool
+    contributors: list[Contributor] = field(default_factory=list)  # when over budget
 
 
 class PromptChecker:
@@ -86,9 +88,10 @@ class PromptChecker:
                 cache.put(key, (own.tokens, own.exact, own.upper))
                 payload = self.session.document_tokens(uri)
                 findings = self.session.findings(uri)
+                over = analysis.finding is not None and analysis.finding.severity == Severity.ERROR
+                parts = biggest_contributors(doc, analysis) if over else []
             finally:
                 self.session.close(uri)
-        over = analysis.finding is not None and analysis.finding.severity == Severity.ERROR
         return PromptReport(
             analysis.total.tokens,
             analysis.own.tokens,
@@ -98,6 +101,7 @@ class PromptChecker:
             over,
             len(text),
             decoded.replaced,
+            parts,
         )
 
 

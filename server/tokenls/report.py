@@ -1,9 +1,56 @@
-"""Small summaries shared by the command line and the server: totals by directory, errors."""
+"""Summaries the command line prints: honest totals, totals by directory, check findings.
+
+A total counts each text once. A prompt's own count includes what it references, so adding
+up files that import one another would count the imported text twice (``CLAUDE.md`` with
+``@b.md`` plus ``b.md`` itself); a total here adds each file's own text, then each
+referenced file or URL once, and only when it is not already one of the counted files.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from tokenls.contributors import Contributor
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One counted file's share of a total: its own text and what it references."""
+
+    path: Path
+    own: int
+    references: tuple[tuple[str, int], ...] = ()  # (key, tokens) of each counted reference
+
+    @property
+    def key(self) -> str:
+        return str(self.path.resolve()) if str(self.path) != "-" else "-"
+
+
+def part_of(path: Path, own: int, references: Sequence[dict[str, Any]] | None) -> Part:
+    """A file's share, from its own tokens and its references as ``count --json`` lists them;
+    variables are the prompt's own values, so they are keyed by the prompt."""
+    shared: list[tuple[str, int]] = []
+    for ref in references or ():
+        if ref.get("status") != "ok" or ref.get("countedOnce") or not ref.get("tokens"):
+            continue
+        target = str(ref["target"])
+        key = target if ref.get("kind") in ("file", "url") else f"{path}\0{target}"
+        shared.append((key, int(ref["tokens"])))
+    return Part(path, own, tuple(shared))
+
+
+def text_once_total(parts: Sequence[Part]) -> int:
+    """Each file's own text, plus each reference once unless it is a counted file."""
+    counted = {p.key for p in parts}
+    extra: dict[str, int] = {}
+    for part in parts:
+        for key, tokens in part.references:
+            if key not in counted:
+                extra.setdefault(key, tokens)
+    return sum(p.own for p in parts) + sum(extra.values())
 
 
 def estimate_error(estimate: int, exact: int) -> str:
@@ -13,35 +60,71 @@ def estimate_error(estimate: int, exact: int) -> str:
     return f"{(estimate - exact) / exact * 100:+.1f}%"
 
 
-def directory_totals(
-    counts: Sequence[tuple[Path, int]], roots: Sequence[Path]
-) -> list[tuple[str, int, int]]:
-    """``(path, tokens, depth)`` rows, each directory followed by its children, like ``du``."""
+def directory_totals(parts: Sequence[Part], roots: Sequence[Path]) -> list[tuple[str, int, int]]:
+    """``(path, tokens, depth)`` rows, each directory followed by its children, like ``du``;
+    each node's total counts every text below it once."""
 
     def root_of(path: Path) -> Path:
         return next((r for r in roots if r == path or r in path.parents), path)
 
-    totals: dict[Path, int] = {}
+    own: dict[Path, int] = {}
+    refs: dict[Path, dict[str, int]] = {}
     children: dict[Path, set[Path]] = {}
     tops: set[Path] = set()
-    for path, tokens in counts:
-        root = root_of(path)
+    where = {part.key: part.path for part in parts}  # a reference that is a counted file
+    for part in parts:
+        root = root_of(part.path)
         tops.add(root)
-        node = path
+        node = part.path
         while True:
-            totals[node] = totals.get(node, 0) + tokens
+            own[node] = own.get(node, 0) + part.own
+            for key, tokens in part.references:
+                inside = where.get(key)
+                if inside is None or not (inside == node or node in inside.parents):
+                    refs.setdefault(node, {}).setdefault(key, tokens)
             if node == root or node.parent == node:
                 break
             children.setdefault(node.parent, set()).add(node)
             node = node.parent
-    files = {path for path, _ in counts}
+    files = {part.path for part in parts}
     rows: list[tuple[str, int, int]] = []
 
     def emit(node: Path, depth: int) -> None:
-        rows.append((node.as_posix() + ("" if node in files else "/"), totals[node], depth))
+        total = own[node] + sum(refs.get(node, {}).values())
+        rows.append((node.as_posix() + ("" if node in files else "/"), total, depth))
         for child in sorted(children.get(node, ())):
             emit(child, depth + 1)
 
     for root in sorted(tops):
         emit(root, 0)
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    """One ``check`` finding as every output format needs it (1-based, end exclusive)."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    severity: str  # error, warning or info
+    code: str
+    message: str
+    contributors: list[Contributor] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        entry: dict[str, object] = {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+        }
+        if self.contributors:
+            entry["contributors"] = [c.as_json() for c in self.contributors]
+        return entry

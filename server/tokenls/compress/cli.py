@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from tokenls.cache import TokenCache, default_cache_dir
 from tokenls.compress import CompressResult, ErrorMemory, ProfileError, compress
 from tokenls.compress.baseline import head_tail
 from tokenls.config import load_config_for
 from tokenls.counting import BATCH_MAX_EXACT, Counter
-from tokenls.files import DecodeReport, decode_chunks
+from tokenls.files import SNIFF_BYTES, STDIN, DecodeReport, decode_chunks
+from tokenls.output_file import write_output
+from tokenls.terminal import EXIT_OK, Terminal, UsageError
 
-EXIT_USAGE = 2
+# Below this even the one-line summary of what was left out cannot fit.
+MIN_BUDGET = 32
 
 
-def run_compress(args: argparse.Namespace) -> int:
-    if args.budget < 1:
-        print("tokenls: --budget must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
-    source = Path(args.log) if args.log != "-" else None
+def run_compress(args: argparse.Namespace, terminal: Terminal) -> int:
+    if args.budget < MIN_BUDGET:
+        raise UsageError(
+            f"--budget {args.budget} is below the minimum of {MIN_BUDGET} tokens "
+            "(room for at least the line saying what was left out)"
+        )
+    if args.json and args.output == STDIN:
+        raise UsageError("--json and -o - would both write to standard output")
+    source = Path(args.log) if args.log != STDIN else None
     settings, _ = load_config_for(source or Path.cwd())
     encoding = args.encoding or settings.encoding
     counter = Counter(encoding, max_exact=BATCH_MAX_EXACT)
@@ -33,40 +38,51 @@ def run_compress(args: argparse.Namespace) -> int:
     try:
         size = source.stat().st_size if source else 0
         chunks = _chunks(source, size)
-        if sys.stderr.isatty() and size > 4 * 1024 * 1024:
+        if not terminal.quiet and sys.stderr.isatty() and size > 4 * 1024 * 1024:
             result = _with_progress(chunks, size, args, counter, custom, memory)
         else:
             result = _compress(chunks, args, counter, custom, memory)
     except ProfileError as exc:
-        print(f"tokenls: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(str(exc)) from None
     except OSError as exc:
-        print(f"tokenls: {args.log}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_USAGE
-    if args.output is not None:
-        _write_atomically(args.output, result.text)
+        raise UsageError(f"cannot read: {exc.strerror or exc}", args.log) from None
+    if args.output not in (None, STDIN):
+        write_output(args.output, result.text)
     elif not args.json:
-        sys.stdout.write(result.text)
+        terminal.write(result.text)
     stats = result.stats()
     if args.compare:
         stats["naive_head_tail"] = _naive(source, args.budget, counter, result)
     if args.json:
-        print(json.dumps(stats, ensure_ascii=False))
-    else:
+        terminal.json(stats)
+    elif not terminal.quiet:
         _summary(result, stats.get("naive_head_tail"))
-    return 0
+    return EXIT_OK
 
 
 def _chunks(source: Path | None, size: int) -> Iterator[str]:
+    """The decoded input; a NUL byte in its first 8 KiB means it is no log (as git and
+    grep decide), refused before anything is compressed."""
     # Bigger inputs read in bigger chunks: fewer calls, still bounded memory.
     chunk = min(max(size // 64, 64 * 1024), 1024 * 1024)
-    report = DecodeReport()
-    if source is None:
-        stream = sys.stdin.buffer
-        yield from decode_chunks(iter(lambda: stream.read(chunk), b""), report)
-        return
-    with source.open("rb") as handle:
-        yield from decode_chunks(iter(lambda: handle.read(chunk), b""), report)
+    handle: BinaryIO = sys.stdin.buffer if source is None else source.open("rb")
+    first = handle.read(max(chunk, SNIFF_BYTES))
+    if b"\0" in first[:SNIFF_BYTES]:
+        if source is not None:
+            handle.close()
+        raise UsageError(
+            "binary input, not a log (a NUL byte near the start)", str(source or STDIN)
+        )
+
+    def raw() -> Iterator[bytes]:
+        try:
+            yield first
+            yield from iter(lambda: handle.read(chunk), b"")
+        finally:
+            if source is not None:
+                handle.close()
+
+    return decode_chunks(raw(), DecodeReport())
 
 
 def _compress(chunks, args, counter, custom, memory, on_chunk=None) -> CompressResult:  # type: ignore[no-untyped-def]
@@ -97,21 +113,6 @@ def _with_progress(chunks, size, args, counter, custom, memory) -> CompressResul
     ) as progress:
         task = progress.add_task("compress", total=size)
         return _compress(chunks, args, counter, custom, memory, lambda n: progress.advance(task, n))
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write a temp file beside the target and rename it: a kill leaves no partial file."""
-    path = path.resolve()
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _naive(

@@ -1,0 +1,253 @@
+"""``tokenls count``: files, directory trees and standard input, with honest totals.
+
+Each row is one file's cost as the editor shows it (its own text plus its references); a
+total counts every text once (see ``report``). What was not counted — binary, oversized and
+unreadable files — is summed up on standard error, so a total is never silently partial.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from tokenls.config import load_config_for, workspace_root
+from tokenls.contributors import display_target
+from tokenls.filecount import PROMPT_MAX_BYTES, FileCount, count_paths
+from tokenls.files import STDIN
+from tokenls.prompts import PromptChecker
+from tokenls.report import Part, directory_totals, estimate_error, part_of, text_once_total
+from tokenls.terminal import EXIT_OK, EXIT_USAGE, Terminal
+
+_PROGRESS_MIN_FILES = 50
+_NAMES_SHOWN = 3
+
+
+def run_count(args: argparse.Namespace, terminal: Terminal) -> int:
+    paths: list[str] = args.paths
+    encoding = args.encoding or load_config_for(_anchor(paths[0]))[0].encoding
+    prompts = None
+    if not args.no_references:
+        prompts = PromptChecker(args.root or workspace_root(_anchor(paths[0])), encoding)
+    results = _count(paths, encoding, args, prompts, terminal)
+    counted = [r for r in results if r.count is not None]
+    errors = [r for r in results if r.error is not None]
+    parts = [part_of(r.path, r.own_tokens, r.references) for r in counted]
+    total = text_once_total(parts)
+    exact = all(r.count is not None and r.count.exact for r in counted)
+    if args.json:
+        terminal.json(_json_report(encoding, total, exact, results, args.top))
+    elif args.tree:
+        _print_tree(parts, [Path(p) for p in paths], terminal)
+    elif args.compare:
+        _print_compare(counted, encoding, terminal)
+    else:
+        _print_table(counted, total, exact, encoding, args.top, terminal)
+    for r in errors:
+        print(f"tokenls: {r.path}: {r.error}", file=sys.stderr)
+    if not args.json:
+        _summarise_skipped(results, terminal)
+    return EXIT_USAGE if errors else EXIT_OK
+
+
+def _anchor(path: str) -> Path:
+    return Path.cwd() if path == STDIN else Path(path)
+
+
+def _count(
+    paths: Sequence[str],
+    encoding: str,
+    args: argparse.Namespace,
+    prompts: PromptChecker | None,
+    terminal: Terminal,
+) -> list[FileCount]:
+
+    def run(on_done: Callable[[FileCount], None] | None = None) -> list[FileCount]:
+        return count_paths(
+            paths,
+            encoding,
+            workers=args.jobs,
+            on_done=on_done,
+            prompts=prompts,
+            ignore=not args.no_ignore,
+            stdin_name=args.stdin_filename,
+        )
+
+    if terminal.quiet or not sys.stderr.isatty():
+        return run()
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=Console(stderr=True)) as progress:
+        task = progress.add_task("counting", total=None)
+        done = 0
+
+        def advance(_result: FileCount) -> None:
+            nonlocal done
+            done += 1
+            if done >= _PROGRESS_MIN_FILES:
+                progress.update(task, advance=1, description=f"counting ({done} files)")
+
+        return run(advance)
+
+
+def _biggest(counted: list[FileCount], top: int | None) -> list[FileCount]:
+    if top is None:
+        return counted
+    return sorted(counted, key=lambda r: -r.count.tokens if r.count else 0)[:top]
+
+
+def _json_report(
+    encoding: str, total: int, exact: bool, results: list[FileCount], top: int | None
+) -> dict[str, object]:
+    counted = [r for r in results if r.count is not None]
+    files = []
+    for r in _biggest(counted, top):
+        assert r.count is not None
+        entry: dict[str, object] = {
+            "path": r.path.as_posix(),
+            "tokens": r.count.tokens,
+            "exact": r.count.exact,
+            "bytes": r.size,
+        }
+        if not r.count.exact:
+            entry["upper_bound"] = r.count.bound
+        if r.decode_errors:
+            entry["decode_errors"] = True
+        if r.own is not None:
+            entry["own_tokens"] = r.own.tokens
+            entry["references"] = r.references or []
+        if r.oversized:
+            entry["oversized"] = True
+        files.append(entry)
+    report: dict[str, object] = {
+        "encoding": encoding,
+        "total": total,
+        "exact": exact,
+        "files_counted": len(counted),
+        "files": files,
+    }
+    if top is not None:
+        report["top_references"] = [
+            {"target": target, "tokens": tokens, "from": sources}
+            for target, tokens, sources in _top_references(counted, top)
+        ]
+    errors = [r for r in results if r.error is not None]
+    if errors:
+        report["errors"] = [{"path": r.path.as_posix(), "error": r.error} for r in errors]
+    binary = [r for r in results if r.binary]
+    if binary:
+        report["skipped_binary"] = [r.path.as_posix() for r in binary]
+    return report
+
+
+def _tokens(r: FileCount, own: bool = False) -> str:
+    counted = (r.own or r.count) if own else r.count
+    assert counted is not None
+    return ("" if counted.exact else "≈") + f"{counted.tokens:,}"
+
+
+def _print_table(
+    counted: list[FileCount],
+    total: int,
+    exact: bool,
+    encoding: str,
+    top: int | None,
+    terminal: Terminal,
+) -> None:
+    rows = _biggest(counted, top)
+    width = max([len(f"{total:,}") + 1, *(len(_tokens(r)) for r in rows)], default=1)
+    for r in rows:
+        note = "  (invalid UTF-8 replaced)" if r.decode_errors else ""
+        terminal.line((f"{_tokens(r):>{width}}", "cyan"), "  ", str(r.path), (note, "yellow"))
+    shown = f", the {len(rows)} biggest of {len(counted)} files" if len(rows) < len(counted) else ""
+    mark = "" if exact else "≈"
+    terminal.line(
+        (f"{mark + format(total, ','):>{width}}", "bold"),
+        "  ",
+        (f"total ({encoding}){shown}", "bold"),
+    )
+    references = _top_references(counted, top) if top is not None else []
+    if references:
+        terminal.line(("biggest references:", "bold"))
+        for target, tokens, sources in references:
+            terminal.line(
+                (f"{tokens:>{width},}", "cyan"),
+                "  ",
+                target,
+                (f"  (from {', '.join(sources)})", "dim"),
+            )
+
+
+def _top_references(counted: list[FileCount], top: int) -> list[tuple[str, int, list[str]]]:
+    """The biggest referenced files and URLs, each once, with the prompts that use them."""
+    found: dict[str, tuple[int, list[str]]] = {}
+    for r in counted:
+        for ref in r.references or ():
+            if ref.get("status") != "ok" or ref.get("countedOnce") or not ref.get("tokens"):
+                continue
+            target = display_target(str(ref["target"]))
+            _tokens_of, sources = found.setdefault(target, (int(ref["tokens"]), []))
+            sources.append(r.path.as_posix())
+    ranked = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))[:top]
+    return [(target, tokens, sources) for target, (tokens, sources) in ranked]
+
+
+def _print_compare(counted: list[FileCount], encoding: str, terminal: Terminal) -> None:
+    """Each file's own text against its own chars/4 estimate: like for like."""
+    own_total = sum(r.own_tokens for r in counted)
+    estimate_total = sum(r.chars // 4 for r in counted)
+    width = max([len(f"{max(own_total, estimate_total):,}") + 1, len("chars/4")], default=1)
+    terminal.line((f"{'tokens':>{width}}  {'chars/4':>{width}}  {'error':>7}  path", "bold"))
+    for r in counted:
+        estimate = r.chars // 4
+        error = estimate_error(estimate, r.own_tokens)
+        terminal.line(
+            (f"{_tokens(r, own=True):>{width}}", "cyan"),
+            f"  {estimate:>{width},}  {error:>7}  {r.path}",
+        )
+    error = estimate_error(estimate_total, own_total)
+    terminal.line(
+        (f"{own_total:>{width},}  {estimate_total:>{width},}  {error:>7}  ", "bold"),
+        (f"total ({encoding})", "bold"),
+    )
+    if any(r.own is not None for r in counted):
+        terminal.note("--compare counts each file's own text; its references are left out")
+
+
+def _print_tree(parts: list[Part], roots: list[Path], terminal: Terminal) -> None:
+    totals = directory_totals(parts, roots)
+    width = max((len(f"{t:,}") for _, t, _ in totals), default=1)
+    for path, tokens, depth in totals:
+        style = "bold blue" if path.endswith("/") else ""
+        terminal.line((f"{tokens:>{width},}", "cyan"), f"  {'  ' * depth}", (path, style))
+
+
+def _summarise_skipped(results: list[FileCount], terminal: Terminal) -> None:
+    binary = [r for r in results if r.binary]
+    oversized = [r for r in results if r.oversized]
+    unreadable = [r for r in results if r.error is not None]
+    notes = []
+    if binary:
+        notes.append(f"{_plural(len(binary), 'binary file')} skipped{_names(binary)}")
+    if oversized:
+        limit = PROMPT_MAX_BYTES // (1024 * 1024)
+        notes.append(
+            f"{_plural(len(oversized), 'prompt')} over {limit} MB counted without "
+            f"references{_names(oversized)}"
+        )
+    if len(unreadable) > 1 or (unreadable and notes):  # a single error has its own line
+        notes.append(f"{_plural(len(unreadable), 'path')} not counted{_names(unreadable)}")
+    if notes:
+        terminal.note("; ".join(notes))
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _names(results: list[FileCount]) -> str:
+    names = [r.path.as_posix() for r in results[:_NAMES_SHOWN]]
+    more = ", …" if len(results) > _NAMES_SHOWN else ""
+    return f" ({', '.join(names)}{more})"

@@ -1,0 +1,218 @@
+"""Which files a directory walk counts: git's own ignore rules, exactly.
+
+Inside a git work tree git itself answers (``git ls-files --cached --others
+--exclude-standard``): tracked files, plus untracked files that no rule excludes — nested
+``.gitignore`` files with negations, ``.git/info/exclude`` and the global excludes file.
+Without git, or outside a repository, the same rules are applied with pathspec's patterns in
+git's order: the deepest ``.gitignore`` over shallower ones over ``info/exclude`` over the
+global file, the last matching line within a file, and nothing inside an excluded directory
+re-included. A directory named on the command line is always walked (as ripgrep and fd do),
+even when a rule excludes it; the rules still apply to what is inside it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_GIT_TIMEOUT_S = 60
+
+
+def walk_directory(root: Path, *, ignore: bool = True) -> list[Path]:
+    """The files under ``root`` to count, sorted; symlinked directories are not followed."""
+    if not ignore:
+        found: list[Path] = []
+        _walk(root.resolve(), (), found, honour_rules=False)
+    else:
+        listed = _git_listed(root)
+        if listed is not None:
+            return listed
+        found = []
+        _walk(root.resolve(), _rules_above(root.resolve()), found, honour_rules=True)
+    base = root.resolve()
+    return sorted((root / p.relative_to(base) for p in found), key=lambda p: p.parts)
+
+
+# -- asking git ---------------------------------------------------------------------------
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        return subprocess.run(
+            [git, "-C", str(root), *args],
+            capture_output=True,
+            timeout=_GIT_TIMEOUT_S,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _git_listed(root: Path) -> list[Path] | None:
+    """What git shows in ``root``; None outside a work tree, without git, or when the
+    directory itself is ignored (git would then show nothing of it)."""
+    listing = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if listing is None or listing.returncode != 0:
+        return None
+    prefix = _git(root, "rev-parse", "--show-prefix")
+    if prefix is not None and prefix.stdout.strip():  # below the top: is it ignored itself?
+        ignored = _git(root, "check-ignore", "-q", ".")
+        if ignored is not None and ignored.returncode == 0:
+            return None
+    files: set[Path] = set()
+    for raw in listing.stdout.split(b"\0"):
+        if not raw:
+            continue
+        path = root / os.fsdecode(raw.rstrip(b"/"))
+        if path.is_symlink():
+            if not path.is_dir():  # a symlink to a directory is not followed
+                files.add(path)
+        elif path.is_dir():  # a submodule or a nested repository: its own rules
+            files.update(walk_directory(path))
+        elif os.path.lexists(path):  # tracked but deleted files are gone
+            files.add(path)
+    return sorted(files, key=lambda p: p.parts)
+
+
+# -- the same rules without git ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """The patterns of one ignore file and the directory they are relative to."""
+
+    base: Path
+    patterns: tuple[_Pattern, ...]
+
+
+def _walk(
+    directory: Path, rules: tuple[_Rules, ...], found: list[Path], *, honour_rules: bool
+) -> None:
+    if honour_rules:
+        own = _load(directory / ".gitignore", directory)
+        if own is not None:
+            rules = (*rules, own)
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name == ".git":
+            continue
+        is_dir = entry.is_dir(follow_symlinks=False)
+        path = Path(entry.path)
+        if honour_rules and _ignored(path, is_dir, rules):
+            continue
+        if is_dir:
+            _walk(path, rules, found, honour_rules=honour_rules)
+        elif not (entry.is_symlink() and path.is_dir()):
+            found.append(path)
+
+
+def _ignored(path: Path, is_dir: bool, rules: tuple[_Rules, ...]) -> bool:
+    for rules_file in reversed(rules):  # the deepest file decides first
+        try:
+            relative = path.relative_to(rules_file.base).as_posix()
+        except ValueError:
+            continue
+        decision = _decide(relative + "/" if is_dir else relative, is_dir, rules_file.patterns)
+        if decision is not None:
+            return decision
+    return False
+
+
+def _decide(path: str, is_dir: bool, patterns: tuple[_Pattern, ...]) -> bool | None:
+    """The last pattern that matches ``path`` itself (not only one of its parent directories)."""
+    decision = None
+    for pattern in patterns:
+        match = pattern.regex.search(path)
+        if match is None:
+            continue
+        if is_dir and pattern.inside_only and match.end() == len(path):
+            continue  # `dir/**` matches what is inside dir, not dir itself
+        decision = pattern.include
+    return decision
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    """One ignore line, as a regular expression that matches only the path itself.
+
+    pathspec's patterns also match everything below a matching directory (the group
+    ``ps_d`` marks where that directory ends); git decides each path on its own and
+    never looks inside an excluded directory, so the match must end with the path.
+    """
+
+    regex: re.Pattern[str]
+    include: bool
+    inside_only: bool
+
+    @classmethod
+    def of(cls, compiled: Any) -> _Pattern:
+        regex = compiled.regex
+        if "ps_d" in regex.groupindex:
+            regex = re.compile(f"(?:{regex.pattern})\\Z")
+        return cls(regex, compiled.include, compiled.pattern.rstrip().endswith("/**"))
+
+
+def _load(file: Path, base: Path) -> _Rules | None:
+    try:
+        lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    import pathspec  # only trees with ignore files need it
+
+    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    patterns = tuple(_Pattern.of(p) for p in spec.patterns if p.include is not None)
+    return _Rules(base, patterns) if patterns else None
+
+
+def _rules_above(root: Path) -> tuple[_Rules, ...]:
+    """Global excludes, ``info/exclude`` and the ``.gitignore`` files from the repository's
+    top down to ``root``'s parent: empty outside a repository, as git applies none there."""
+    top = next((d for d in (root, *root.parents) if (d / ".git").exists()), None)
+    if top is None:
+        return ()
+    rules: list[_Rules | None] = [_load(_global_excludes(), top)]
+    git_dir = _git_dir(top)
+    if git_dir is not None:
+        rules.append(_load(git_dir / "info" / "exclude", top))
+    for directory in reversed(root.parents):
+        if directory == top or top in directory.parents:
+            rules.append(_load(directory / ".gitignore", directory))
+    return tuple(r for r in rules if r is not None)
+
+
+def _git_dir(top: Path) -> Path | None:
+    dot_git = top / ".git"
+    if dot_git.is_dir():
+        return dot_git
+    try:  # a worktree or submodule: ".git" is a file naming the real directory
+        line = dot_git.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if not line.startswith("gitdir:"):
+        return None
+    git_dir = (top / line.removeprefix("gitdir:").strip()).resolve()
+    common = git_dir / "commondir"
+    if common.is_file():
+        git_dir = (git_dir / common.read_text(encoding="utf-8").strip()).resolve()
+    return git_dir
+
+
+def _global_excludes() -> Path:
+    """git's ``core.excludesFile``, else its default ``$XDG_CONFIG_HOME/git/ignore``."""
+    configured = _git(Path.cwd(), "config", "--global", "--path", "--get", "core.excludesFile")
+    if configured is not None and configured.returncode == 0 and configured.stdout.strip():
+        return Path(os.fsdecode(configured.stdout.strip())).expanduser()
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(xdg) / "git" / "ignore"

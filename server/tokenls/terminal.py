@@ -1,0 +1,135 @@
+"""What the commands print: colour only on a terminal, silence when a pipe closes early.
+
+Users pipe ``tokenls`` into ``head``, ``jq`` and ``grep`` as they pipe ``rg`` and ``ruff``:
+a reader that stops early ends the command quietly (the usual SIGPIPE behaviour) and the
+command still returns its own exit code; colour goes only to a terminal, never into a pipe,
+and ``NO_COLOR`` or ``--no-color`` turns it off there too.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+SCHEMA_VERSION = 1  # of every JSON document the command line prints
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+Part = str | tuple[str, str]  # plain text, or (text, rich style)
+
+
+class UsageError(Exception):
+    """An expected failure (bad path, option or output): one line for the user, exit 2."""
+
+    def __init__(
+        self, message: str, path: str | None = None, also: Sequence[UsageError] = ()
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.also = list(also)  # further errors reported with this one
+
+    def line(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+    def entry(self) -> dict[str, str]:
+        return {"path": self.path, "error": self.message} if self.path else {"error": self.message}
+
+
+def wants_color(no_color_flag: bool = False) -> bool:
+    """Colour only on a terminal, unless ``--no-color`` or ``NO_COLOR`` (no-color.org)."""
+    if no_color_flag or os.environ.get("NO_COLOR", ""):
+        return False
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Terminal:
+    """Standard output and the notes on standard error, for one command run."""
+
+    def __init__(self, *, color: bool = False, quiet: bool = False) -> None:
+        self.color = color
+        self.quiet = quiet
+        self.closed = False  # the reader went away: further output is dropped
+        self._console: Console | None = None
+
+    def line(self, *parts: Part) -> None:
+        """Print one line of parts; styles show only when colour is on."""
+        if not self.color:
+            self.write("".join(p if isinstance(p, str) else p[0] for p in parts) + "\n")
+            return
+        from rich.text import Text
+
+        text = Text()
+        for part in parts:
+            if isinstance(part, str):
+                text.append(part)
+            else:
+                text.append(part[0], style=part[1])
+        self._guarded(lambda: self._rich().print(text))
+
+    def write(self, text: str) -> None:
+        """Raw text to standard output (a compressed log, a JSON document)."""
+        self._guarded(lambda: (sys.stdout.write(text), sys.stdout.flush()))
+
+    def json(self, document: Mapping[str, Any]) -> None:
+        """A JSON document on one line, stamped with the schema version."""
+        self.write(json.dumps({"schema_version": SCHEMA_VERSION, **document}, ensure_ascii=False))
+        self.write("\n")
+
+    def note(self, message: str) -> None:
+        """A summary or progress line on standard error; ``--quiet`` drops it."""
+        if not self.quiet:
+            print(f"tokenls: {message}", file=sys.stderr)
+
+    def flush(self) -> None:
+        self._guarded(sys.stdout.flush)
+
+    def _rich(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(
+                force_terminal=True,
+                no_color=False,
+                highlight=False,
+                markup=False,
+                emoji=False,
+                soft_wrap=True,
+            )
+        return self._console
+
+    def _guarded(self, action: Any) -> None:
+        if self.closed:
+            return
+        try:
+            action()
+        except BrokenPipeError:
+            self.closed = True
+            silence_stdout()
+
+
+def silence_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass
+
+
+def report_errors(errors: Sequence[UsageError], *, as_json: bool, terminal: Terminal) -> None:
+    """Each error as one line on standard error; also a JSON document when JSON was asked."""
+    for error in errors:
+        print(f"tokenls: {error.line()}", file=sys.stderr)
+    if as_json:
+        terminal.json({"errors": [e.entry() for e in errors]})
