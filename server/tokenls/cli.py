@@ -171,7 +171,19 @@ def _parser() -> argparse.ArgumentParser:
         help="also show naive head+tail truncation to the same budget",
     )
     squeeze.add_argument(
-        "--no-memory", action="store_true", help="do not mark errors as new or seen in earlier logs"
+        "--baseline",
+        metavar="PASS_LOG",
+        default=None,
+        help="a passing run of the same job: lines it also has are left out first",
+    )
+    squeeze.add_argument(
+        "--keep-ansi", action="store_true", help="keep colour codes in the lines that are kept"
+    )
+    squeeze.add_argument(
+        "--memory",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="rank errors seen in earlier logs below new ones (config: compress.memory)",
     )
     squeeze.set_defaults(run=_run_compress)
 

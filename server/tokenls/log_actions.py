@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tokenls.compress.classify import Level, classify
+from tokenls.compress.signals import PLAIN, kind
 from tokenls.counting import Counter
 from tokenls.open_document import OpenDocument
 from tokenls.outline import scan_structure
@@ -54,7 +54,7 @@ def looks_like_log(lines: Sequence[str]) -> bool:
     body = [line for line in lines if line.strip()]
     if len(body) < 5:
         return False
-    marked = sum(1 for line in body[:400] if classify(line) != Level.LOW or _TIMESTAMP.search(line))
+    marked = sum(1 for line in body[:400] if kind(line) != PLAIN or _TIMESTAMP.search(line))
     return marked >= max(2, len(body[:400]) // 5)
 
 

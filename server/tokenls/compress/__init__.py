@@ -1,7 +1,7 @@
-"""Log compression that keeps every failure: classify, group, fit a token budget.
+"""Log compression that keeps the failure: normalise, score lines, choose under a budget.
 
-The names below load on first use, so that importing a submodule (``classify``, for the
-code actions' log detection) does not pull in the template miner.
+The names below load on first use, so that importing a submodule (``signals``, for the
+code actions' log detection) stays light.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from importlib import import_module
 from typing import Any
 
 _HOMES = {
-    "GENEROUS": "engine",
     "CompressCancelled": "engine",
     "CompressResult": "engine",
     "compress": "engine",

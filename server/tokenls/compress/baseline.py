@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tokenls.compress.classify import Level, classify
+from tokenls.compress.signals import FAILURE, kind
 from tokenls.counting import Counter
 
 
@@ -39,7 +39,7 @@ def head_tail(text: str, budget: int, counter: Counter) -> Naive:
             tail.append(line)
             j -= 1
     kept = head + tail[::-1]
-    failures = [n for n, line in enumerate(lines) if classify(line) == Level.CRITICAL]
+    failures = [n for n, line in enumerate(lines) if kind(line) >= FAILURE]
     kept_index = set(range(len(head))) | set(range(len(lines) - len(tail), len(lines)))
     out = "\n".join(kept) + ("\n" if kept else "")
     return Naive(

@@ -33,15 +33,19 @@ def run_compress(args: argparse.Namespace, terminal: Terminal) -> int:
     settings, _ = load_config_for(source or Path.cwd())
     encoding = args.encoding or settings.encoding
     counter = Counter(encoding, max_exact=BATCH_MAX_EXACT)
-    custom = _custom_profiles(source)
-    memory = None if args.no_memory else ErrorMemory(TokenCache(_cache_dir(settings.cache_dir)))
+    table = _compress_table(source)
+    custom = table.get("profiles", {})
+    remember = args.memory if args.memory is not None else table.get("memory") is True
+    memory = ErrorMemory(TokenCache(_cache_dir(settings.cache_dir))) if remember else None
+    baseline = _baseline(args.baseline) if args.baseline else None
     try:
         size = source.stat().st_size if source else 0
         chunks = _chunks(source, size)
+        options = {"memory": memory, "baseline": baseline, "custom": custom}
         if not terminal.quiet and sys.stderr.isatty() and size > 4 * 1024 * 1024:
-            result = _with_progress(chunks, size, args, counter, custom, memory)
+            result = _with_progress(chunks, size, args, counter, options)
         else:
-            result = _compress(chunks, args, counter, custom, memory)
+            result = _compress(chunks, args, counter, options)
     except ProfileError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
@@ -85,21 +89,36 @@ def _chunks(source: Path | None, size: int) -> Iterator[str]:
     return decode_chunks(raw(), DecodeReport())
 
 
-def _compress(chunks, args, counter, custom, memory, on_chunk=None) -> CompressResult:  # type: ignore[no-untyped-def]
+def _baseline(path: str) -> list[str]:
+    """The passing log's visible lines: its shapes are all that is compared."""
+    from tokenls.compress.held import split_lines
+    from tokenls.compress.normalize import clean_line
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read the baseline: {exc.strerror or exc}", path) from None
+    text = data.decode("utf-8", "replace")
+    return [c.text for raw in split_lines([text]) if (c := clean_line(raw)) is not None]
+
+
+def _compress(chunks, args, counter, options, on_chunk=None) -> CompressResult:  # type: ignore[no-untyped-def]
     # Counting every input token is the slowest part of a big log: only when it is shown.
     return compress(
         chunks,
         args.budget,
         counter,
         profile=args.profile,
-        custom_profiles=custom,
-        memory=memory,
+        custom_profiles=options["custom"],
+        baseline=options["baseline"],
+        memory=options["memory"],
+        keep_ansi=args.keep_ansi,
         on_chunk=on_chunk,
         count_input=args.json or args.compare,
     )
 
 
-def _with_progress(chunks, size, args, counter, custom, memory) -> CompressResult:  # type: ignore[no-untyped-def]
+def _with_progress(chunks, size, args, counter, options) -> CompressResult:  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
@@ -112,7 +131,7 @@ def _with_progress(chunks, size, args, counter, custom, memory) -> CompressResul
         transient=True,
     ) as progress:
         task = progress.add_task("compress", total=size)
-        return _compress(chunks, args, counter, custom, memory, lambda n: progress.advance(task, n))
+        return _compress(chunks, args, counter, options, lambda n: progress.advance(task, n))
 
 
 def _naive(
@@ -155,15 +174,17 @@ def _summary(result: CompressResult, naive: object) -> None:
         )
 
 
-def _custom_profiles(source: Path | None) -> dict[str, object]:
+def _compress_table(source: Path | None) -> dict[str, object]:
+    """The config's ``[compress]`` table: ``memory`` and ``[compress.profiles.NAME]``."""
     from tokenls.config import find_config
 
     found = find_config(source or Path.cwd())
-    if found is None:
+    table = found.table.get("compress", {}) if found is not None else {}
+    if not isinstance(table, dict):
         return {}
-    table = found.table.get("compress", {})
-    profiles = table.get("profiles", {}) if isinstance(table, dict) else {}
-    return profiles if isinstance(profiles, dict) else {}
+    if not isinstance(table.get("profiles", {}), dict):
+        table = {**table, "profiles": {}}
+    return table
 
 
 def _cache_dir(configured: str | None) -> Path:

@@ -1,8 +1,9 @@
-"""The compression pipeline: one streamed scan, then budget fitting.
+"""The compression pipeline: read once (bounded), score lines, choose under the budget, render.
 
-``compress`` reads a stream of text chunks once, in bounded memory, while a second thread
-counts the input's tokens (tiktoken releases the GIL, so both cores work). The output is
-deterministic for the same input, settings and cross-run memory.
+The output is input lines, unchanged and in input order, plus one marker line per gap; a
+log that fits the budget comes back as it is (after ``normalize``). The same input and
+options give the same bytes; cross-run memory and a passing baseline change only which
+lines are chosen, never their text.
 """
 
 from __future__ import annotations
@@ -11,18 +12,17 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
-from tokenls.compress.classify import Level
-from tokenls.compress.fit import fit
+from tokenls.compress.held import hold
 from tokenls.compress.memory import ErrorMemory
-from tokenls.compress.profiles import Profile, detect_profile, load_profile
-from tokenls.compress.stream import Scanner, Unit, split_lines_stream
+from tokenls.compress.profiles import detect_profile, load_profile
+from tokenls.compress.render import fit
+from tokenls.compress.select import plan, shape
 from tokenls.counting import Counter
+from tokenls.encodings import get_encoding
 
 _SAMPLE_LINES = 400
-GENEROUS = Profile("auto", context_lines=3, reserve=0.1, max_block_lines=200)
 
 
 @dataclass(slots=True)
@@ -36,9 +36,8 @@ class CompressResult:
     input_lines: int
     kept_lines: int
     dropped_lines: int
-    templates: int
     failures: int
-    overflow: bool
+    unchanged: bool
     notes: list[str] = field(default_factory=list)
 
     def stats(self) -> dict[str, Any]:
@@ -47,14 +46,17 @@ class CompressResult:
             "output_tokens": self.output_tokens,
             "budget": self.budget,
             "profile": self.profile,
+            "profile_auto": self.profile_auto,
+            "input_lines": self.input_lines,
             "kept_lines": self.kept_lines,
             "dropped_lines": self.dropped_lines,
-            "templates": self.templates,
-            "input_lines": self.input_lines,
             "failures": self.failures,
-            "profile_auto": self.profile_auto,
-            "overflow": self.overflow,
+            "unchanged": self.unchanged,
         }
+
+
+class CompressCancelled(Exception):
+    """The caller asked to stop (an editor cancelled the request)."""
 
 
 def compress(
@@ -64,70 +66,90 @@ def compress(
     *,
     profile: str = "auto",
     custom_profiles: Mapping[str, Any] | None = None,
+    baseline: Iterable[str] | None = None,
     memory: ErrorMemory | None = None,
+    keep_ansi: bool = False,
     on_chunk: Callable[[int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
     count_input: bool = True,
 ) -> CompressResult:
-    """Compress a log to at most ``budget`` tokens, keeping every failure it can.
+    """Compress a log to at most ``budget`` tokens, keeping the failure a person looks for.
 
-    ``count_input=False`` skips the exact count of the input (``input_tokens`` is then -1):
-    on a large log that count, not the compression, is the slowest part."""
+    ``baseline`` is the text of a passing run: lines whose shape it also holds are worth
+    less. ``count_input=False`` skips the exact count of the input (``input_tokens`` is then
+    -1): on a large log that count, not the compression, is the slowest part."""
     if budget < 1:
         raise ValueError("the budget must be at least 1 token")
     tokens = _BackgroundCount(counter) if count_input else _NoCount()
-    lines = split_lines_stream(_tap(chunks, tokens, on_chunk, cancelled))
-    auto = profile == "auto"
-    # Auto mode scans with the most generous profile and decides once it has seen every
-    # failure; blocks then keep only the context the chosen profile asks for.
-    scanning = GENEROUS if auto else load_profile(profile, custom_profiles)
-    sample = list(islice(lines, _SAMPLE_LINES))
-    scanner = Scanner(scanning)
-    scanner.feed_lines(sample)
-    scanner.feed_lines(lines)
-    if auto:
-        partial = scanner.units
-        chosen = detect_profile([*sample, *_first_lines_of_failures(partial)])
-    else:
-        chosen = scanning
-    scan = scanner.finish(chosen.context_lines)
+    log = hold(_tap(chunks, tokens, on_chunk, cancelled), keep_ansi=keep_ansi)
     input_tokens = tokens.result()
-    annotate = memory.annotator(scan.units, scan.templates) if memory else None
-    fitted = fit(scan.units, budget, chosen.reserve, counter, annotate)
+    auto = profile == "auto"
+    chosen = detect_profile(log.lines[:_SAMPLE_LINES]) if auto else load_profile(profile, custom_profiles)
+    enc = get_encoding(counter.encoding_name)
+    lines = log.lines
+    failures = sum(1 for k in log.kinds if k >= 6)
+    whole = "".join(line + "\n" for line in lines)
+    if not log.elided and _fits(whole, budget, counter):
+        used = counter.count(whole).tokens
+        return CompressResult(
+            whole, input_tokens, used, budget, chosen.name, auto, log.input_lines,
+            len(lines), 0, failures, True,
+        )  # fmt: skip
+    line_tokens = [len(ids) + 1 for ids in enc.encode_ordinary_batch(lines)] if lines else []
+    for i in log.elided:
+        line_tokens[i] = 0
+    boost = _boosts(lines, log.elided, baseline, memory)
+    chosen_plan = plan(
+        lines, line_tokens, budget, kinds=log.kinds, tail_share=chosen.reserve,
+        skip=set(log.elided), boost=boost,
+    )  # fmt: skip
     if memory is not None:
-        memory.record(scan.units, scan.templates)
-    failures = sum(u.count for u in scan.units if u.level == Level.CRITICAL and not u.is_block)
-    failures += sum(1 for u in scan.units if u.is_block)
+        memory.record(line for i, line in enumerate(lines) if log.kinds[i] >= 6)
+    text, kept, used = fit(
+        lines, log.kinds, chosen_plan.kept, chosen_plan.values, line_tokens, budget,
+        lambda s: counter.count(s).tokens, log.elided,
+    )  # fmt: skip
     notes = []
-    if fitted.overflow:
-        notes.append("failures alone exceed the budget: first and last kept, the rest summarised")
-    if scan.blocks_grouped:
-        notes.append(f"{scan.blocks_grouped:,} failures past the stored-failure cap were grouped")
+    if failures and not any(log.kinds[i] >= 6 for i in kept):
+        notes.append("no failure line fits the budget: raise it to see the failure")
     return CompressResult(
-        fitted.text,
-        input_tokens,
-        fitted.tokens,
-        budget,
-        chosen.name,
-        auto,
-        scan.lines,
-        fitted.kept_lines,
-        scan.lines - fitted.kept_lines,
-        sum(1 for u in scan.units if not u.is_block),
-        failures,
-        fitted.overflow,
-        notes,
-    )
+        text, input_tokens, used, budget, chosen.name, auto, log.input_lines, len(kept),
+        log.input_lines - len(kept), failures, False, notes,
+    )  # fmt: skip
 
 
-def _first_lines_of_failures(units: list[Unit], limit: int = 200) -> list[str]:
-    found = []
-    for unit in units:
-        if unit.level == Level.CRITICAL:
-            found.append(unit.lines[unit.context_before] if unit.is_block else unit.lines[0])
-            if len(found) >= limit:
-                break
-    return found
+def _fits(text: str, budget: int, counter: Counter) -> bool:
+    # No token is shorter than one byte, and few are longer than 16 characters: skip the
+    # exact count when the answer is already certain.
+    if len(text.encode("utf-8", "surrogatepass")) <= budget:
+        return True
+    if len(text) > 16 * budget:
+        return False
+    return counter.count(text).tokens <= budget
+
+
+def _boosts(
+    lines: list[str],
+    elided: Mapping[int, object],
+    baseline: Iterable[str] | None,
+    memory: ErrorMemory | None,
+) -> dict[int, float] | None:
+    """Multipliers from outside this log: a passing run's lines, errors seen before."""
+    if baseline is None and memory is None:
+        return None
+    passing = {shape(line) for line in baseline} if baseline is not None else set()
+    boost: dict[int, float] = {}
+    for i, line in enumerate(lines):
+        if i in elided:
+            continue
+        factor = 1.0
+        if baseline is not None:
+            factor *= 0.1 if shape(line) in passing else 3.0
+        if memory is not None:
+            factor *= memory.weight(line)
+        if factor != 1.0:
+            boost[i] = factor
+    return boost
 
 
 def _tap(
@@ -146,10 +168,6 @@ def _tap(
             yield chunk
     finally:
         tokens.close()
-
-
-class CompressCancelled(Exception):
-    """The caller asked to stop (an editor cancelled the request)."""
 
 
 class _NoCount:

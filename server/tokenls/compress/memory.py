@@ -1,50 +1,44 @@
-"""Which errors were seen before: error templates remembered across runs, in the disk cache.
+"""Which errors were seen before: error shapes remembered across runs, in the disk cache.
 
-A failure or error that recurs in every CI run reads differently from a new one; the
-output marks each as ``[new]`` or ``[seen in N earlier logs]``. Templates (not raw lines)
-are remembered, so timestamps and ids do not make an old error look new.
+A failure that recurs in every CI run is less likely to be the one that broke this run.
+Memory is opt-in and only changes ranking (a recurring error is worth less than a new
+one), never the text of a kept line, so the output stays a verbatim excerpt of the log.
+Shapes (numbers and ids masked), not raw lines, are remembered, so timestamps and ids do
+not make an old error look new.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable
 
 from tokenls.cache import TokenCache
-from tokenls.compress.classify import Level
-from tokenls.compress.stream import Unit
-from tokenls.compress.templates import TemplateIndex
+from tokenls.compress.select import shape
 
-_DIGITS = str.maketrans("0123456789", "0000000000")
+_SEEN_WEIGHT = 0.5
 
 
 class ErrorMemory:
     def __init__(self, cache: TokenCache) -> None:
         self.cache = cache
+        self._seen: dict[str, int] = {}
 
-    def annotator(self, units: Sequence[Unit], templates: TemplateIndex) -> Callable[[Unit], str]:
-        seen = {id(u): self._seen(_key(u, templates)) for u in units if u.level <= Level.HIGH}
+    def weight(self, line: str) -> float:
+        """Below 1 for an error seen in an earlier log, 1 otherwise."""
+        return _SEEN_WEIGHT if self.seen(line) else 1.0
 
-        def annotate(unit: Unit) -> str:
-            n = seen.get(id(unit))
-            if n is None:
-                return ""
-            return " [new]" if n == 0 else f" [seen in {n} earlier log{'s' if n != 1 else ''}]"
+    def seen(self, line: str) -> int:
+        key = _key(line)
+        if key not in self._seen:
+            value, _ = self.cache.get(key)
+            self._seen[key] = int(value) if isinstance(value, int) else 0
+        return self._seen[key]
 
-        return annotate
-
-    def record(self, units: Sequence[Unit], templates: TemplateIndex) -> None:
-        for key in {_key(u, templates) for u in units if u.level <= Level.HIGH}:
-            self.cache.put(key, self._seen(key) + 1)
-
-    def _seen(self, key: str) -> int:
-        value, _ = self.cache.get(key)
-        return int(value) if isinstance(value, int) else 0
+    def record(self, failure_lines: Iterable[str]) -> None:
+        for key in {_key(line) for line in failure_lines}:
+            value, _ = self.cache.get(key)
+            self.cache.put(key, (int(value) if isinstance(value, int) else 0) + 1)
 
 
-def _key(unit: Unit, templates: TemplateIndex) -> str:
-    if unit.is_block:
-        text = unit.lines[unit.context_before].strip().translate(_DIGITS)
-    else:
-        text = templates.template(unit.cluster, unit.lines[0])
-    return "errmem:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+def _key(line: str) -> str:
+    return "errmem2:" + hashlib.sha256(shape(line).encode("utf-8", "surrogatepass")).hexdigest()

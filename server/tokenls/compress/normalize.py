@@ -29,8 +29,8 @@ _MARKER = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class CleanLine:
-    text: str
-    marker: bool  # the raw line held a CI fold/timing marker (a step boundary)
+    text: str  # what a person sees: no colour codes, no overwritten text, no CI markers
+    shown: str  # what to output: ``text``, or with its colour codes when they are kept
 
 
 def strip_ansi(text: str) -> str:
@@ -39,22 +39,19 @@ def strip_ansi(text: str) -> str:
 
 def clean_line(raw: str, *, keep_ansi: bool = False) -> CleanLine | None:
     """The visible text of one raw line, or None when nothing but CI markers remains."""
+    text = shown = ""
     marker = False
-    if "\r" in raw:
-        text = ""
-        for piece in raw.split("\r"):
-            shown = _strip_markers(strip_ansi(piece))
-            if shown is None:
-                marker = True
-            elif shown.strip():
-                text = piece if keep_ansi else shown
-        if not text and marker:
-            return None
-        return CleanLine(text, marker)
-    shown = _strip_markers(strip_ansi(raw))
-    if shown is None:
+    for piece in raw.split("\r") if "\r" in raw else (raw,):
+        visible = _strip_markers(strip_ansi(piece))
+        if visible is None:
+            marker = True
+        elif visible.strip() or not text:
+            text, shown = visible, piece
+    if marker and not text.strip():
         return None
-    return CleanLine(raw if keep_ansi else shown, shown != raw and _MARKER.search(raw) is not None)
+    if not keep_ansi:
+        return CleanLine(text, text)
+    return CleanLine(text, _MARKER.sub("", shown))
 
 
 def _strip_markers(text: str) -> str | None:

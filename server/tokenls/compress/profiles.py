@@ -1,4 +1,4 @@
-"""Compression profiles: how much context to keep and what to give up first.
+"""Compression profiles: how much of the budget goes to the end of the failing step.
 
 ``test_logs`` suits CI test runs, ``error_logs`` application logs with failures,
 ``info_logs`` mostly healthy logs. ``auto`` picks one from the first lines of the input;
@@ -16,15 +16,13 @@ from typing import Any
 @dataclass(frozen=True, slots=True)
 class Profile:
     name: str
-    context_lines: int = 2  # kept verbatim before and after each failure block
-    reserve: float = 0.10  # share of the budget only failures may use
-    max_block_lines: int = 200  # a failure block longer than this is cut in its middle
+    reserve: float = 0.4  # share of the budget kept for the end of the failing step
 
 
 BUILTIN: dict[str, Profile] = {
-    "test_logs": Profile("test_logs", context_lines=2, reserve=0.10, max_block_lines=120),
-    "error_logs": Profile("error_logs", context_lines=3, reserve=0.15, max_block_lines=200),
-    "info_logs": Profile("info_logs", context_lines=1, reserve=0.10, max_block_lines=80),
+    "test_logs": Profile("test_logs", reserve=0.4),
+    "error_logs": Profile("error_logs", reserve=0.4),
+    "info_logs": Profile("info_logs", reserve=0.5),
 }
 
 _TEST_MARKERS = re.compile(
@@ -65,13 +63,9 @@ def load_profile(name: str, custom: Mapping[str, Any] | None = None) -> Profile:
     for key, value in table.items():
         if key == "extends":
             continue
-        if key not in ("context_lines", "reserve", "max_block_lines"):
-            raise ProfileError(f"profile {name!r}: unknown key {key!r}")
-        if key == "reserve":
-            if not isinstance(value, int | float) or not 0 <= value < 1:
-                raise ProfileError(f"profile {name!r}: reserve must be a share below 1")
-            value = float(value)
-        elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ProfileError(f"profile {name!r}: {key} must be a whole number")
-        profile = replace(profile, **{key: value})
+        if key != "reserve":
+            raise ProfileError(f"profile {name!r}: unknown key {key!r} (known: extends, reserve)")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ProfileError(f"profile {name!r}: reserve must be a share from 0 to 1")
+        profile = replace(profile, reserve=float(value))
     return profile

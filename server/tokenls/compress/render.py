@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from tokenls.compress import signals
+from tokenls.compress.held import Elided
 
 MARK = "…"
 
@@ -13,9 +14,13 @@ MARK = "…"
 _DETAILED = 20  # gaps at least this long say which levels they held
 
 
-def gap_marker(kinds: Sequence[int]) -> str | None:
+def gap_marker(kinds: Sequence[int], elided: Sequence[Elided] = ()) -> str | None:
     """``… 312 lines omitted (ERROR ×2, WARN ×10, INFO ×300)``; None for blank lines only."""
     levels = Tally(signals.level(k) for k in kinds if k != signals.BLANK)
+    for run in elided:
+        for k, n in run.kinds.items():
+            if k != signals.BLANK:
+                levels[signals.level(k)] += n
     shown = sum(levels.values())
     if not shown:
         return None
@@ -26,12 +31,18 @@ def gap_marker(kinds: Sequence[int]) -> str | None:
     return f"{MARK} {shown:,} {noun} omitted ({parts})"
 
 
-def render(lines: Sequence[str], kinds: Sequence[int], kept: Sequence[int]) -> str:
+def render(
+    lines: Sequence[str],
+    kinds: Sequence[int],
+    kept: Sequence[int],
+    elided: Mapping[int, Elided] | None = None,
+) -> str:
     out: list[str] = []
     previous = -1
     for i in [*kept, len(lines)]:
         if i > previous + 1:
-            marker = gap_marker(kinds[previous + 1 : i])
+            runs = [elided[j] for j in range(previous + 1, i) if j in elided] if elided else []
+            marker = gap_marker(kinds[previous + 1 : i], runs)
             if marker is not None:
                 out.append(marker)
         if i < len(lines):
@@ -48,14 +59,17 @@ def fit(
     tokens: Sequence[int],
     budget: int,
     count: Callable[[str], int],
+    elided: Mapping[int, Elided] | None = None,
 ) -> tuple[str, list[int], int]:
     """Render, and drop the least valuable lines until the exact count is within budget."""
     kept = list(kept)
     while True:
-        text = render(lines, kinds, kept)
+        text = render(lines, kinds, kept, elided)
         used = count(text)
-        if used <= budget or not kept:
+        if used <= budget:
             return text, kept, used
+        if not kept:  # not even the marker fits
+            return "", [], 0
         excess = used - budget
         by_value = sorted(kept, key=lambda i: (values[i] / max(tokens[i], 1), -i))
         drop: set[int] = set()

@@ -13,7 +13,8 @@ import heapq
 import math
 import re
 from collections import Counter as Tally
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from tokenls.compress import signals
@@ -22,6 +23,7 @@ _SHAPE = re.compile(r"0x[0-9a-fA-F]+|[0-9a-fA-F]{8,}|\d+")
 _BASE = {
     signals.FAILURE: 6.0,
     signals.SUMMARY: 5.0,
+    signals.TROUBLE: 3.0,
     signals.WARNING: 2.0,
     signals.PLAIN: 1.0,
     signals.NOISE: 0.15,
@@ -60,6 +62,7 @@ def failing_step(lines: Sequence[str]) -> tuple[int, int]:
 def line_values(
     lines: Sequence[str], kinds: Sequence[int], tokens: Sequence[int], budget: int
 ) -> tuple[list[float], int]:
+    """Each line's worth: what it says, how rare its shape is, where it sits."""
     n = len(lines)
     shapes = [shape(line) for line in lines]
     seen = Tally(shapes)
@@ -70,8 +73,10 @@ def line_values(
         k = kinds[i]
         if k == signals.FAILURE:
             heat = 5.0
+        elif k == signals.TROUBLE:
+            heat = max(heat * 0.97, 3.0)
         elif k == signals.BLANK or signals.is_detail(line):
-            heat *= 0.92
+            heat *= 0.97
         else:
             heat *= 0.5
         own[i] = max(own[i], heat)
@@ -100,21 +105,40 @@ def line_values(
     return values, end
 
 
-TAIL_SHARE = 0.4
+MARKER_COST = 12  # tokens of a typical gap marker
 
 
-def plan(lines: Sequence[str], tokens: Sequence[int], budget: int, marker_cost: int = 12) -> Plan:
-    """The end of the failing step first, then greedy by value per marginal token (a line
-    next to a kept one costs no gap marker)."""
-    kinds = [signals.kind(line) for line in lines]
+def plan(
+    lines: Sequence[str],
+    tokens: Sequence[int],
+    budget: int,
+    *,
+    kinds: Sequence[int] | None = None,
+    tail_share: float = 0.4,
+    skip: AbstractSet[int] = frozenset(),
+    boost: Mapping[int, float] | None = None,
+) -> Plan:
+    """The end of the failing step first (``tail_share`` of the budget), then the rest
+    greedily by value per marginal token: a line next to a kept one costs no gap marker.
+    Lines in ``skip`` are never chosen; ``boost`` multiplies chosen lines' values."""
+    kinds = list(kinds) if kinds is not None else [signals.kind(line) for line in lines]
     values, end = line_values(lines, kinds, tokens, budget)
+    for i in skip:
+        values[i] = 0.0
+    for i, factor in (boost or {}).items():
+        values[i] *= factor
+    marker_cost = MARKER_COST
     n = len(lines)
     kept = [False] * n
     texts: set[str] = set()
     spent = 0
     for i in range(min(end, n - 1), -1, -1):
-        if spent + tokens[i] > budget * TAIL_SHARE:
+        if i in skip:
             break
+        if spent + tokens[i] > budget * tail_share:
+            break
+        if boost is not None and boost.get(i, 1.0) < 1.0:
+            continue
         key = lines[i].strip()
         if key and key in texts:
             continue

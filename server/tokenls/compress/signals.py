@@ -25,13 +25,18 @@ EPILOGUE = re.compile(r"^Done\. Your build exited with|^Cleaning up |^Uploading 
 
 # Failure headers and messages, found anywhere in the line.
 _FAILURE = re.compile(
-    r"FAIL|[Ff]ail(?:ed|ure|ing)\b|ERR|[Ee]rror\b|[Ee]rror\[|Exception\b|Traceback|[Pp]anic"
-    r"|Segmentation fault|[Aa]bort|[Ff]atal|[Cc]annot|[Cc]ould not|[Uu]nable to|[Nn]ot found"
-    r"|No such file|[Dd]oes not exist|[Pp]ermission denied|command not found|[Uu]ndefined"
-    r"|[Tt]imed? ?out|Killed|[Aa]ssert|[Ee]xpected|[Aa]ctual|[Rr]eceived:|DISCONNECTED"
-    r"|[Dd]isconnected|[Rr]efused|[Dd]enied|[Vv]iolation|[Uu]ncaught|[Uu]nhandled|[Uu]nexpected"
-    r"|[Ii]nvalid|[Mm]issing|[Dd]eprecat|Overfull|✖|✗|×|\[-\]|not ok \d|exit (?:code|status) [1-9]"
-    r"|exited with [1-9]|Error \d|BROKEN|[Cc]rash|[Ss]tack ?trace|[Ii]ncomplete|[Rr]isky"
+    r"FAIL|[Ff]ail(?:ed|ure)\b|ERR|[Ee]rror\b|[Ee]rror\[|Exception\b|Traceback|[Pp]anic"
+    r"|Segmentation fault|[Aa]bort|[Ff]atal|Killed|[Aa]ssert|✖|✗|\[-\]|not ok \d|BROKEN|[Cc]rash"
+    r"|exit (?:code|status) [1-9]|exited with [1-9]|Error \d|[Ii]llegal|[Uu]nknown (?:option|switch"
+    r"|argument|command)|[Uu]nrecognized|[Uu]sage:"
+)
+# Words that often, not always, mean trouble.
+_TROUBLE = re.compile(
+    r"[Cc]annot|[Cc]ould not|[Uu]nable to|[Nn]ot found|No such file|[Dd]oes not exist"
+    r"|[Pp]ermission denied|command not found|[Uu]ndefined|[Tt]imed? ?out\b|[Ee]xpected"
+    r"|[Aa]ctual|[Rr]eceived:|DISCONNECTED|[Dd]isconnected|[Rr]efused|[Dd]enied|[Vv]iolation"
+    r"|[Uu]ncaught|[Uu]nhandled|[Uu]nexpected|[Ii]nvalid|[Mm]issing|[Dd]eprecat|Overfull|×"
+    r"|[Ss]tack ?trace|[Ii]ncomplete|[Rr]isky|[Ww]rong|[Ff]ailing"
 )
 # Failure headers that start a line: numbered failures, pytest's E lines, frames' owners.
 _FAILURE_START = re.compile(r"\s*(?:\d+\) \S|E {2,}\S|>\s{3}\S|- .* \*\*\* FAILED|\[-\] )")
@@ -61,18 +66,21 @@ _DETAIL = re.compile(
     r"|[-+@]{1,3}\s|\s*[~^|]+\s*$|\s*\d+\s*\||\s*-->|\s*=\s"
 )
 
-FAILURE, SUMMARY, WARNING, PLAIN, NOISE, BLANK = 5, 4, 3, 2, 1, 0
+FAILURE, SUMMARY, TROUBLE, WARNING, PLAIN, NOISE, BLANK = 6, 5, 4, 3, 2, 1, 0
 
 
 def kind(line: str) -> int:
-    """What a line on its own says: FAILURE, SUMMARY, WARNING, PLAIN, NOISE or BLANK."""
+    """What a line on its own says, from FAILURE down to NOISE and BLANK."""
     if not line or line.isspace():
         return BLANK
     if _SUMMARY.match(line):
         return SUMMARY
+    passing = _PASSING.search(line)
     failure = _FAILURE.search(line) or _FAILURE_START.match(line)
-    if failure and not (_PASSING.search(line) and failure.group(0) in _SOFT):
+    if failure and not (passing and failure.group(0) in _SOFT):
         return FAILURE
+    if not passing and _TROUBLE.search(line):
+        return TROUBLE
     if _WARN.search(line):
         return WARNING
     if _PASSING.search(line) or _CHATTER.match(line):
@@ -92,7 +100,7 @@ def is_detail(line: str) -> bool:
     return _DETAIL.match(line) is not None
 
 
-LEVELS = {FAILURE: "ERROR", SUMMARY: "ERROR", WARNING: "WARN"}
+LEVELS = {FAILURE: "ERROR", SUMMARY: "ERROR", TROUBLE: "WARN", WARNING: "WARN"}
 
 
 def level(k: int) -> str:

@@ -1,0 +1,113 @@
+"""A log read once, in bounded memory: every line while it fits, the lines that matter after.
+
+Lines are split at ``\\n`` only (a bare ``\\r`` rewrites the line, see ``normalize``) and
+cleaned as they arrive. While the held text stays under ``limit`` characters every line is
+kept; past it, older lines that are neither failures nor near one are folded into
+``Elided`` runs that remember only how many lines of each kind they held. The end of the
+log is always held whole, since the failing step usually ends there.
+"""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from tokenls.compress import signals
+from tokenls.compress.normalize import clean_line
+
+HOLD_CHARS = 24 * 1024 * 1024
+_NEAR = 3  # lines around a failure that stay held with it
+_TAIL_SHARE = 0.25  # of the limit, the end of the log held whole
+
+
+@dataclass(slots=True)
+class Elided:
+    """Lines dropped before selection: only their number per kind is left."""
+
+    kinds: Tally[int] = field(default_factory=Tally)
+
+    def __len__(self) -> int:
+        return sum(self.kinds.values())
+
+
+@dataclass(slots=True)
+class HeldLog:
+    lines: list[str]  # "" stands in for an Elided entry
+    kinds: list[int]
+    elided: dict[int, Elided]  # position in ``lines`` → the run it stands for
+    input_lines: int
+
+
+def split_lines(chunks: Iterable[str]) -> Iterator[str]:
+    carry = ""
+    for chunk in chunks:
+        if not chunk:
+            continue
+        parts = (carry + chunk).split("\n")
+        carry = parts.pop()
+        for part in parts:
+            yield part[:-1] if part.endswith("\r") else part
+    if carry:
+        yield carry[:-1] if carry.endswith("\r") else carry
+
+
+def hold(chunks: Iterable[str], *, keep_ansi: bool = False, limit: int = HOLD_CHARS) -> HeldLog:
+    lines: list[str] = []
+    kinds: list[int] = []
+    elided: dict[int, Elided] = {}
+    size = 0
+    count = 0
+    for raw in split_lines(chunks):
+        count += 1
+        cleaned = clean_line(raw, keep_ansi=keep_ansi)
+        if cleaned is None:
+            continue
+        lines.append(cleaned.shown)
+        kinds.append(signals.kind(cleaned.text))
+        size += len(cleaned.shown) + 1
+        if size > limit:
+            lines, kinds, elided = _fold(lines, kinds, elided, limit)
+            size = sum(len(line) + 1 for line in lines)
+    return HeldLog(lines, kinds, elided, count)
+
+
+def _fold(
+    lines: list[str], kinds: list[int], elided: dict[int, Elided], limit: int
+) -> tuple[list[str], list[int], dict[int, Elided]]:
+    """Fold older lines far from any failure until the held text is about half the limit."""
+    n = len(lines)
+    tail_start = n
+    tail = 0
+    while tail_start > 0 and tail < limit * _TAIL_SHARE:
+        tail_start -= 1
+        tail += len(lines[tail_start]) + 1
+    near = [False] * n
+    for i in range(tail_start):
+        if kinds[i] >= signals.TROUBLE and i not in elided:
+            for j in range(max(i - _NEAR, 0), min(i + _NEAR + 1, n)):
+                near[j] = True
+    budget = sum(len(lines[i]) + 1 for i in range(tail_start) if near[i])
+    if budget + tail > limit * 0.75:  # too many failures: hold only the failure lines
+        near = [kinds[i] >= signals.FAILURE and i not in elided for i in range(n)]
+    out_lines: list[str] = []
+    out_kinds: list[int] = []
+    out_elided: dict[int, Elided] = {}
+    run: Elided | None = None
+    for i in range(n):
+        keep = i >= tail_start or (near[i] and i not in elided)
+        if keep:
+            run = None
+            out_lines.append(lines[i])
+            out_kinds.append(kinds[i])
+            continue
+        if run is None:
+            run = Elided()
+            out_elided[len(out_lines)] = run
+            out_lines.append("")
+            out_kinds.append(signals.BLANK)
+        if i in elided:
+            run.kinds.update(elided[i].kinds)
+        else:
+            run.kinds[kinds[i]] += 1
+    return out_lines, out_kinds, out_elided
