@@ -21,8 +21,8 @@ _ANSI = re.compile(
     r"|\x1b[=>78NOMc]"
 )
 _MARKER = re.compile(
-    r"travis_(?:fold|time):[a-z]+:\S*"
-    r"|section_(?:start|end):\d+:[^\s\r]*"
+    r"travis_(?:fold|time):[a-z]+:[^\s\x1b]*(?:\x1b\[0?K)?"
+    r"|section_(?:start|end):\d+:[^\s\x1b]*(?:\x1b\[0?K)?"
     r"|##\[(?:group|endgroup)\]"
 )
 
@@ -42,7 +42,9 @@ def clean_line(raw: str, *, keep_ansi: bool = False) -> CleanLine | None:
     text = shown = ""
     marker = False
     for piece in raw.split("\r") if "\r" in raw else (raw,):
-        visible = _strip_markers(strip_ansi(piece))
+        visible = _strip_markers(piece)
+        if visible is not None:
+            visible = strip_ansi(visible)
         if visible is None:
             marker = True
         elif visible.strip() or not text:
@@ -51,7 +53,7 @@ def clean_line(raw: str, *, keep_ansi: bool = False) -> CleanLine | None:
         return None
     if not keep_ansi:
         return CleanLine(text, text)
-    return CleanLine(text, _MARKER.sub("", shown))
+    return CleanLine(text, _strip_markers(shown) or "")
 
 
 def _strip_markers(text: str) -> str | None:
@@ -59,6 +61,6 @@ def _strip_markers(text: str) -> str | None:
     if "travis_" not in text and "section_" not in text and "##[" not in text:
         return text
     rest = _MARKER.sub("", text)
-    if rest.strip():
+    if strip_ansi(rest).strip():
         return rest
     return None
