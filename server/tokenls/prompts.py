@@ -8,13 +8,14 @@ reference; only the presentation differs.
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from tokenls.budget import Severity
-from tokenls.config import Settings, load_config_for
+from tokenls.config import Problem, Settings, load_config_for
 from tokenls.counting import Count
 from tokenls.files import DecodeReport, decode_bytes
 
@@ -46,6 +47,7 @@ class PromptChecker:
         self._session: Session | None = None
         self._lock = threading.Lock()
         self._settings: dict[Path, Settings] = {}
+        self._warned: set[str] = set()
 
     @property
     def session(self) -> Session:
@@ -61,7 +63,9 @@ class PromptChecker:
         directory = path.resolve().parent
         settings = self._settings.get(directory)
         if settings is None:
-            settings = self._settings[directory] = load_config_for(directory)[0]
+            settings, problems = load_config_for(directory)
+            self._settings[directory] = settings
+            self._warn(problems)
         return matches_include(path, settings, self.root)
 
     def report(self, path: Path, data: bytes | None = None) -> PromptReport:
@@ -79,6 +83,7 @@ class PromptChecker:
                 if cached is not None:
                     known = (self.encoding, Count(*cached))
             doc = self.session.open(uri, text, 0, known)
+            self._warn(self.session.config_problems())
             try:
                 analysis = self.session.analyse(uri)
                 own = doc.document.total
@@ -99,6 +104,13 @@ class PromptChecker:
             len(text),
             decoded.replaced,
         )
+
+    def _warn(self, problems: list[Problem]) -> None:
+        """Config problems go to standard error, each once per run."""
+        for problem in problems:
+            if str(problem) not in self._warned:
+                self._warned.add(str(problem))
+                print(f"tokenls: warning: {problem}", file=sys.stderr)
 
 
 def _blocking_urls(fetcher: UrlFetcher) -> UrlSource:

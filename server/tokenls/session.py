@@ -26,7 +26,9 @@ from tokenls.config import (
     Problem,
     Settings,
     apply_settings,
+    apply_workspace_file,
     find_config,
+    load_user_settings,
     workspace_root,
 )
 from tokenls.counting import EDITOR_MAX_EXACT, Count, Counter
@@ -114,6 +116,7 @@ class Session:
         self._url_sources: dict[tuple[Any, Any], UrlSource] = {}
         self.active_uri: str | None = None
         self._reported: set[str] = set()
+        self._user: tuple[Settings, list[Problem]] | None = None
 
     # -- settings --------------------------------------------------------------------
 
@@ -133,6 +136,7 @@ class Session:
     def reload_config(self) -> None:
         """Forget cached config files (one was created, changed or deleted)."""
         self._configs.clear()
+        self._user = None
         self._reported.clear()
         for doc in self._docs.values():
             self._refresh_settings(doc)
@@ -155,20 +159,31 @@ class Session:
             self._configs[start] = find_config(start)
         return self._configs[start]
 
+    def _user_settings(self) -> tuple[Settings, list[Problem]]:
+        """The user's own config file (trusted), read once until a config changes."""
+        if self._user is None:
+            self._user = load_user_settings()
+        return self._user
+
+    def _trusted(self) -> Settings:
+        """What trusted sources (the user's config, the editor) allow."""
+        return apply_settings(self._user_settings()[0], self._editor_raw, "editor settings")[0]
+
     def _file_problems(self, path: Path | None) -> list[Problem]:
+        problems = list(self._user_settings()[1])
         found = self._config_for(path)
-        if found is None:
-            return []
-        if "__error__" in found.table:
-            return [Problem(str(found.path), "<file>", str(found.table["__error__"]))]
-        return apply_settings(Settings(), found.table, str(found.path))[1]
+        if found is not None:
+            user = self._user_settings()[0]
+            problems += apply_workspace_file(user, found, self._trusted())[1]
+        return problems
 
     def _settings_for(self, path: Path | None) -> tuple[Settings, Settings | None, str | None]:
         found = self._config_for(path)
+        user = self._user_settings()[0]
         file_settings = None
         if found is not None and "__error__" not in found.table:
-            file_settings, _ = apply_settings(Settings(), found.table, str(found.path))
-        base = file_settings or Settings()
+            file_settings, _ = apply_workspace_file(user, found, self._trusted())
+        base = file_settings or user
         effective, _ = apply_settings(base, self._editor_raw, "editor settings")
         return effective, file_settings, (found.path.name if found else None)
 

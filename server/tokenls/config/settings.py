@@ -385,16 +385,41 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return {"__error__": f"cannot read {path}: {exc}"}
 
 
-def load_config_for(path: Path, base: Settings | None = None) -> tuple[Settings, list[Problem]]:
-    """Settings for a file from the config found above it (defaults when there is none)."""
+def load_user_settings(base: Settings | None = None) -> tuple[Settings, list[Problem]]:
+    """Defaults layered with the user's own config file (trusted: it may allow anything)."""
+    from tokenls.config.trust import user_config_path
+
     base = base or Settings()
+    path = user_config_path()
+    if not path.is_file():
+        return base, []
+    table = _read_toml(path)
+    if "__error__" in table:
+        return base, [Problem(str(path), "<file>", str(table["__error__"]))]
+    return apply_settings(base, table, str(path))
+
+
+def apply_workspace_file(
+    base: Settings, found: ConfigFile, trusted: Settings
+) -> tuple[Settings, list[Problem]]:
+    """A workspace config file layered over ``base``, without what it may not decide."""
+    from tokenls.config.trust import restrict_workspace_table
+
+    if "__error__" in found.table:
+        return base, [Problem(str(found.path), "<file>", str(found.table["__error__"]))]
+    table, refused = restrict_workspace_table(found.table, found.path, trusted)
+    settings, problems = apply_settings(base, table, str(found.path))
+    return settings, refused + problems
+
+
+def load_config_for(path: Path, base: Settings | None = None) -> tuple[Settings, list[Problem]]:
+    """Settings for a file: defaults, the user's config, then the workspace config above it."""
+    user, problems = load_user_settings(base)
     found = find_config(path)
     if found is None:
-        return base, []
-    error = found.table.get("__error__")
-    if error:
-        return base, [Problem(str(found.path), "<file>", str(error))]
-    return apply_settings(base, found.table, str(found.path))
+        return user, problems
+    settings, more = apply_workspace_file(user, found, user)
+    return settings, problems + more
 
 
 def workspace_root(path: Path) -> Path:
