@@ -70,10 +70,14 @@ def _session_with(tmp_path: Path, config: str | None, text: str, editor: dict | 
     return session, uri, problems
 
 
-def test_budget_precedence_frontmatter_then_config_then_editor(tmp_path: Path) -> None:
+def test_budget_precedence_frontmatter_then_editor_then_config(tmp_path: Path) -> None:
     body = "word " * 200 + "\n"
     session, uri, _ = _session_with(tmp_path, "budget = 300\n", body, {"budget": 100})
+    assert session.analyse(uri).budget.source == "editor settings"
+    session.configure({"budget": 100, "configurationPreference": "filesystemFirst"})
     assert session.analyse(uri).budget.source == "tokenls.toml"
+    session.configure({})  # an editor that sets nothing leaves the config file in force
+    assert session.analyse(uri).budget.tokens == 300
     fm = "---\ntokenls: {budget: 50}\n---\n"
     session2, uri2, _ = _session_with(tmp_path, None, fm + body, {"budget": 100})
     assert session2.analyse(uri2).budget.tokens == 50
@@ -121,7 +125,7 @@ def test_invalid_config_values_name_the_key_and_fall_back(tmp_path: Path) -> Non
 def test_unreadable_config_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     session, uri, _ = _session_with(tmp_path, "budget = [unclosed", "hello\n")
     [problem] = session.config_problems()
-    assert "cannot read" in problem.reason
+    assert "not valid TOML" in problem.reason and problem.line == 0
     assert session.document_tokens(uri)["tokens"] == truth("hello\n", "o200k_base")
 
 

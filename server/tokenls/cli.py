@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tokenls import __version__
-from tokenls.config import workspace_root
+from tokenls.config import ConfigError, workspace_root
 from tokenls.encodings import DEFAULT_ENCODING, ENCODINGS, EncodingDataError
 from tokenls.filecount import FileCount, count_paths
 from tokenls.prompts import PromptChecker
@@ -29,6 +29,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except EncodingDataError as exc:
         print(f"tokenls: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ConfigError as exc:  # a broken config must not silently turn a gate off
+        for problem in exc.problems:
+            print(f"tokenls: {problem}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

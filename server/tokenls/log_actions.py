@@ -12,16 +12,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tokenls.analysis import Analysis
 from tokenls.compress.classify import Level, classify
 from tokenls.counting import Counter
 from tokenls.open_document import OpenDocument
 from tokenls.outline import scan_structure
 from tokenls.references.resolve import Resolved
-
-if TYPE_CHECKING:
-    from tokenls.session import Analysis
 
 MIN_TARGET = 64
 _LOG_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})\s*(log|text|txt|console|shell|sh|output|)\s*$", re.I)

@@ -1,43 +1,65 @@
-"""Settings: validated once into a typed object, layered by precedence, under trust rules."""
+"""Settings: a typed schema, sources layered by precedence, and what a workspace may set."""
 
 from __future__ import annotations
 
-from tokenls.config.settings import (
+from tokenls.config.loading import (
     CONFIG_FILE,
+    EDITOR,
+    PREFERENCES,
+    ConfigFile,
+    Layer,
+    Preference,
+    Resolved,
+    editor_layer,
+    file_layer,
+    find_config,
+    load_config_for,
+    order,
+    read_config,
+    resolve,
+    trusted_settings,
+    user_layer,
+    workspace_root,
+)
+from tokenls.config.schema import (
     DEFAULT_INCLUDE,
     INLAY_HINT_LEVELS,
-    ConfigFile,
+    ConfigError,
     FileSettings,
     HttpSettings,
     Problem,
     RateSettings,
     Settings,
     Thresholds,
-    apply_settings,
-    apply_workspace_file,
-    find_config,
-    load_config_for,
-    load_user_settings,
-    workspace_root,
 )
 from tokenls.config.trust import user_config_path
 
 __all__ = [
     "CONFIG_FILE",
     "DEFAULT_INCLUDE",
+    "EDITOR",
     "INLAY_HINT_LEVELS",
+    "PREFERENCES",
+    "ConfigError",
     "ConfigFile",
     "FileSettings",
     "HttpSettings",
+    "Layer",
+    "Preference",
     "Problem",
     "RateSettings",
+    "Resolved",
     "Settings",
     "Thresholds",
-    "apply_settings",
-    "apply_workspace_file",
+    "editor_layer",
+    "file_layer",
     "find_config",
     "load_config_for",
-    "load_user_settings",
+    "order",
+    "read_config",
+    "resolve",
+    "trusted_settings",
     "user_config_path",
+    "user_layer",
     "workspace_root",
 ]

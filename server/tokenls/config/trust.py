@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tokenls.config.settings import Problem, Settings
+from tokenls.config.schema import Problem, Settings
 
 USER_CONFIG_ENV = "TOKENLS_CONFIG"
 
@@ -30,18 +30,10 @@ def user_config_path() -> Path:
     return Path(platformdirs.user_config_dir("tokenls")) / "tokenls.toml"
 
 
-_HTTP_NAMES = {
-    "allowHttp": "allow_http",
-    "allowHosts": "allow_hosts",
-    "allowPrivateHosts": "allow_private_hosts",
-}
-_FILES_NAMES = {"allowHome": "allow_home"}
-
-
-def restrict_workspace_table(
-    table: Mapping[str, Any], source: Path, trusted: Settings
+def restrict_workspace_values(
+    values: Mapping[str, Any], source: Path, trusted: Settings
 ) -> tuple[dict[str, Any], list[Problem]]:
-    """``table`` without what a workspace file may not decide beyond ``trusted``.
+    """Validated ``values`` of a workspace file without what it may not decide.
 
     ``trusted`` holds the settings from trusted sources (user config, editor): a workspace
     file may repeat or narrow them, never widen them.
@@ -49,44 +41,30 @@ def restrict_workspace_table(
     refused: list[Problem] = []
 
     def refuse(key: str, what: str) -> None:
-        refused.append(
-            Problem(
-                str(source),
-                key,
-                f"{what} is not taken from a workspace's config; set it in your own "
-                f"config ({user_config_path()}) or in the editor's settings",
-            )
+        reason = (
+            f"ignored: {what} is not taken from a workspace's config; set it in your own "
+            f"config ({user_config_path()}) or in the editor's settings"
         )
+        refused.append(Problem(str(source), key, reason, "warning"))
 
-    out = dict(table)
-    http = out.get("http")
-    if isinstance(http, Mapping):
+    out = dict(values)
+    if isinstance(http := out.get("http"), Mapping):
         out["http"] = _restrict_http(dict(http), trusted, refuse)
     rate = out.get("rate")
     if isinstance(rate, Mapping) and "store" in rate and rate["store"] != trusted.rate.store:
         out["rate"] = {k: v for k, v in rate.items() if k != "store"}
         refuse("rate.store", "a rate store (a network connection)")
     files = out.get("files")
-    if isinstance(files, Mapping):
-        kept = dict(files)
-        for key, value in files.items():
-            if (
-                _FILES_NAMES.get(key, key) == "allow_home"
-                and value
-                and not trusted.files.allow_home
-            ):
-                del kept[key]
-                refuse(f"files.{key}", "reading files under ~")
-        out["files"] = kept
-    for key in ("cache_dir", "cacheDir"):
-        value = out.get(key)
-        if isinstance(value, str) and value:
-            where = absolute_in(value, source.parent)
-            if not _inside(where, source.parent):
-                del out[key]
-                refuse(key, "a cache directory outside the workspace")
-            else:
-                out[key] = str(where)
+    if isinstance(files, Mapping) and files.get("allow_home") and not trusted.files.allow_home:
+        out["files"] = {k: v for k, v in files.items() if k != "allow_home"}
+        refuse("files.allow_home", "reading files under ~")
+    if isinstance(cache_dir := out.get("cache_dir"), str):
+        where = absolute_in(cache_dir, source.parent)
+        if _inside(where, source.parent):
+            out["cache_dir"] = str(where)
+        else:
+            del out["cache_dir"]
+            refuse("cache_dir", "a cache directory outside the workspace")
     return out, refused
 
 
@@ -102,34 +80,27 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def _restrict_http(http: dict[str, Any], trusted: Settings, refuse: Any) -> dict[str, Any]:
-    for key, value in list(http.items()):
-        name = _HTTP_NAMES.get(key, key)
-        if name == "allow_http" and value is True and not trusted.http.allow_http:
-            del http[key]
-            refuse(f"http.{key}", "allowing plain http://")
-        elif name in ("allow_hosts", "allow_private_hosts") and isinstance(value, list | tuple):
-            allowed = set(getattr(trusted.http, name))
-            wider = [h for h in value if not (isinstance(h, str) and h.lower() in allowed)]
-            if wider:
-                http[key] = [h for h in value if h not in wider]
-                hosts = ", ".join(repr(h) for h in wider)
-                what = "a private-address host" if "private" in name else "a host to fetch"
-                refuse(f"http.{key}", f"{what} ({hosts})")
-        elif name == "headers" and isinstance(value, Mapping):
-            http[key] = _restrict_headers(value, refuse)
-    return http
-
-
-def _restrict_headers(headers: Mapping[str, Any], refuse: Any) -> dict[str, Any]:
-    kept: dict[str, Any] = {}
-    for host, table in headers.items():
-        if not isinstance(table, Mapping):
-            kept[host] = table
+    if http.get("allow_http") and not trusted.http.allow_http:
+        del http["allow_http"]
+        refuse("http.allow_http", "allowing plain http://")
+    for name in ("allow_hosts", "allow_private_hosts"):
+        if name not in http:
             continue
-        kept[host] = {}
-        for name, value in table.items():
-            if isinstance(value, str) and value.startswith("env:"):
-                refuse(f'http.headers."{host}".{name}', "a header read from the environment")
-            else:
-                kept[host][name] = value
-    return kept
+        allowed = set(getattr(trusted.http, name))
+        wider = [h for h in http[name] if h not in allowed]
+        if wider:
+            http[name] = tuple(h for h in http[name] if h in allowed)
+            hosts = ", ".join(repr(h) for h in wider)
+            what = "a private-address host" if "private" in name else "a host to fetch"
+            refuse(f"http.{name}", f"{what} ({hosts})")
+    if "headers" in http:
+        kept: dict[str, dict[str, str]] = {}
+        for host, table in http["headers"].items():
+            kept[host] = {}
+            for name, value in table.items():
+                if value.startswith("env:"):
+                    refuse(f'http.headers."{host}".{name}', "a header read from the environment")
+                else:
+                    kept[host][name] = value
+        http["headers"] = kept
+    return http

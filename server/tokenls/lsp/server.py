@@ -22,6 +22,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from tokenls import __version__
+from tokenls.config import Problem
 from tokenls.lsp import convert
 from tokenls.references.url_sources import BackgroundUrls
 from tokenls.references.urls import UrlFetcher
@@ -66,7 +67,8 @@ class TokenlsServer(LanguageServer):
         )
         self.session = Session(urls=self._background_urls)
         self.pending: dict[str, asyncio.Task[None]] = {}
-        self.pending_problems: list[Any] = []
+        self.pending_problems: list[Problem] = []
+        self.config_files: set[str] = set()  # config files showing problems
         self.progress_cancel: dict[str, threading.Event] = {}
         self.url_progress_token: str | None = None
 
@@ -107,13 +109,33 @@ class TokenlsServer(LanguageServer):
             types.LogMessageParams(type=types.MessageType.Error, message=f"tokenls: {detail}")
         )
 
-    def show_problems(self, problems: list[Any]) -> None:
-        for problem in problems:
-            self.window_show_message(
-                types.ShowMessageParams(
-                    type=types.MessageType.Warning, message=f"tokenls: {problem}"
-                )
+    def show_problems(self, problems: list[Problem]) -> None:
+        """One message for what is new; config files get diagnostics at each key."""
+        self.publish_config_problems()
+        if not problems:
+            return
+        more = f" (and {len(problems) - 1} more; see Problems)" if len(problems) > 1 else ""
+        self.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Warning, message=f"tokenls: {problems[0]}{more}"
             )
+        )
+
+    def publish_config_problems(self) -> None:
+        by_file: dict[str, list[types.Diagnostic]] = {}
+        for problem in self.session.all_config_problems():
+            if problem.source.startswith("/"):
+                uri = Path(problem.source).as_uri()
+                by_file.setdefault(uri, []).append(convert.config_diagnostic(problem))
+        for uri in self.config_files - by_file.keys():  # fixed since: clear
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+            )
+        for uri, diagnostics in by_file.items():
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
+            )
+        self.config_files = set(by_file)
 
     def publish_soon(self, uri: str) -> None:
         """Publish diagnostics after the debounce; a newer change cancels older work."""
@@ -347,7 +369,8 @@ def rate_status(ls: TokenlsServer, _params: Any) -> dict[str, Any]:
 
 @server.feature(CLEAR_CACHE)
 def clear_cache(ls: TokenlsServer, _params: Any) -> dict[str, Any]:
-    ls.session.cache().clear()
+    for cache in ls.session.caches():
+        cache.clear()
     ls.session.files_changed()
     ls.refresh_all()
     return ls.session.cache_stats()
