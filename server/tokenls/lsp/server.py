@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcContentModified
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -322,7 +323,7 @@ async def code_action_resolve(ls: TokenlsServer, action: types.CodeAction) -> ty
     data = action.data if isinstance(action.data, Mapping) else {}
     job = ls.session.prepare_code_action(data)
     if job is None:
-        raise ValueError("the document changed since this action was offered; ask again")
+        raise JsonRpcContentModified("the document changed since this action was offered")
     stop = threading.Event()
     token = f"tokenls-compress-{uuid.uuid4().hex}"
     large = int(data.get("tokens", 0) or 0) > LARGE_LOG_TOKENS or data.get("action") == "reference"
@@ -344,10 +345,11 @@ async def code_action_resolve(ls: TokenlsServer, action: types.CodeAction) -> ty
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
     if plan is None:
         raise ValueError("nothing to compress here any more")
-    uri = str(data["uri"])
-    action.edit = convert.workspace_edit(
-        plan, uri, ls.session.get(uri).version, ls.session.lsp_position
-    )
+    uri, version = str(data["uri"]), int(data["version"])
+    if ls.session.version(uri) != version:  # typed while compressing: the edit is stale
+        raise JsonRpcContentModified("the document changed while compressing; ask again")
+    # Stamped with the version it was computed on: a client rejects it once the text moved.
+    action.edit = convert.workspace_edit(plan, uri, version, ls.session.lsp_position)
     return action
 
 
