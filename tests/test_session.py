@@ -160,3 +160,26 @@ def test_hover_tooltip_mentions_cost_and_budget(tmp_path: Path) -> None:
     assert "of the 1,000-token budget" in tooltip and "gpt-4o: $" in tooltip
     assert session.hover(uri, 1).startswith("**Line:")
     assert session.hover(uri, 99) is None
+
+
+def test_each_folder_keeps_its_own_editor_settings_include_and_cache(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    session = Session()
+    session.roots = [a, b]
+    session.configure({"inlayHints": "total"})  # the window's settings
+    problems = session.configure(
+        {"include": ["**/*.prompt.md"], "cacheDir": str(tmp_path / "cache-a")}, folder=a
+    )
+    assert problems == []
+    text = "# T\nhello\n## U\nworld\n"
+    in_a, in_b = (a / "notes.md").as_uri(), (b / "notes.md").as_uri()
+    session.open(in_a, text, 1)
+    session.open(in_b, text, 1)
+    assert session.hints(in_a, 0, 10) == []  # not a prompt by a's include
+    assert [h.line for h in session.hints(in_b, 0, 10)] == [0]  # the window's "total"
+    assert session.workspace(in_a).cache.directory == tmp_path / "cache-a"
+    assert session.workspace(in_b).cache.directory != tmp_path / "cache-a"
+    prompt = (a / "x.prompt.md").as_uri()
+    session.open(prompt, text, 1)
+    assert [h.line for h in session.hints(prompt, 0, 10)] == [0, 2]  # a's own: default "all"

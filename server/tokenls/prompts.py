@@ -13,7 +13,7 @@ import hashlib
 import sys
 import threading
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tokenls.budget import Severity
@@ -78,7 +78,7 @@ class PromptChecker:
 
     def is_prompt(self, path: Path) -> bool:
         """Whether ``path`` matches the configured ``include`` globs (prompt-like files)."""
-        return matches_include(path, self.settings(path), self.root)
+        return self.workspace(path).includes(path)
 
     def report(self, path: Path, data: bytes | None = None) -> PromptReport:
         from tokenls import presentation
@@ -141,14 +141,3 @@ def _blocking_urls(fetcher: UrlFetcher) -> UrlSource:
     from tokenls.references.url_sources import BlockingUrls  # httpx loads only when needed
 
     return BlockingUrls(fetcher)
-
-
-def matches_include(path: Path, settings: Settings, root: Path) -> bool:
-    try:
-        relative = PurePosixPath(path.resolve().relative_to(root).as_posix())
-    except ValueError:
-        relative = PurePosixPath(path.name)
-    for pattern in settings.include:
-        if relative.match(pattern) or (pattern.startswith("**/") and relative.match(pattern[3:])):
-            return True
-    return False

@@ -68,9 +68,10 @@ class Session:
 
     # -- settings --------------------------------------------------------------------
 
-    def configure(self, raw: Mapping[str, Any] | None) -> list[Problem]:
-        """Apply editor settings (initializationOptions or didChangeConfiguration)."""
-        problems = self.workspaces.configure(raw)
+    def configure(self, raw: Mapping[str, Any] | None, folder: Path | None = None) -> list[Problem]:
+        """Apply editor settings (initializationOptions, didChangeConfiguration, or one
+        folder's answer to workspace/configuration)."""
+        problems = self.workspaces.configure(raw, folder)
         self._reroute()
         return problems
 
@@ -197,10 +198,19 @@ class Session:
         self._forget_unwanted_urls()
         return analysis
 
+    def included(self, uri: str) -> bool:
+        """Whether the document is a prompt by its workspace's ``include`` globs: only those
+        get hints and diagnostics (any document can still be counted on request)."""
+        return self.workspace(uri).includes(self.get(uri).path)
+
     def findings(self, uri: str) -> list[Finding]:
+        if not self.included(uri):
+            return []
         return presentation.findings(self.get(uri), self.analyse(uri))
 
     def hints(self, uri: str, start_line: int, end_line: int) -> list[Hint]:
+        if not self.included(uri):
+            return []
         return presentation.hints(self.get(uri), self.analyse(uri), start_line, end_line)
 
     def hint_tooltip(self, data: Mapping[str, Any]) -> str | None:

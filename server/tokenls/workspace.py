@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from tokenls.budget import frontmatter_model
@@ -53,6 +53,7 @@ class Shared:
     user: Layer = field(default_factory=user_layer)
     editor: Layer = field(default_factory=lambda: Layer(EDITOR))
     preference: Preference = "editorFirst"
+    folder_editors: dict[Path, tuple[Layer, Preference]] = field(default_factory=dict)
     _caches: dict[Path, TokenCache] = field(default_factory=dict)
     _counters: dict[str, Counter] = field(default_factory=dict)
 
@@ -64,6 +65,13 @@ class Shared:
 
     def caches(self) -> list[TokenCache]:
         return list(self._caches.values())
+
+    def editor_for(self, root: Path) -> tuple[Layer, Preference]:
+        """The editor's settings for a root: its folder's own (per-folder), else the window's."""
+        folders = [f for f in self.folder_editors if f == root or f in root.parents]
+        if not folders:
+            return self.editor, self.preference
+        return self.folder_editors[max(folders, key=lambda f: len(f.parts))]
 
     def counter(self, encoding: str) -> Counter:
         if encoding not in self._counters:
@@ -88,10 +96,11 @@ class Workspace:
     @property
     def resolved(self) -> Resolved:
         if self._resolved is None:
-            shared = self.shared
-            trusted = trusted_settings(shared.user, shared.editor)
+            user = self.shared.user
+            editor, preference = self.shared.editor_for(self.root)
+            trusted = trusted_settings(user, editor)
             own = file_layer(self.config, trusted) if self.config else None
-            self._resolved = resolve(order(shared.user, own, shared.editor, shared.preference))
+            self._resolved = resolve(order(user, own, editor, preference))
         return self._resolved
 
     @property
@@ -151,6 +160,21 @@ class Workspace:
         keys = set(fetcher.tracker.config.limits) | set(fetcher.http.allow_hosts)
         return [fetcher.tracker.status(key).line() for key in sorted(keys) if key != "*"]
 
+    def includes(self, path: Path | None) -> bool:
+        """Whether a file is a prompt here: it matches the ``include`` globs (relative to the
+        root references are confined to). Unsaved documents always are."""
+        if path is None:
+            return True
+        base = self.confine[0] if self.confine else self.root
+        try:
+            relative = PurePosixPath(path.resolve().relative_to(base).as_posix())
+        except ValueError:
+            relative = PurePosixPath(path.name)
+        return any(
+            relative.match(pattern) or (pattern.startswith("**/") and relative.match(pattern[3:]))
+            for pattern in self.settings.include
+        )
+
     def encoding_for(self, frontmatter: Mapping[str, Any]) -> str:
         """The tokenizer of a document: --encoding, its frontmatter, its model, settings."""
         if self.shared.encoding_override:
@@ -176,12 +200,18 @@ class Workspaces:
         self._by_root: dict[Path, Workspace] = {}
         self._configs: dict[Path, ConfigFile | None] = {}
 
-    def configure(self, raw: Any) -> list[Problem]:
-        """New editor settings (only the keys the user set); returns their problems."""
-        self.shared.editor, self.shared.preference = editor_layer(raw)
+    def configure(self, raw: Any, folder: Path | None = None) -> list[Problem]:
+        """New editor settings (only the keys the user set), for the window or one folder;
+        returns their problems."""
+        if folder is None:
+            self.shared.editor, self.shared.preference = editor_layer(raw)
+            problems = self.shared.editor.problems
+        else:
+            self.shared.folder_editors[folder] = editor_layer(raw)
+            problems = self.shared.folder_editors[folder][0].problems
         for workspace in self._by_root.values():
             workspace.settings_changed()
-        return list(self.shared.editor.problems)
+        return list(problems)
 
     def reload(self) -> None:
         """A config file was created, changed or deleted: find and read them again."""

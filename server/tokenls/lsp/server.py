@@ -189,6 +189,8 @@ def initialize(ls: TokenlsServer, params: types.InitializeParams) -> None:
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: TokenlsServer, _params: types.InitializedParams) -> None:
+    if ls.session.roots and _supports_configuration(ls):
+        ls.pending_problems += await pull_folder_settings(ls)
     ls.show_problems(ls.pending_problems)
     caps = ls.client_capabilities.workspace
     watched = caps.did_change_watched_files if caps else None
@@ -225,11 +227,31 @@ async def did_change_configuration(
     ls: TokenlsServer, params: types.DidChangeConfigurationParams
 ) -> None:
     raw = params.settings
-    if not raw and _supports_configuration(ls):
-        items = [types.ConfigurationItem(section="tokenls")]
-        raw = (await ls.workspace_configuration_async(types.ConfigurationParams(items=items)))[0]
-    ls.show_problems(ls.session.configure(_settings(raw)))
+    if raw or not _supports_configuration(ls):  # pushed settings apply to every folder
+        ls.show_problems(ls.session.configure(_settings(raw)))
+    else:  # "settings changed, ask me": each folder's own (VS Code's include, cacheDir...)
+        window = [types.ConfigurationItem(section="tokenls")]
+        answer = await ls.workspace_configuration_async(types.ConfigurationParams(items=window))
+        problems = ls.session.configure(_settings(answer[0] if answer else None))
+        ls.show_problems(problems + await pull_folder_settings(ls))
     ls.refresh_all()
+
+
+async def pull_folder_settings(ls: TokenlsServer) -> list[Any]:
+    """Ask the client for each workspace folder's settings (``workspace/configuration``
+    with a scope): a multi-root window can set ``include`` or ``cacheDir`` per folder."""
+    folders = list(ls.session.roots)
+    items = [types.ConfigurationItem(scope_uri=f.as_uri(), section="tokenls") for f in folders]
+    try:
+        answers = await ls.workspace_configuration_async(types.ConfigurationParams(items=items))
+    except Exception as exc:  # a client that cannot answer keeps initializationOptions
+        log.info("workspace/configuration unavailable: %s", exc)
+        return []
+    problems: list[Any] = []
+    for folder, answer in zip(folders, answers or [], strict=False):
+        if isinstance(answer, Mapping):
+            problems += ls.session.configure(answer, folder)
+    return problems
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
