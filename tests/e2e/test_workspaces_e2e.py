@@ -74,3 +74,46 @@ async def test_each_root_has_its_own_settings_cache_and_config_diagnostics(
     )
     await until(lambda: not client.diagnostics[(alpha / "tokenls.toml").as_uri()])
     assert client.diagnostics[(beta / "tokenls.toml").as_uri()]
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+async def pulling(lsp_client: LanguageClient, tmp_path: Path):
+    """A client like VS Code: settings are pulled per folder with workspace/configuration."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "tokenls.toml").write_text('encoding = "cl100k_base"\n')
+    lsp_client.root = root
+    lsp_client.set_configuration({}, section="tokenls")  # the user set nothing yet
+    lsp_client.set_configuration({}, section="tokenls", scope_uri=root.as_uri())
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(_params: types.RegistrationParams) -> None:
+        return None
+
+    params = types.InitializeParams(
+        capabilities=client_capabilities("visual-studio-code"),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
+        initialization_options={"tokenls": {}},
+    )
+    await lsp_client.initialize_session(params)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_a_pulled_user_setting_wins_only_once_set(pulling: LanguageClient) -> None:
+    root = pulling.root
+    uri = (root / "p.md").as_uri()
+    open_document(pulling, uri, TEXT)
+    assert (await document_tokens(pulling, uri))["encoding"] == "cl100k_base"
+    pulling.set_configuration(
+        {"encoding": "o200k_base"}, section="tokenls", scope_uri=root.as_uri()
+    )
+    pulling.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+
+    async def encoding() -> str:
+        return (await document_tokens(pulling, uri))["encoding"]
+
+    for _ in range(100):
+        if await encoding() == "o200k_base":
+            break
+    assert await encoding() == "o200k_base"

@@ -88,6 +88,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => settingsChanged()),
+    // The server re-publishes diagnostics whenever counts change (settings, referenced
+    // files, fetched URLs): the status bar follows.
+    vscode.languages.onDidChangeDiagnostics((e) => {
+      const active = vscode.window.activeTextEditor?.document.uri.toString();
+      if (active && e.uris.some((uri) => uri.toString() === active)) {
+        scheduleRefresh(50);
+      }
+    }),
   );
   await startClient(context);
 }
