@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tokenls.encodings import ENCODINGS, get_encoding
+from tokenls.engine.encodings import ENCODINGS, get_encoding
 
 
 @pytest.fixture(params=ENCODINGS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tokenls.budget import Budget, BudgetFinding, budget_finding, resolve_budget
-from tokenls.counting import Count
+from tokenls.engine.counting import Count
 from tokenls.open_document import OpenDocument
 from tokenls.references.collect import PromptReferences, collect_references
 from tokenls.references.parse import default_syntaxes

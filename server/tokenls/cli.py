@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tokenls import __version__
 from tokenls.config import ConfigError, workspace_root
-from tokenls.encodings import DEFAULT_ENCODING, ENCODINGS, EncodingDataError
+from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS, EncodingDataError
 from tokenls.filecount import FileCount, count_paths
 from tokenls.prompts import PromptChecker
 from tokenls.report import directory_totals, estimate_error

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tokenls.counting import BATCH_MAX_EXACT, Count, Counter
+from tokenls.engine.counting import BATCH_MAX_EXACT, Count, Counter
 from tokenls.files import DecodeReport, Found, is_binary, read_chunks, walk
 from tokenls.prompts import PromptChecker
 

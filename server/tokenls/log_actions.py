@@ -16,7 +16,7 @@ from typing import Any
 
 from tokenls.analysis import Analysis
 from tokenls.compress.classify import Level, classify
-from tokenls.counting import Counter
+from tokenls.engine.counting import Counter
 from tokenls.open_document import OpenDocument
 from tokenls.outline import scan_structure
 from tokenls.references.resolve import Resolved

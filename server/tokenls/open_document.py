@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from tokenls.config import Settings
-from tokenls.document import Document, Position
+from tokenls.engine.document import Document, Position
 from tokenls.outline import Frontmatter, Heading, Section, could_be_structure, headings, sections
 from tokenls.references.parse import Reference, may_reference, parse_references
 

@@ -14,12 +14,12 @@ from tokenls import views
 from tokenls.analysis import Analysis, counted
 from tokenls.budget import Severity
 from tokenls.cache import CacheStats
-from tokenls.counting import Count
-from tokenls.document import Position
+from tokenls.engine.counting import Count
+from tokenls.engine.document import Position
+from tokenls.engine.text import index_to_column, line_body
 from tokenls.open_document import OpenDocument
 from tokenls.outline import Section, paragraph_at
 from tokenls.references.resolve import Resolved
-from tokenls.text import index_to_column, line_body
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tokenls.budget import Severity
 from tokenls.config import ConfigError, Problem, Settings
-from tokenls.counting import BATCH_MAX_EXACT, Count
+from tokenls.engine.counting import BATCH_MAX_EXACT, Count
 from tokenls.files import DecodeReport, decode_bytes
 
 if TYPE_CHECKING:
@@ -83,10 +83,10 @@ class PromptChecker:
     def report(self, path: Path, data: bytes | None = None) -> PromptReport:
         from tokenls import presentation
         from tokenls.analysis import analyse
-        from tokenls.document import Document
+        from tokenls.engine.document import Document
+        from tokenls.engine.text import split_lines
         from tokenls.open_document import OpenDocument
         from tokenls.outline import read_frontmatter
-        from tokenls.text import split_lines
 
         if data is None:
             data = path.read_bytes()

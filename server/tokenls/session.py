@@ -16,14 +16,14 @@ from tokenls import log_actions, presentation
 from tokenls.analysis import Analysis, analyse
 from tokenls.cache import TokenCache
 from tokenls.config import Problem
-from tokenls.counting import Count
-from tokenls.document import Document, Position
-from tokenls.encodings import get_encoding
+from tokenls.engine.counting import Count
+from tokenls.engine.document import Document, Position
+from tokenls.engine.encodings import get_encoding
+from tokenls.engine.text import PositionEncoding, split_lines
 from tokenls.log_actions import Offer
 from tokenls.open_document import Change, OpenDocument, uri_to_path
 from tokenls.outline import read_frontmatter
 from tokenls.presentation import Finding, Hint
-from tokenls.text import PositionEncoding, split_lines
 from tokenls.workspace import Shared, UrlFactory, Workspace, Workspaces
 
 __all__ = ["Change", "Finding", "Hint", "Session", "UnknownDocument", "uri_to_path"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from tokenls.analysis import Analysis
 from tokenls.budget import frontmatter_model
 from tokenls.cache import CacheStats
-from tokenls.counting import Count
+from tokenls.engine.counting import Count
 from tokenls.models import format_cost, input_cost
 from tokenls.open_document import OpenDocument
 from tokenls.outline import Heading, Section

@@ -32,7 +32,7 @@ from tokenls.config import (
     trusted_settings,
     user_layer,
 )
-from tokenls.counting import EDITOR_MAX_EXACT, Counter
+from tokenls.engine.counting import EDITOR_MAX_EXACT, Counter
 from tokenls.models import model_info
 from tokenls.references.collect import policy_for
 from tokenls.references.resolve import Resolver, UrlSource

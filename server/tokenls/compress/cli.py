@@ -14,7 +14,7 @@ from tokenls.cache import TokenCache, default_cache_dir
 from tokenls.compress import CompressResult, ErrorMemory, ProfileError, compress
 from tokenls.compress.baseline import head_tail
 from tokenls.config import load_config_for
-from tokenls.counting import BATCH_MAX_EXACT, Counter
+from tokenls.engine.counting import BATCH_MAX_EXACT, Counter
 from tokenls.files import DecodeReport, decode_chunks
 
 EXIT_USAGE = 2

@@ -19,7 +19,7 @@ from tokenls.compress.fit import fit
 from tokenls.compress.memory import ErrorMemory
 from tokenls.compress.profiles import Profile, detect_profile, load_profile
 from tokenls.compress.stream import Scanner, Unit, split_lines_stream
-from tokenls.counting import Counter
+from tokenls.engine.counting import Counter
 
 _SAMPLE_LINES = 400
 GENEROUS = Profile("auto", context_lines=3, reserve=0.1, max_block_lines=200)

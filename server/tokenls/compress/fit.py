@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from tokenls.compress.classify import Level
 from tokenls.compress.stream import Unit
-from tokenls.counting import Counter
+from tokenls.engine.counting import Counter
 
 Annotate = Callable[[Unit], str]
 

@@ -17,7 +17,7 @@ from typing import Any, Literal, NewType, get_type_hints
 
 import cattrs
 
-from tokenls.encodings import DEFAULT_ENCODING, ENCODINGS
+from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS
 
 InlayHints = Literal["off", "total", "sections", "all"]
 INLAY_HINT_LEVELS: tuple[str, ...] = ("off", "total", "sections", "all")

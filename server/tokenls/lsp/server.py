@@ -24,11 +24,11 @@ from pygls.protocol.language_server import lsp_method
 
 from tokenls import __version__
 from tokenls.config import Problem
+from tokenls.engine.text import PositionEncoding
 from tokenls.lsp import convert
 from tokenls.references.url_sources import BackgroundUrls
 from tokenls.references.urls import UrlFetcher
 from tokenls.session import Session, uri_to_path
-from tokenls.text import PositionEncoding
 
 DOCUMENT_TOKENS = "tokenls/documentTokens"
 CACHE_STATS = "tokenls/cacheStats"
