@@ -197,7 +197,7 @@ def offers(
     uri = doc.uri
     lines = doc.document.lines
     counter = doc.document.counter
-    overflow = _overflow(analysis)
+    overflow = analysis.overflow
     (l0, i0), (l1, i1) = sorted((doc.document.offset_at(start), doc.document.offset_at(end)))
     base = {"uri": uri, "version": doc.version}
     offers: list[Offer] = []
@@ -259,7 +259,7 @@ def prepare(
     """Snapshot what an offer needs (on the caller's thread) and return the slow part,
     the compression, as a function safe to run on a worker thread."""
     counter = Counter(doc.document.counter.encoding_name)  # the worker's own piece cache
-    overflow = _overflow(analysis)
+    overflow = analysis.overflow
     lines = doc.document.lines
     if data.get("action") == "range":
         l0, i0, l1, i1 = data["range"]
@@ -277,13 +277,6 @@ def prepare(
         line = lines[ref.reference.line]
         return lambda cancelled: plan_reference(ref, line, overflow, counter, cancelled)
     return None
-
-
-def _overflow(analysis: Analysis) -> int | None:
-    if analysis.budget is None:
-        return None
-    over = analysis.total.tokens - analysis.budget.tokens
-    return over if over > 0 else None
 
 
 def _fences(doc: OpenDocument) -> list[tuple[int, int]]:

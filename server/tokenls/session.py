@@ -281,9 +281,6 @@ class Session:
     def cache_stats(self) -> dict[str, Any]:
         return self.caches()[0].describe()
 
-    def cache(self) -> TokenCache:
-        return self.caches()[0]
-
 
 def _check_size(text: str) -> None:
     if len(text) > MAX_DOCUMENT_CHARS:
