@@ -110,3 +110,12 @@ def test_budget_message_with_an_error_threshold_below_one_is_never_negative() ->
     assert "-" not in finding.message and "10 under the budget" in finding.message
     over = budget_finding(tokens + 5, Budget(tokens, "x"), Thresholds())
     assert "over budget by 5" in over.message
+
+
+def test_check_uses_the_workspace_cache_dir(tmp_path: Path, capsys) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "tokenls.toml").write_text('cache_dir = ".cache/tokenls"\n')
+    (tmp_path / "notes.md").write_text("some notes\n")
+    (tmp_path / "p.md").write_text("Read #file:notes.md\n")
+    assert main(["check", str(tmp_path)]) == 0
+    assert any((tmp_path / ".cache" / "tokenls").iterdir())
