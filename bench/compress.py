@@ -24,7 +24,7 @@ from drain3 import TemplateMiner
 from drain3.template_miner_config import TemplateMinerConfig
 
 from tokenls.compress import compress
-from tokenls.counting import BATCH_MAX_EXACT, Counter
+from tokenls.engine.counting import BATCH_MAX_EXACT, Counter
 
 
 def make_log(path: Path, megabytes: int, seed: int = 7) -> int:

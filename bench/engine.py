@@ -21,9 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tokenls.counting import EDITOR_MAX_EXACT, Counter
-from tokenls.document import Document
-from tokenls.encodings import get_encoding
+from tokenls.engine.counting import EDITOR_MAX_EXACT, Counter
+from tokenls.engine.document import Document
+from tokenls.engine.encodings import get_encoding
 
 ENCODING = "o200k_base"
 
@@ -193,7 +193,7 @@ def bench_cli(work: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys; from tokenls.encodings import get_encoding as g; "
+            "import sys; from tokenls.engine.encodings import get_encoding as g; "
             f"print(len(g('{ENCODING}').encode_ordinary(open(sys.argv[1]).read())))",
             str(log),
         ]

@@ -22,7 +22,7 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
 from engine import full_encode_cost, realistic_prompt
-from tokenls.encodings import get_encoding
+from tokenls.engine.encodings import get_encoding
 
 
 async def run(edits: int) -> None:

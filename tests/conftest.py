@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tokenls.encodings import ENCODINGS, get_encoding
+from tokenls.engine.encodings import ENCODINGS, get_encoding
 
 
 @pytest.fixture(params=ENCODINGS)
@@ -21,3 +21,11 @@ def private_cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     directory = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("TOKENLS_CACHE_DIR", str(directory))
     return directory
+
+
+@pytest.fixture(autouse=True)
+def user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """The user's own (trusted) config file: private to each test, absent until written."""
+    path = tmp_path_factory.mktemp("user-config") / "tokenls.toml"
+    monkeypatch.setenv("TOKENLS_CONFIG", str(path))
+    return path

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tests.conftest import truth
 from tokenls.cache import TokenCache
 from tokenls.compress import ErrorMemory, compress
-from tokenls.counting import Counter
+from tokenls.engine.counting import Counter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "logs"
 COUNTER = Counter("o200k_base")

@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 
 from tests.conftest import truth
 from tests.strategies import texts
-from tokenls.cuts import find_cut, is_line_cut, is_word_cut, last_cut, split_exact
-from tokenls.encodings import ENCODINGS
-from tokenls.text import split_lines
+from tokenls.engine.cuts import find_cut, is_line_cut, is_word_cut, last_cut, split_exact
+from tokenls.engine.encodings import ENCODINGS
+from tokenls.engine.text import split_lines
 
 
 def _all_cuts(text: str) -> list[int]:

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 
 from tests.conftest import truth
 from tests.strategies import texts
-from tokenls import document
-from tokenls.counting import Counter
-from tokenls.document import Document
-from tokenls.encodings import ENCODINGS
+from tokenls.engine import document
+from tokenls.engine.counting import Counter
+from tokenls.engine.document import Document
+from tokenls.engine.encodings import ENCODINGS
 
 POSITION_ENCODINGS = ("utf-16", "utf-8", "utf-32")
 

@@ -24,8 +24,11 @@ LIMIT, WINDOW_S = 40, 1.0  # the upstream allows 40 requests per second
 def _workspace(root: Path, upstream: Upstream, store: str) -> list[Path]:
     (root / ".git").mkdir(parents=True)
     rpm = LIMIT * 60 / WINDOW_S
+    # Network access and the store are the user's to allow; the workspace shapes the rate.
+    Path(os.environ["TOKENLS_CONFIG"]).write_text(
+        f'[http]\nallow_hosts = ["{upstream.host}"]\nallow_http = true\n[rate]\nstore = "{store}"\n'
+    )
     (root / "tokenls.toml").write_text(
-        f'[http]\nallow_hosts = ["{upstream.host}"]\nallow_http = true\n'
         f'[rate]\ntarget = 0.6\nmin_interval_ms = 5\nwindow_s = {WINDOW_S}\nstore = "{store}"\n'
         f'[rate.limits."{upstream.host}"]\nrequests_per_minute = {rpm}\n'
     )

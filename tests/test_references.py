@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import truth
 from tokenls.cache import TokenCache
-from tokenls.counting import Counter
+from tokenls.engine.counting import Counter
+from tokenls.engine.text import split_lines
 from tokenls.references import (
     FilePolicy,
     ReferenceRefused,
@@ -18,7 +19,6 @@ from tokenls.references import (
     parse_references,
 )
 from tokenls.references.files import open_safely, resolve_path
-from tokenls.text import split_lines
 
 
 def _refs(text: str, name: str = "CLAUDE.md") -> list[tuple[str, str]]:

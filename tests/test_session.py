@@ -70,10 +70,14 @@ def _session_with(tmp_path: Path, config: str | None, text: str, editor: dict | 
     return session, uri, problems
 
 
-def test_budget_precedence_frontmatter_then_config_then_editor(tmp_path: Path) -> None:
+def test_budget_precedence_frontmatter_then_editor_then_config(tmp_path: Path) -> None:
     body = "word " * 200 + "\n"
     session, uri, _ = _session_with(tmp_path, "budget = 300\n", body, {"budget": 100})
+    assert session.analyse(uri).budget.source == "editor settings"
+    session.configure({"budget": 100, "configurationPreference": "filesystemFirst"})
     assert session.analyse(uri).budget.source == "tokenls.toml"
+    session.configure({})  # an editor that sets nothing leaves the config file in force
+    assert session.analyse(uri).budget.tokens == 300
     fm = "---\ntokenls: {budget: 50}\n---\n"
     session2, uri2, _ = _session_with(tmp_path, None, fm + body, {"budget": 100})
     assert session2.analyse(uri2).budget.tokens == 50
@@ -121,7 +125,7 @@ def test_invalid_config_values_name_the_key_and_fall_back(tmp_path: Path) -> Non
 def test_unreadable_config_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     session, uri, _ = _session_with(tmp_path, "budget = [unclosed", "hello\n")
     [problem] = session.config_problems()
-    assert "cannot read" in problem.reason
+    assert "not valid TOML" in problem.reason and problem.line == 0
     assert session.document_tokens(uri)["tokens"] == truth("hello\n", "o200k_base")
 
 
@@ -156,3 +160,26 @@ def test_hover_tooltip_mentions_cost_and_budget(tmp_path: Path) -> None:
     assert "of the 1,000-token budget" in tooltip and "gpt-4o: $" in tooltip
     assert session.hover(uri, 1).startswith("**Line:")
     assert session.hover(uri, 99) is None
+
+
+def test_each_folder_keeps_its_own_editor_settings_include_and_cache(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    session = Session()
+    session.roots = [a, b]
+    session.configure({"inlayHints": "total"})  # the window's settings
+    problems = session.configure(
+        {"include": ["**/*.prompt.md"], "cacheDir": str(tmp_path / "cache-a")}, folder=a
+    )
+    assert problems == []
+    text = "# T\nhello\n## U\nworld\n"
+    in_a, in_b = (a / "notes.md").as_uri(), (b / "notes.md").as_uri()
+    session.open(in_a, text, 1)
+    session.open(in_b, text, 1)
+    assert session.hints(in_a, 0, 10) == []  # not a prompt by a's include
+    assert [h.line for h in session.hints(in_b, 0, 10)] == [0]  # the window's "total"
+    assert session.workspace(in_a).cache.directory == tmp_path / "cache-a"
+    assert session.workspace(in_b).cache.directory != tmp_path / "cache-a"
+    prompt = (a / "x.prompt.md").as_uri()
+    session.open(prompt, text, 1)
+    assert [h.line for h in session.hints(prompt, 0, 10)] == [0, 2]  # a's own: default "all"

@@ -113,13 +113,14 @@ def test_learned_limits_show_in_the_status(tmp_path: Path, upstream: Upstream) -
     assert "/30 rpm" in fetcher.tracker.status(upstream.host).line()
 
 
-def test_count_resolves_url_references(tmp_path: Path, upstream: Upstream, capsys) -> None:
+def test_count_resolves_url_references(
+    tmp_path: Path, upstream: Upstream, capsys, user_config: Path
+) -> None:
     from tokenls.cli import main
 
     (tmp_path / ".git").mkdir()
-    (tmp_path / "tokenls.toml").write_text(
-        f'[http]\nallow_hosts = ["{upstream.host}"]\nallow_http = true\n[rate]\nmin_interval_ms = 0\n'
-    )
+    user_config.write_text(f'[http]\nallow_hosts = ["{upstream.host}"]\nallow_http = true\n')
+    (tmp_path / "tokenls.toml").write_text("[rate]\nmin_interval_ms = 0\n")
     prompt = tmp_path / "p.md"
     prompt.write_text(
         f"Context: @url:{upstream.url('/ok/3')} and ${{url:https://blocked.example/}}\n"

@@ -1,8 +1,8 @@
 """Which budget a prompt has, and how close it is to it.
 
 The budget comes from the first of: the file's frontmatter (``tokenls: {budget: N}``, or
-``model:`` and that model's context window), the config file, the editor settings (and a
-configured ``model``'s context window last). The ladder turns a total into at most one
+``model:`` and that model's context window), the settings' ``budget`` (from whichever
+source wins by precedence), and a configured ``model``'s context window last. The ladder turns a total into at most one
 finding, at the highest threshold reached, covering the text from the line where the
 running count first passes that threshold to the end of the file.
 """
@@ -45,13 +45,12 @@ def frontmatter_model(frontmatter: Mapping[str, Any]) -> str | None:
 
 
 def resolve_budget(
-    frontmatter: Mapping[str, Any],
-    file_settings: Settings | None,
-    file_source: str | None,
-    settings: Settings,
-    editor_budget: int | None,
+    frontmatter: Mapping[str, Any], settings: Settings, source: str | None
 ) -> tuple[Budget | None, str | None]:
-    """The budget in force and, when the frontmatter's value is unusable, why."""
+    """The budget in force and, when the frontmatter's value is unusable, why.
+
+    ``source`` names where ``settings.budget`` came from (a config file, the editor).
+    """
     problem = None
     own = frontmatter.get("tokenls")
     if isinstance(own, Mapping) and "budget" in own:
@@ -65,10 +64,8 @@ def resolve_budget(
         if window:
             return Budget(window, f"context window of {model}"), problem
         problem = problem or f"unknown context window for model {model!r}"
-    if file_settings is not None and file_settings.budget is not None:
-        return Budget(file_settings.budget, file_source or "config file"), problem
-    if editor_budget is not None:
-        return Budget(editor_budget, "editor settings"), problem
+    if settings.budget is not None:
+        return Budget(settings.budget, source or "settings"), problem
     if settings.model:
         window = model_info(settings.model, settings.context_windows).context_window
         if window:
@@ -81,10 +78,16 @@ def budget_finding(total: int, budget: Budget, thresholds: Thresholds) -> Budget
     share = total / budget.tokens
     numbers = f"{total:,} / {budget.tokens:,} tokens ({share:.0%})"
     if share > thresholds.error:
+        over = total - budget.tokens
+        if over > 0:
+            what = f"over budget by {over:,}"
+        else:  # an error threshold below 1: past it, yet not over the budget itself
+            under = f"{-over:,} under the budget" if over else "exactly at the budget"
+            what = f"past the {thresholds.error:.0%} error threshold, {under}"
         return BudgetFinding(
             Severity.ERROR,
             int(budget.tokens * thresholds.error) + 1,
-            f"{numbers}: over budget by {total - budget.tokens:,} ({budget.source})",
+            f"{numbers}: {what} ({budget.source})",
         )
     if share >= thresholds.warning:
         return BudgetFinding(

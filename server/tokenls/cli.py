@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from tokenls import __version__
-from tokenls.encodings import DEFAULT_ENCODING, ENCODINGS, EncodingDataError
+from tokenls.config import ConfigError
+from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS, EncodingDataError
 from tokenls.terminal import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -53,6 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader left before anything of ours could notice
         silence_stdout()
         return EXIT_OK
+    except ConfigError as exc:  # a broken config must not silently turn a gate off
+        for problem in exc.problems:
+            print(f"tokenls: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
 

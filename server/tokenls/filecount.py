@@ -18,7 +18,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from tokenls.counting import BATCH_MAX_EXACT, Count, Counter
+from tokenls.engine.counting import BATCH_MAX_EXACT, Count, Counter
 from tokenls.files import (
     CHUNK_BYTES,
     SNIFF_BYTES,

@@ -12,16 +12,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tokenls.analysis import Analysis
 from tokenls.compress.signals import PLAIN, kind
-from tokenls.counting import Counter
+from tokenls.engine.counting import Counter
 from tokenls.open_document import OpenDocument
 from tokenls.outline import scan_structure
 from tokenls.references.resolve import Resolved
-
-if TYPE_CHECKING:
-    from tokenls.session import Analysis
 
 MIN_TARGET = 64
 _LOG_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})\s*(log|text|txt|console|shell|sh|output|)\s*$", re.I)
@@ -199,7 +197,7 @@ def offers(
     uri = doc.uri
     lines = doc.document.lines
     counter = doc.document.counter
-    overflow = _overflow(analysis)
+    overflow = analysis.overflow
     (l0, i0), (l1, i1) = sorted((doc.document.offset_at(start), doc.document.offset_at(end)))
     base = {"uri": uri, "version": doc.version}
     offers: list[Offer] = []
@@ -261,7 +259,7 @@ def prepare(
     """Snapshot what an offer needs (on the caller's thread) and return the slow part,
     the compression, as a function safe to run on a worker thread."""
     counter = Counter(doc.document.counter.encoding_name)  # the worker's own piece cache
-    overflow = _overflow(analysis)
+    overflow = analysis.overflow
     lines = doc.document.lines
     if data.get("action") == "range":
         l0, i0, l1, i1 = data["range"]
@@ -279,13 +277,6 @@ def prepare(
         line = lines[ref.reference.line]
         return lambda cancelled: plan_reference(ref, line, overflow, counter, cancelled)
     return None
-
-
-def _overflow(analysis: Analysis) -> int | None:
-    if analysis.budget is None:
-        return None
-    over = analysis.total.tokens - analysis.budget.tokens
-    return over if over > 0 else None
 
 
 def _fences(doc: OpenDocument) -> list[tuple[int, int]]:

@@ -8,18 +8,14 @@ not re-scanned on every key.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from tokenls.config import Settings
-from tokenls.document import Document, Position
+from tokenls.engine.document import Document, Position
 from tokenls.outline import Frontmatter, Heading, Section, could_be_structure, headings, sections
 from tokenls.references.parse import Reference, may_reference, parse_references
-
-if TYPE_CHECKING:
-    from tokenls.session import Analysis
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,15 +32,11 @@ class OpenDocument:
     uri: str
     path: Path | None
     document: Document
-    settings: Settings
-    file_settings: Settings | None
-    file_source: str | None
+    settings: Settings  # its workspace's settings (the frontmatter is read where it applies)
     frontmatter: Frontmatter
-    _analysis: Analysis | None = None
     _headings: list[Heading] | None = None
     _references: list[Reference] | None = None
     _reference_syntaxes: tuple[str, ...] = ()
-    urls: set[str] = field(default_factory=set)  # URL targets, for cancelling stale fetches
     _outline: tuple[int, list[Section]] | None = None
 
     @property

@@ -1,28 +1,32 @@
 """Prompt files outside an editor: the command line's view of what the server shows.
 
-``tokenls count`` and ``tokenls check`` open each prompt in the same ``Session`` the
-language server uses, so a CI gate and the editor agree on every total, budget and
-reference; only the presentation differs.
+``tokenls count`` and ``tokenls check`` route each prompt to its workspace and analyse it
+with the same ``tokenls.analysis`` the language server uses, so a CI gate and the editor
+agree on every total, budget and reference; only the presentation differs. A config that
+cannot be used raises ``ConfigError`` (the command exits 2); keys a workspace file may not
+set are reported once on standard error.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tokenls.budget import Severity
-from tokenls.config import Settings, load_config_for
+from tokenls.config import ConfigError, Problem, Settings
 from tokenls.contributors import Contributor, biggest_contributors
-from tokenls.counting import Count
+from tokenls.engine.counting import BATCH_MAX_EXACT, Count
 from tokenls.files import DecodeReport, decode_bytes
 
 if TYPE_CHECKING:
+    from tokenls.presentation import Finding
     from tokenls.references.resolve import UrlSource
     from tokenls.references.urls import UrlFetcher
-    from tokenls.session import Finding, Session
+    from tokenls.workspace import Workspace, Workspaces
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,53 +49,78 @@ class PromptChecker:
         self.root = root.resolve()
         self.encoding = encoding
         # Built on the first prompt: trees of code never need it.
-        self._session: Session | None = None
+        self._workspaces: Workspaces | None = None
         self._lock = threading.Lock()
-        self._settings: dict[Path, Settings] = {}
+        self._warned: set[str] = set()
 
     @property
-    def session(self) -> Session:
-        if self._session is None:
-            from tokenls.session import Session
+    def workspaces(self) -> Workspaces:
+        if self._workspaces is None:
+            from tokenls.workspace import Shared, Workspaces
 
-            self._session = Session("utf-32", encoding_override=self.encoding, urls=_blocking_urls)
-            self._session.roots = [self.root]
-        return self._session
+            shared = Shared(
+                urls=_blocking_urls, encoding_override=self.encoding, max_exact=BATCH_MAX_EXACT
+            )
+            self._workspaces = Workspaces(shared)
+        return self._workspaces
+
+    def workspace(self, path: Path) -> Workspace:
+        """The path's workspace, its config checked: errors raise, warnings print once."""
+        with self._lock:
+            workspace = self.workspaces.for_path(path.resolve(), fallback_root=self.root)
+            problems = self.workspaces.user_problems() + workspace.problems()
+            errors = [p for p in problems if p.severity == "error"]
+            if errors:
+                raise ConfigError(errors)
+            self._warn(problems)
+            return workspace
+
+    def settings(self, path: Path) -> Settings:
+        return self.workspace(path).settings
 
     def is_prompt(self, path: Path) -> bool:
         """Whether ``path`` matches the configured ``include`` globs (prompt-like files)."""
-        directory = path.resolve().parent
-        settings = self._settings.get(directory)
-        if settings is None:
-            settings = self._settings[directory] = load_config_for(directory)[0]
-        return matches_include(path, settings, self.root)
+        return self.workspace(path).includes(path)
 
     def report(self, path: Path, data: bytes | None = None) -> PromptReport:
+        from tokenls import presentation
+        from tokenls.analysis import analyse
+        from tokenls.engine.document import Document
+        from tokenls.engine.text import split_lines
+        from tokenls.open_document import OpenDocument
+        from tokenls.outline import read_frontmatter
+
         if data is None:
             data = path.read_bytes()
         decoded = DecodeReport()
         text = decode_bytes(data, decoded)
-        uri = path.resolve().as_uri()
         digest = hashlib.sha256(data).hexdigest()
+        workspace = self.workspace(path)
         with self._lock:
-            cache = self.session.cache()
-            known = None
-            if self.encoding:  # own text counted before, under this encoding: reuse it
-                cached, _ = cache.get(f"count:{self.encoding}:{digest}")
-                if cached is not None:
-                    known = (self.encoding, Count(*cached))
-            doc = self.session.open(uri, text, 0, known)
-            try:
-                analysis = self.session.analyse(uri)
-                own = doc.document.total
-                key = f"count:{doc.document.counter.encoding_name}:{digest}"
-                cache.put(key, (own.tokens, own.exact, own.upper))
-                payload = self.session.document_tokens(uri)
-                findings = self.session.findings(uri)
-                over = analysis.finding is not None and analysis.finding.severity == Severity.ERROR
-                parts = biggest_contributors(doc, analysis) if over else []
-            finally:
-                self.session.close(uri)
+            frontmatter = read_frontmatter(split_lines(text[:65536]))
+            encoding = workspace.encoding_for(frontmatter.data)
+            counter = workspace.shared.counter(encoding)
+            cache = workspace.cache
+            key = f"count:{encoding}:{digest}"
+            cached, _ = cache.get(key)
+            if cached is not None:  # own text counted before, under this encoding: reuse it
+                document = Document.with_known_total(text, counter, Count(*cached), "utf-32")
+            else:
+                document = Document(text, counter, "utf-32")
+            doc = OpenDocument(
+                path.resolve().as_uri(),
+                path.resolve(),
+                document,
+                workspace.settings,
+                read_frontmatter(document.lines),
+            )
+            analysis = analyse(doc, workspace)
+            own = doc.document.total
+            cache.put(key, (own.tokens, own.exact, own.upper))
+            payload = presentation.document_tokens(doc, analysis)
+            findings = presentation.findings(doc, analysis)
+        over = analysis.finding is not None and analysis.finding.severity == Severity.ERROR
+        parts = biggest_contributors(doc, analysis) if over else []
         return PromptReport(
             analysis.total.tokens,
             analysis.own.tokens,
@@ -104,19 +133,15 @@ class PromptChecker:
             parts,
         )
 
+    def _warn(self, problems: list[Problem]) -> None:
+        """Config warnings go to standard error, each once per run."""
+        for problem in problems:
+            if str(problem) not in self._warned:
+                self._warned.add(str(problem))
+                print(f"tokenls: warning: {problem}", file=sys.stderr)
+
 
 def _blocking_urls(fetcher: UrlFetcher) -> UrlSource:
     from tokenls.references.url_sources import BlockingUrls  # httpx loads only when needed
 
     return BlockingUrls(fetcher)
-
-
-def matches_include(path: Path, settings: Settings, root: Path) -> bool:
-    try:
-        relative = PurePosixPath(path.resolve().relative_to(root).as_posix())
-    except ValueError:
-        relative = PurePosixPath(path.name)
-    for pattern in settings.include:
-        if relative.match(pattern) or (pattern.startswith("**/") and relative.match(pattern[3:])):
-            return True
-    return False

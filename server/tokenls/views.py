@@ -8,18 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from tokenls.analysis import Analysis
 from tokenls.budget import frontmatter_model
 from tokenls.cache import CacheStats
-from tokenls.counting import Count
+from tokenls.engine.counting import Count
 from tokenls.models import format_cost, input_cost
 from tokenls.open_document import OpenDocument
 from tokenls.outline import Heading, Section
 from tokenls.references.resolve import Resolved
-
-if TYPE_CHECKING:
-    from tokenls.session import Analysis
 
 DEFAULT_COST_MODELS = ("gpt-4o", "claude-sonnet-4-5")
 _FETCHED = {

@@ -107,3 +107,35 @@ async def test_the_budget_quickfix_compresses_the_largest_log(client: LanguageCl
         )
     )
     assert (await document_tokens(client, uri))["tokens"] <= 1500
+
+
+async def test_an_action_is_withdrawn_when_the_text_changes_while_it_is_computed(
+    client: LanguageClient,
+) -> None:
+    root: Path = client.root
+    log = _noise(20000) + MAVEN  # big enough that compressing takes a while
+    text = "# Why?\n\n```log\n" + log + "```\n"
+    uri = (root / "race.md").as_uri()
+    open_document(client, uri, text)
+    [offer] = [a for a in await _actions(client, uri, 10) if a.title.startswith("Compress log")]
+    pending = client.code_action_resolve_async(offer)  # sent now, answered after the edit
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(types.Position(0, 0), types.Position(0, 0)), text="x"
+                )
+            ],
+        )
+    )
+    try:
+        resolved = await pending
+    except Exception as exc:  # ContentModified: the stale edit is withdrawn
+        assert "changed" in str(exc), exc
+    else:  # answered before the change arrived: then it is stamped with version 1
+        assert resolved.edit.document_changes[0].text_document.version == 1
+    [again] = [a for a in await _actions(client, uri, 10) if a.title.startswith("Compress log")]
+    assert again.data["version"] == 2
+    fresh = await client.code_action_resolve_async(again)
+    assert fresh.edit.document_changes[0].text_document.version == 2

@@ -144,8 +144,15 @@ async def test_url_references_resolve_in_the_background(client: LanguageClient) 
 
     root: Path = client.root
     with Upstream() as upstream:
+        # Network access is the user's to allow (editor settings); the workspace file
+        # only shapes the rate.
+        http = {"allowHosts": [upstream.host], "allowHttp": True}
+        client.refreshes = 0
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"debounceMs": 0, "http": http})
+        )
+        await until(lambda: client.refreshes >= 1)  # the settings are in force
         (root / "tokenls.toml").write_text(
-            f'[http]\nallow_hosts = ["{upstream.host}"]\nallow_http = true\n'
             f'[rate.limits."{upstream.host}"]\nrequests_per_minute = 600\n'
         )
         text = f"Summarise #url:{upstream.url('/ok/42')} please.\n"

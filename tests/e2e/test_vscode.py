@@ -59,12 +59,20 @@ def test_real_vscode_shows_hints_problems_status_bar_and_hover() -> None:
     assert lines, result.stdout + result.stderr
     seen = json.loads(lines[-1])
     assert seen["ok"], seen
+    # The workspace's tokenls.toml selects cl100k_base; the extension's own default
+    # (o200k_base) is not sent as if the user had chosen it.
     prompt = (FIXTURE / "review.prompt.md").read_text()
-    style = truth((FIXTURE / "docs" / "style.md").read_text(), "o200k_base")
-    total = truth(prompt, "o200k_base") + style
+    style_text = (FIXTURE / "docs" / "style.md").read_text()
+    style = truth(style_text, "cl100k_base")
+    total = truth(prompt, "cl100k_base") + style
+    assert total != truth(prompt, "o200k_base") + truth(style_text, "o200k_base")
     assert f"{total:,} tok" in seen["inlayHints"] and f"+{style:,} tok" in seen["inlayHints"]
     assert seen["statusBar"] == f"{total:,} tok · {round(total / 120 * 100)}%"
     assert f"docs/style.md: {style:,} tok" in seen["hover"] and "bytes" in seen["hover"]
     assert seen["problem"].startswith(f"{total:,} / 120 tokens")
-    for shot in ("1-inlay-hints.png", "2-hover.png", "3-problems.png"):
+    # Once the user sets tokenls.encoding, their setting wins.
+    o200k = truth(prompt, "o200k_base") + truth(style_text, "o200k_base")
+    assert seen["statusBarAfterUserSetting"] == f"{o200k:,} tok · {round(o200k / 120 * 100)}%"
+    assert f"{o200k:,} tok" in seen["inlayHintsAfterUserSetting"]
+    for shot in ("1-inlay-hints.png", "2-hover.png", "3-problems.png", "4-user-setting.png"):
         assert (EXTENSION / "artifacts" / shot).stat().st_size > 10_000

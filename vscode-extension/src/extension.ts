@@ -36,6 +36,7 @@ interface DocumentTokens {
 }
 
 let client: LanguageClient | undefined;
+let extensionPackage: { contributes?: { configuration?: { properties?: Record<string, unknown> } } } = {};
 let status: vscode.StatusBarItem;
 let refreshTimer: NodeJS.Timeout | undefined;
 let last: DocumentTokens | undefined;
@@ -57,6 +58,7 @@ const DOCUMENT_SELECTOR: Array<{ language: string } | { pattern: string }> = [
 ];
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  extensionPackage = context.extension.packageJSON;
   status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
   status.name = "tokenls";
   status.command = "tokenls.showBreakdown";
@@ -81,6 +83,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (e.affectsConfiguration("tokenls.server.command")) {
         await vscode.commands.executeCommand("tokenls.restartServer");
+      } else if (e.affectsConfiguration(SETTINGS_SECTION)) {
+        settingsChanged();
+      }
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => settingsChanged()),
+    // The server re-publishes diagnostics whenever counts change (settings, referenced
+    // files, fetched URLs): the status bar follows.
+    vscode.languages.onDidChangeDiagnostics((e) => {
+      const active = vscode.window.activeTextEditor?.document.uri.toString();
+      if (active && e.uris.some((uri) => uri.toString() === active)) {
+        scheduleRefresh(50);
       }
     }),
   );
@@ -91,12 +104,32 @@ export async function deactivate(): Promise<void> {
   await stopClient();
 }
 
-function settingsForServer(): Record<string, unknown> {
-  const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
+// Settings that only the user's own settings may set: in an untrusted folder, the folder's
+// values for these are ignored (VS Code's workspace trust; see package.json capabilities).
+const RESTRICTED = new Set(["server.command", "cacheDir"]);
+
+// Every tokenls.* setting the extension declares, except how to start the server, goes to
+// the server under its own name; the server validates and honours each.
+function serverKeys(): string[] {
+  const declared = Object.keys(extensionPackage.contributes?.configuration?.properties ?? {});
+  return declared
+    .filter((key) => key.startsWith(`${SETTINGS_SECTION}.`))
+    .map((key) => key.slice(SETTINGS_SECTION.length + 1))
+    .filter((key) => !key.startsWith("server."));
+}
+
+// Only the values the user set (user, workspace or folder settings), never the defaults: a
+// default sent as if chosen would override the project's tokenls.toml.
+function explicitSettings(scope?: vscode.Uri): Record<string, unknown> {
+  const config = vscode.workspace.getConfiguration(SETTINGS_SECTION, scope);
+  const trusted = vscode.workspace.isTrusted;
   const out: Record<string, unknown> = {};
-  for (const key of ["encoding", "budget", "model", "models", "thresholds", "inlayHints", "debounceMs"]) {
+  for (const key of serverKeys()) {
     const inspected = config.inspect(key);
-    const value = inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
+    const value =
+      !trusted && RESTRICTED.has(key)
+        ? inspected?.globalValue
+        : (inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue);
     if (value !== undefined && value !== null) {
       out[key] = value;
     }
@@ -152,8 +185,18 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
   const serverOptions: ServerOptions = { command, args, transport: TransportKind.stdio };
   const clientOptions: LanguageClientOptions = {
     documentSelector: DOCUMENT_SELECTOR,
-    initializationOptions: { tokenls: settingsForServer() },
-    synchronize: { configurationSection: SETTINGS_SECTION },
+    initializationOptions: { tokenls: explicitSettings() },
+    middleware: {
+      workspace: {
+        // The server asks per folder (scopeUri): answer with what the user set there.
+        configuration: (params) =>
+          params.items.map((item) =>
+            item.section === SETTINGS_SECTION
+              ? explicitSettings(item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined)
+              : null,
+          ),
+      },
+    },
     outputChannelName: "tokenls",
   };
   client = new LanguageClient("tokenls", "tokenls", serverOptions, clientOptions);
@@ -181,6 +224,12 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
   }
   context.subscriptions.push({ dispose: () => void stopClient() });
   scheduleRefresh(0);
+}
+
+// "Settings changed, ask me": the server pulls each folder's explicit settings.
+function settingsChanged(): void {
+  void client?.sendNotification("workspace/didChangeConfiguration", { settings: null });
+  scheduleRefresh(500);
 }
 
 async function stopClient(): Promise<void> {

@@ -34,6 +34,10 @@ fs.writeFileSync(
     "extensions.autoCheckUpdates": false,
     "extensions.autoUpdate": false,
     "update.mode": "none",
+    // The test edits settings.json by inserting text: no auto-closing or formatting.
+    "editor.autoClosingBrackets": "never",
+    "editor.autoClosingQuotes": "never",
+    "editor.formatOnPaste": false,
   }),
 );
 const env = {
@@ -123,6 +127,44 @@ try {
   await problem.waitFor({ timeout: 30_000 });
   results.problem = plain(await problem.innerText());
   await page.screenshot({ path: path.join(artifacts, "3-problems.png") });
+
+  // A user setting the user sets wins over the workspace's tokenls.toml (editorFirst).
+  // Set it as a person would: in the user settings JSON, saved.
+  const settingsFile = path.join(userData, "User", "settings.json");
+  const userSettings = JSON.parse(fs.readFileSync(settingsFile, "utf8"));
+  await page.keyboard.press("Control+Shift+P");
+  await page.waitForSelector(".quick-input-widget input", { timeout: 20_000 });
+  await page.keyboard.type("Preferences: Open User Settings (JSON)");
+  await page.waitForTimeout(800);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(".monaco-editor .view-lines", { timeout: 20_000 });
+  await page.waitForTimeout(1000);
+  await page.locator(".monaco-editor .view-lines").filter({ hasText: "tokenls.server.command" }).first().click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Delete");
+  await page.keyboard.insertText(JSON.stringify({ ...userSettings, "tokenls.encoding": "o200k_base" }, null, 2));
+  await page.keyboard.press("Control+S");
+  await page.waitForTimeout(1000);
+  // Back to the prompt.
+  await page.keyboard.press("Control+P");
+  await page.waitForSelector(".quick-input-widget input", { timeout: 20_000 });
+  await page.keyboard.type("review.prompt.md");
+  await page.waitForTimeout(800);
+  await page.keyboard.press("Enter");
+  const before = results.statusBar;
+  const changed = page
+    .locator(".statusbar-item")
+    .filter({ hasText: /\d[\d,]*\stok/ })
+    .filter({ hasNotText: before })
+    .first();
+  await changed.waitFor({ timeout: 30_000 });
+  results.statusBarAfterUserSetting = plain(await changed.innerText());
+  results.inlayHintsAfterUserSetting = await page
+    .locator(".monaco-editor .view-lines")
+    .getByText(/tok/)
+    .allInnerTexts()
+    .then((texts) => texts.map(plain));
+  await page.screenshot({ path: path.join(artifacts, "4-user-setting.png") });
   console.log(JSON.stringify({ ok: true, ...results }));
 } catch (error) {
   console.log(JSON.stringify({ ok: false, error: String(error), ...results }));

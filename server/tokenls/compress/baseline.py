@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tokenls.compress.signals import FAILURE, kind
-from tokenls.counting import Counter
+from tokenls.engine.counting import Counter
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from tokenls.cache import TokenCache, default_cache_dir
 from tokenls.compress import CompressResult, ErrorMemory, ProfileError, compress
 from tokenls.compress.baseline import head_tail
 from tokenls.config import load_config_for
-from tokenls.counting import BATCH_MAX_EXACT, Counter
+from tokenls.engine.counting import BATCH_MAX_EXACT, Counter
 from tokenls.files import SNIFF_BYTES, STDIN, DecodeReport, decode_chunks
 from tokenls.output_file import write_output
 from tokenls.terminal import EXIT_OK, Terminal, UsageError

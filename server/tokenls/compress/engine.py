@@ -19,8 +19,8 @@ from tokenls.compress.memory import ErrorMemory
 from tokenls.compress.profiles import detect_profile, load_profile
 from tokenls.compress.render import fit
 from tokenls.compress.select import plan, shape
-from tokenls.counting import Counter
-from tokenls.encodings import get_encoding
+from tokenls.engine.counting import Counter
+from tokenls.engine.encodings import get_encoding
 
 _SAMPLE_LINES = 400
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from lsprotocol import types
 
 from tokenls.budget import Severity
+from tokenls.config import Problem
 from tokenls.log_actions import ActionPlan, Offer
 from tokenls.session import Change, Finding, Hint
 
@@ -41,6 +42,23 @@ def diagnostic(finding: Finding) -> types.Diagnostic:
         severity=_SEVERITY[finding.severity],
         source="tokenls",
         code=finding.code,
+    )
+
+
+def config_diagnostic(problem: Problem) -> types.Diagnostic:
+    """A settings problem, shown on its config file at the key's line."""
+    line = problem.line or 0
+    severity = (
+        types.DiagnosticSeverity.Error
+        if problem.severity == "error"
+        else types.DiagnosticSeverity.Warning
+    )
+    return types.Diagnostic(
+        range=types.Range(types.Position(line, 0), types.Position(line + 1, 0)),
+        message=f"{problem.key}: {problem.reason}",
+        severity=severity,
+        source="tokenls",
+        code="config",
     )
 
 

@@ -17,16 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcContentModified
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from tokenls import __version__
+from tokenls.config import Problem
+from tokenls.engine.text import PositionEncoding
 from tokenls.lsp import convert
 from tokenls.references.url_sources import BackgroundUrls
 from tokenls.references.urls import UrlFetcher
 from tokenls.session import Session, uri_to_path
-from tokenls.text import PositionEncoding
 
 DOCUMENT_TOKENS = "tokenls/documentTokens"
 CACHE_STATS = "tokenls/cacheStats"
@@ -66,7 +68,8 @@ class TokenlsServer(LanguageServer):
         )
         self.session = Session(urls=self._background_urls)
         self.pending: dict[str, asyncio.Task[None]] = {}
-        self.pending_problems: list[Any] = []
+        self.pending_problems: list[Problem] = []
+        self.config_files: set[str] = set()  # config files showing problems
         self.progress_cancel: dict[str, threading.Event] = {}
         self.url_progress_token: str | None = None
 
@@ -107,13 +110,33 @@ class TokenlsServer(LanguageServer):
             types.LogMessageParams(type=types.MessageType.Error, message=f"tokenls: {detail}")
         )
 
-    def show_problems(self, problems: list[Any]) -> None:
-        for problem in problems:
-            self.window_show_message(
-                types.ShowMessageParams(
-                    type=types.MessageType.Warning, message=f"tokenls: {problem}"
-                )
+    def show_problems(self, problems: list[Problem]) -> None:
+        """One message for what is new; config files get diagnostics at each key."""
+        self.publish_config_problems()
+        if not problems:
+            return
+        more = f" (and {len(problems) - 1} more; see Problems)" if len(problems) > 1 else ""
+        self.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Warning, message=f"tokenls: {problems[0]}{more}"
             )
+        )
+
+    def publish_config_problems(self) -> None:
+        by_file: dict[str, list[types.Diagnostic]] = {}
+        for problem in self.session.all_config_problems():
+            if problem.source.startswith("/"):
+                uri = Path(problem.source).as_uri()
+                by_file.setdefault(uri, []).append(convert.config_diagnostic(problem))
+        for uri in self.config_files - by_file.keys():  # fixed since: clear
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+            )
+        for uri, diagnostics in by_file.items():
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
+            )
+        self.config_files = set(by_file)
 
     def publish_soon(self, uri: str) -> None:
         """Publish diagnostics after the debounce; a newer change cancels older work."""
@@ -166,6 +189,8 @@ def initialize(ls: TokenlsServer, params: types.InitializeParams) -> None:
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: TokenlsServer, _params: types.InitializedParams) -> None:
+    if ls.session.roots and _supports_configuration(ls):
+        ls.pending_problems += await pull_folder_settings(ls)
     ls.show_problems(ls.pending_problems)
     caps = ls.client_capabilities.workspace
     watched = caps.did_change_watched_files if caps else None
@@ -202,11 +227,31 @@ async def did_change_configuration(
     ls: TokenlsServer, params: types.DidChangeConfigurationParams
 ) -> None:
     raw = params.settings
-    if not raw and _supports_configuration(ls):
-        items = [types.ConfigurationItem(section="tokenls")]
-        raw = (await ls.workspace_configuration_async(types.ConfigurationParams(items=items)))[0]
-    ls.show_problems(ls.session.configure(_settings(raw)))
+    if raw or not _supports_configuration(ls):  # pushed settings apply to every folder
+        ls.show_problems(ls.session.configure(_settings(raw)))
+    else:  # "settings changed, ask me": each folder's own (VS Code's include, cacheDir...)
+        window = [types.ConfigurationItem(section="tokenls")]
+        answer = await ls.workspace_configuration_async(types.ConfigurationParams(items=window))
+        problems = ls.session.configure(_settings(answer[0] if answer else None))
+        ls.show_problems(problems + await pull_folder_settings(ls))
     ls.refresh_all()
+
+
+async def pull_folder_settings(ls: TokenlsServer) -> list[Any]:
+    """Ask the client for each workspace folder's settings (``workspace/configuration``
+    with a scope): a multi-root window can set ``include`` or ``cacheDir`` per folder."""
+    folders = list(ls.session.roots)
+    items = [types.ConfigurationItem(scope_uri=f.as_uri(), section="tokenls") for f in folders]
+    try:
+        answers = await ls.workspace_configuration_async(types.ConfigurationParams(items=items))
+    except Exception as exc:  # a client that cannot answer keeps initializationOptions
+        log.info("workspace/configuration unavailable: %s", exc)
+        return []
+    problems: list[Any] = []
+    for folder, answer in zip(folders, answers or [], strict=False):
+        if isinstance(answer, Mapping):
+            problems += ls.session.configure(answer, folder)
+    return problems
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -300,7 +345,7 @@ async def code_action_resolve(ls: TokenlsServer, action: types.CodeAction) -> ty
     data = action.data if isinstance(action.data, Mapping) else {}
     job = ls.session.prepare_code_action(data)
     if job is None:
-        raise ValueError("the document changed since this action was offered; ask again")
+        raise JsonRpcContentModified("the document changed since this action was offered")
     stop = threading.Event()
     token = f"tokenls-compress-{uuid.uuid4().hex}"
     large = int(data.get("tokens", 0) or 0) > LARGE_LOG_TOKENS or data.get("action") == "reference"
@@ -322,10 +367,11 @@ async def code_action_resolve(ls: TokenlsServer, action: types.CodeAction) -> ty
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
     if plan is None:
         raise ValueError("nothing to compress here any more")
-    uri = str(data["uri"])
-    action.edit = convert.workspace_edit(
-        plan, uri, ls.session.get(uri).version, ls.session.lsp_position
-    )
+    uri, version = str(data["uri"]), int(data["version"])
+    if ls.session.version(uri) != version:  # typed while compressing: the edit is stale
+        raise JsonRpcContentModified("the document changed while compressing; ask again")
+    # Stamped with the version it was computed on: a client rejects it once the text moved.
+    action.edit = convert.workspace_edit(plan, uri, version, ls.session.lsp_position)
     return action
 
 
@@ -347,7 +393,8 @@ def rate_status(ls: TokenlsServer, _params: Any) -> dict[str, Any]:
 
 @server.feature(CLEAR_CACHE)
 def clear_cache(ls: TokenlsServer, _params: Any) -> dict[str, Any]:
-    ls.session.cache().clear()
+    for cache in ls.session.caches():
+        cache.clear()
     ls.session.files_changed()
     ls.refresh_all()
     return ls.session.cache_stats()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenls.config import Settings
-from tokenls.counting import Count, Counter
+from tokenls.engine.counting import Count, Counter
 from tokenls.references.files import (
     FilePolicy,
     ReferenceRefused,

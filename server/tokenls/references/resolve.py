@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from tokenls.cache import Source, TokenCache
-from tokenls.counting import Count, Counter
+from tokenls.engine.counting import Count, Counter
+from tokenls.engine.text import split_lines
 from tokenls.files import DecodeReport, decode_bytes, decode_chunks
 from tokenls.references.files import (
     FilePolicy,
@@ -25,7 +26,6 @@ from tokenls.references.files import (
     resolve_path,
 )
 from tokenls.references.parse import Reference, parse_references
-from tokenls.text import split_lines
 
 if TYPE_CHECKING:
     from tokenls.references.urls import Fetched

@@ -1,7 +1,7 @@
 """Exact token counts of text, in bounded time, with an honest flag when they are not exact.
 
 Counts equal ``len(enc.encode_ordinary(text))``. Long text is split at exact cuts
-(``tokenls.cuts``) into pieces whose counts are cached by content, so re-counting a long
+(``tokenls.engine.cuts``) into pieces whose counts are cached by content, so re-counting a long
 line after a one-character edit re-encodes one piece. A run with no exact cut longer than
 ``max_exact`` characters (a megabyte of one repeated character, say) is not encoded whole:
 tiktoken is slow there, and its regex engine overflows its stack on long whitespace runs
@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tokenls.cuts import last_cut, split_exact
-from tokenls.encodings import get_encoding
+from tokenls.engine.cuts import last_cut, split_exact
+from tokenls.engine.encodings import get_encoding
 
 if TYPE_CHECKING:
     import tiktoken

@@ -1,7 +1,7 @@
 """A text document that keeps its token count exact across incremental edits.
 
 The text is held as lines, grouped into segments of about ``SEGMENT_CHARS`` that begin at
-exact cuts (the line rule of ``tokenls.cuts``); each segment's count is stored on its first
+exact cuts (the line rule of ``tokenls.engine.cuts``); each segment's count is stored on its first
 line. An edit re-splits the touched lines, then re-counts only the segments around them, so
 the total stays equal to ``len(enc.encode_ordinary(document.text))`` while a keystroke costs
 one or two small encodes. Markdown headings always begin a segment, which makes section
@@ -13,9 +13,9 @@ from __future__ import annotations
 from bisect import bisect_left
 from itertools import accumulate
 
-from tokenls.counting import Count, Counter
-from tokenls.cuts import is_line_cut
-from tokenls.text import PositionEncoding, column_to_index, split_lines
+from tokenls.engine.counting import Count, Counter
+from tokenls.engine.cuts import is_line_cut
+from tokenls.engine.text import PositionEncoding, column_to_index, split_lines
 
 Position = tuple[int, int]
 SEGMENT_CHARS = 2048

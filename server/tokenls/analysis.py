@@ -1,0 +1,106 @@
+"""What a document costs: its own text, its references, its budget and where it is crossed.
+
+Used alike by the language server and the command line, so a CI gate and the editor agree
+on every total, budget and reference; only the presentation differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tokenls.budget import Budget, BudgetFinding, budget_finding, resolve_budget
+from tokenls.engine.counting import Count
+from tokenls.open_document import OpenDocument
+from tokenls.references.collect import PromptReferences, collect_references
+from tokenls.references.parse import default_syntaxes
+from tokenls.references.resolve import Resolved
+from tokenls.workspace import Workspace
+
+
+@dataclass(slots=True)
+class Analysis:
+    version: int  # the document version this was computed for
+    total: Count
+    own: Count
+    encoding: str
+    budget: Budget | None
+    finding: BudgetFinding | None
+    finding_line: int | None
+    problems: list[str] = field(default_factory=list)
+    references: list[Resolved] = field(default_factory=list)
+
+    @property
+    def urls(self) -> set[str]:
+        return {r.reference.target for r in self.references if r.reference.kind == "url"}
+
+    @property
+    def overflow(self) -> int | None:
+        """Tokens over the budget, or None when within it (or without one)."""
+        if self.budget is None:
+            return None
+        over = self.total.tokens - self.budget.tokens
+        return over if over > 0 else None
+
+
+def analyse(doc: OpenDocument, workspace: Workspace) -> Analysis:
+    """The document's total (own text plus each reference once) against its budget."""
+    settings = doc.settings
+    own = doc.document.total
+    refs = references_of(doc, workspace)
+    total = own + refs.count
+    budget, problem = resolve_budget(doc.frontmatter.data, settings, workspace.origin("budget"))
+    finding = budget_finding(total.tokens, budget, settings.thresholds) if budget else None
+    line = None
+    if finding is not None:
+        # The running count includes references where they stand in the text.
+        line = line_reaching(doc, refs.resolved, finding.threshold)
+    problems = [p for p in (doc.frontmatter.error, problem, *refs.problems) if p]
+    return Analysis(
+        doc.version,
+        total,
+        own,
+        doc.document.counter.encoding_name,
+        budget,
+        finding,
+        line,
+        problems,
+        refs.resolved,
+    )
+
+
+def references_of(doc: OpenDocument, workspace: Workspace) -> PromptReferences:
+    syntaxes = doc.settings.references
+    refs = doc.references(
+        syntaxes if syntaxes is not None else default_syntaxes(doc.path.name if doc.path else "")
+    )
+    return collect_references(
+        refs,
+        doc.path,
+        doc.settings,
+        doc.frontmatter.data,
+        workspace.config.path.parent if workspace.config else None,
+        workspace.resolver,
+        doc.document.counter,
+    )
+
+
+def line_reaching(doc: OpenDocument, refs: list[Resolved], tokens: int) -> int:
+    """The first line at which the running count (references included) reaches ``tokens``."""
+    added = 0
+    for ref in refs:  # in document order
+        if ref.status != "ok" or ref.duplicate:
+            continue
+        before = doc.document.count_lines(0, ref.reference.line + 1).tokens + added
+        if before + ref.tokens >= tokens:
+            return (
+                ref.reference.line
+                if before < tokens
+                else doc.document.line_reaching(tokens - added)
+            )
+        added += ref.tokens
+    return doc.document.line_reaching(tokens - added)
+
+
+def counted(ref: Resolved) -> bool:
+    """Whether a reference adds to the total (resolved, and its first occurrence)."""
+    return ref.status == "ok" and not ref.duplicate

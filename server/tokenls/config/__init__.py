@@ -1,0 +1,65 @@
+"""Settings: a typed schema, sources layered by precedence, and what a workspace may set."""
+
+from __future__ import annotations
+
+from tokenls.config.loading import (
+    CONFIG_FILE,
+    EDITOR,
+    PREFERENCES,
+    ConfigFile,
+    Layer,
+    Preference,
+    Resolved,
+    editor_layer,
+    file_layer,
+    find_config,
+    load_config_for,
+    order,
+    read_config,
+    resolve,
+    trusted_settings,
+    user_layer,
+    workspace_root,
+)
+from tokenls.config.schema import (
+    DEFAULT_INCLUDE,
+    INLAY_HINT_LEVELS,
+    ConfigError,
+    FileSettings,
+    HttpSettings,
+    Problem,
+    RateSettings,
+    Settings,
+    Thresholds,
+)
+from tokenls.config.trust import user_config_path
+
+__all__ = [
+    "CONFIG_FILE",
+    "DEFAULT_INCLUDE",
+    "EDITOR",
+    "INLAY_HINT_LEVELS",
+    "PREFERENCES",
+    "ConfigError",
+    "ConfigFile",
+    "FileSettings",
+    "HttpSettings",
+    "Layer",
+    "Preference",
+    "Problem",
+    "RateSettings",
+    "Resolved",
+    "Settings",
+    "Thresholds",
+    "editor_layer",
+    "file_layer",
+    "find_config",
+    "load_config_for",
+    "order",
+    "read_config",
+    "resolve",
+    "trusted_settings",
+    "user_config_path",
+    "user_layer",
+    "workspace_root",
+]

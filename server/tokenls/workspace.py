@@ -1,0 +1,251 @@
+"""One workspace root: its settings, cache, reference resolver, URL source and rate store.
+
+A root is the folder of the nearest config file, else the folder the editor opened (on
+the command line: the git root, else the current directory). Every document is routed to
+the workspace of its root, so two folders with different ``tokenls.toml`` files get their
+own settings and caches in one server. What all roots share — the user's config, the
+editor's settings, counters and cache handles — lives in ``Shared``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from tokenls.budget import frontmatter_model
+from tokenls.cache import TokenCache, default_cache_dir
+from tokenls.config import (
+    EDITOR,
+    ConfigFile,
+    Layer,
+    Preference,
+    Problem,
+    Resolved,
+    Settings,
+    editor_layer,
+    file_layer,
+    find_config,
+    order,
+    resolve,
+    trusted_settings,
+    user_layer,
+)
+from tokenls.engine.counting import EDITOR_MAX_EXACT, Counter
+from tokenls.models import model_info
+from tokenls.references.collect import policy_for
+from tokenls.references.resolve import Resolver, UrlSource
+
+if TYPE_CHECKING:
+    from tokenls.references.urls import UrlFetcher
+
+UrlFactory = Callable[["UrlFetcher"], UrlSource]
+
+
+@dataclass(slots=True)
+class Shared:
+    """What every workspace of one process shares."""
+
+    urls: UrlFactory | None = None  # how URL bodies are obtained; None: not fetched
+    encoding_override: str | None = None  # the command line's --encoding
+    max_exact: int = EDITOR_MAX_EXACT
+    user: Layer = field(default_factory=user_layer)
+    editor: Layer = field(default_factory=lambda: Layer(EDITOR))
+    preference: Preference = "editorFirst"
+    folder_editors: dict[Path, tuple[Layer, Preference]] = field(default_factory=dict)
+    _caches: dict[Path, TokenCache] = field(default_factory=dict)
+    _counters: dict[str, Counter] = field(default_factory=dict)
+
+    def cache(self, directory: Path) -> TokenCache:
+        """One cache handle per directory, however many roots use it."""
+        if directory not in self._caches:
+            self._caches[directory] = TokenCache(directory)
+        return self._caches[directory]
+
+    def caches(self) -> list[TokenCache]:
+        return list(self._caches.values())
+
+    def editor_for(self, root: Path) -> tuple[Layer, Preference]:
+        """The editor's settings for a root: its folder's own (per-folder), else the window's."""
+        folders = [f for f in self.folder_editors if f == root or f in root.parents]
+        if not folders:
+            return self.editor, self.preference
+        return self.folder_editors[max(folders, key=lambda f: len(f.parts))]
+
+    def counter(self, encoding: str) -> Counter:
+        if encoding not in self._counters:
+            self._counters[encoding] = Counter(encoding, max_exact=self.max_exact)
+        return self._counters[encoding]
+
+
+class Workspace:
+    """A root and everything tied to its settings."""
+
+    def __init__(
+        self, root: Path, config: ConfigFile | None, confine: Sequence[Path], shared: Shared
+    ) -> None:
+        self.root = root
+        self.config = config
+        self.confine = tuple(confine)
+        self.shared = shared
+        self._resolved: Resolved | None = None
+        self._resolver: Resolver | None = None
+        self._url_source: UrlSource | None = None
+
+    @property
+    def resolved(self) -> Resolved:
+        if self._resolved is None:
+            user = self.shared.user
+            editor, preference = self.shared.editor_for(self.root)
+            trusted = trusted_settings(user, editor)
+            own = file_layer(self.config, trusted) if self.config else None
+            self._resolved = resolve(order(user, own, editor, preference))
+        return self._resolved
+
+    @property
+    def settings(self) -> Settings:
+        return self.resolved.settings
+
+    def problems(self) -> list[Problem]:
+        """Problems of this root's config file (user and editor problems are shared)."""
+        own = str(self.config.path) if self.config else None
+        return [p for p in self.resolved.problems if p.source == own]
+
+    def origin(self, key: str) -> str | None:
+        """Which source set a top-level key: a file name, "editor settings", or None."""
+        source = self.resolved.origins.get(key)
+        if source is None or source == EDITOR:
+            return source
+        if source == self.shared.user.source:
+            return "user config"
+        return Path(source).name
+
+    def settings_changed(self) -> None:
+        """The editor's settings or a config file changed: rebuild what depends on them."""
+        self._resolved = None
+        self._resolver = None
+        self._url_source = None
+
+    @property
+    def cache(self) -> TokenCache:
+        configured = self.settings.cache_dir
+        return self.shared.cache(
+            Path(configured).expanduser() if configured else default_cache_dir()
+        )
+
+    @property
+    def resolver(self) -> Resolver:
+        if self._resolver is None:
+            policy = policy_for(self.settings, self.confine)
+            self._resolver = Resolver(self.cache, policy, self.url_source)
+        return self._resolver
+
+    def url_source(self) -> UrlSource | None:
+        """This root's URL source (made on the first URL reference: httpx loads only then)."""
+        if self._url_source is None and self.shared.urls is not None:
+            from tokenls.references.url_sources import fetcher_for
+
+            self._url_source = self.shared.urls(fetcher_for(self.settings, self.cache))
+        return self._url_source
+
+    def existing_url_source(self) -> UrlSource | None:
+        return self._url_source
+
+    def rate_status(self) -> list[str]:
+        """One line per rate-limited host seen or configured."""
+        fetcher = getattr(self._url_source, "fetcher", None)
+        if fetcher is None:
+            return []
+        keys = set(fetcher.tracker.config.limits) | set(fetcher.http.allow_hosts)
+        return [fetcher.tracker.status(key).line() for key in sorted(keys) if key != "*"]
+
+    def includes(self, path: Path | None) -> bool:
+        """Whether a file is a prompt here: it matches the ``include`` globs (relative to the
+        root references are confined to). Unsaved documents always are."""
+        if path is None:
+            return True
+        base = self.confine[0] if self.confine else self.root
+        try:
+            relative = PurePosixPath(path.resolve().relative_to(base).as_posix())
+        except ValueError:
+            relative = PurePosixPath(path.name)
+        return any(
+            relative.match(pattern) or (pattern.startswith("**/") and relative.match(pattern[3:]))
+            for pattern in self.settings.include
+        )
+
+    def encoding_for(self, frontmatter: Mapping[str, Any]) -> str:
+        """The tokenizer of a document: --encoding, its frontmatter, its model, settings."""
+        if self.shared.encoding_override:
+            return self.shared.encoding_override
+        own = frontmatter.get("tokenls")
+        if isinstance(own, Mapping) and own.get("encoding") in ("o200k_base", "cl100k_base"):
+            return str(own["encoding"])
+        settings = self.settings
+        model = frontmatter_model(frontmatter) or settings.model
+        if model:
+            encoding = model_info(model, settings.context_windows).encoding
+            if encoding:
+                return encoding
+        return settings.encoding
+
+
+class Workspaces:
+    """Routes each path to the workspace of its root; one per root, made on first use."""
+
+    def __init__(self, shared: Shared, folders: Sequence[Path] = ()) -> None:
+        self.shared = shared
+        self.folders: list[Path] = [Path(f) for f in folders]
+        self._by_root: dict[Path, Workspace] = {}
+        self._configs: dict[Path, ConfigFile | None] = {}
+
+    def configure(self, raw: Any, folder: Path | None = None) -> list[Problem]:
+        """New editor settings (only the keys the user set), for the window or one folder;
+        returns their problems."""
+        if folder is None:
+            self.shared.editor, self.shared.preference = editor_layer(raw)
+            problems = self.shared.editor.problems
+        else:
+            self.shared.folder_editors[folder] = editor_layer(raw)
+            problems = self.shared.folder_editors[folder][0].problems
+        for workspace in self._by_root.values():
+            workspace.settings_changed()
+        return list(problems)
+
+    def reload(self) -> None:
+        """A config file was created, changed or deleted: find and read them again."""
+        self._configs.clear()
+        self._by_root.clear()
+        self.shared.user = user_layer()
+
+    def for_path(self, path: Path | None, fallback_root: Path | None = None) -> Workspace:
+        directory = (path.parent if path is not None else None) or (
+            self.folders[0] if self.folders else Path.cwd()
+        )
+        config = self._config_in(directory)
+        folder = self._folder_of(path) if path is not None else None
+        root = config.path.parent if config is not None else fallback_root or folder or directory
+        workspace = self._by_root.get(root)
+        if workspace is None or workspace.config != config:
+            confine = [f for f in self.folders if f == root or f in root.parents]
+            if fallback_root is not None:
+                confine = [fallback_root]
+            workspace = Workspace(root, config, confine or [root], self.shared)
+            self._by_root[root] = workspace
+        return workspace
+
+    def all(self) -> list[Workspace]:
+        return list(self._by_root.values())
+
+    def user_problems(self) -> list[Problem]:
+        return list(self.shared.user.problems)
+
+    def _config_in(self, directory: Path) -> ConfigFile | None:
+        if directory not in self._configs:
+            self._configs[directory] = find_config(directory)
+        return self._configs[directory]
+
+    def _folder_of(self, path: Path) -> Path | None:
+        inside = [f for f in self.folders if f in path.parents]
+        return max(inside, key=lambda f: len(f.parts)) if inside else None

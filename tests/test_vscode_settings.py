@@ -1,0 +1,53 @@
+"""Every setting the VS Code extension declares is understood and honoured by the server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tokenls.config.schema import snake_case
+from tokenls.session import Session
+
+PACKAGE = Path(__file__).resolve().parents[1] / "vscode-extension" / "package.json"
+CLIENT_ONLY = {"tokenls.server.command"}  # how the extension starts the server
+
+
+def _declared() -> dict[str, dict]:
+    properties = json.loads(PACKAGE.read_text())["contributes"]["configuration"]["properties"]
+    return {k: v for k, v in properties.items() if k not in CLIENT_ONLY}
+
+
+def _example(schema: dict) -> object:
+    """A valid value that differs from the declared default."""
+    if "enum" in schema:
+        return next(v for v in schema["enum"] if v != schema.get("default"))
+    kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    if "integer" in kinds:
+        return 4321
+    if "array" in kinds:
+        return ["**/*.prompt.md"]
+    if "object" in kinds:
+        return {key: share / 2 for key, share in schema["default"].items()}
+    return "gpt-4o" if "model" in schema["description"].lower() else "/tmp/tokenls-cache"
+
+
+def test_each_declared_setting_reaches_the_server_and_changes_what_it_does(
+    tmp_path: Path,
+) -> None:
+    declared = _declared()
+    assert len(declared) >= 10
+    for key, schema in declared.items():
+        name = key.removeprefix("tokenls.")
+        value = _example(schema)
+        session = Session()
+        assert session.configure({"tokenls": {name: value}}) == [], key
+        uri = (tmp_path / "p.md").as_uri()
+        session.open(uri, "hi\n", 1)
+        if name == "configurationPreference":
+            assert session.workspace(uri).shared.preference == value
+            continue
+        got = getattr(session.get(uri).settings, snake_case(name))
+        if isinstance(value, dict):
+            got = {k: getattr(got, k) for k in value}
+        assert got == (tuple(value) if isinstance(value, list) else value), key
+        assert got != schema.get("default"), key
