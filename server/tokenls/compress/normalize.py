@@ -12,13 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# CSI sequences (colours, cursor moves, erase), OSC sequences (titles, hyperlinks) and the
-# two-character escapes (charset selection, keypad modes) that terminals act on silently.
+# CSI sequences (colours, cursor moves, erase), OSC sequences (titles, hyperlinks) and
+# charset selection. Other escapes (keypad modes and the like) are left as they are.
 _ANSI = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"
     r"|\x1b[()][0-9A-Za-z]"
-    r"|\x1b[=>78NOMc]"
 )
 _MARKER = re.compile(
     r"travis_(?:fold|time):[a-z]+:[^\s\x1b]*(?:\x1b\[0?K)?"

@@ -61,7 +61,7 @@ def failing_step(lines: Sequence[str]) -> tuple[int, int]:
 
 def line_values(
     lines: Sequence[str], kinds: Sequence[int], tokens: Sequence[int], budget: int
-) -> tuple[list[float], int]:
+) -> tuple[list[float], int, int]:
     """Each line's worth: what it says, how rare its shape is, where it sits."""
     n = len(lines)
     shapes = [shape(line) for line in lines]
@@ -102,7 +102,7 @@ def line_values(
         values[i] *= 0.4
     if end < n:
         values[end] = max(values[end], 20.0)
-    return values, end
+    return values, start, end
 
 
 MARKER_COST = 12  # tokens of a typical gap marker
@@ -122,7 +122,7 @@ def plan(
     greedily by value per marginal token: a line next to a kept one costs no gap marker.
     Lines in ``skip`` are never chosen; ``boost`` multiplies chosen lines' values."""
     kinds = list(kinds) if kinds is not None else [signals.kind(line) for line in lines]
-    values, end = line_values(lines, kinds, tokens, budget)
+    values, start, end = line_values(lines, kinds, tokens, budget)
     for i in skip:
         values[i] = 0.0
     for i, factor in (boost or {}).items():
@@ -132,19 +132,24 @@ def plan(
     kept = [False] * n
     texts: set[str] = set()
     spent = 0
-    for i in range(min(end, n - 1), -1, -1):
+    gap = False
+    for i in range(min(end, n - 1), start - 1, -1):  # the failing step's end, minus noise
         if i in skip:
             break
-        if spent + tokens[i] > budget * tail_share:
-            break
-        if boost is not None and boost.get(i, 1.0) < 1.0:
-            continue
         key = lines[i].strip()
-        if key and key in texts:
+        if kinds[i] == signals.NOISE or (key and key in texts) or values[i] == 0.0:
+            gap = True
             continue
+        if boost is not None and boost.get(i, 1.0) < 1.0:
+            gap = True
+            continue
+        cost = tokens[i] + (marker_cost if gap else 0)
+        if spent + cost > budget * tail_share:
+            break
         texts.add(key)
         kept[i] = True
-        spent += tokens[i]
+        spent += cost
+        gap = False
 
     def density(i: int) -> float:
         left = i > 0 and kept[i - 1]

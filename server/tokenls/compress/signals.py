@@ -25,8 +25,9 @@ EPILOGUE = re.compile(r"^Done\. Your build exited with|^Cleaning up |^Uploading 
 
 # Failure headers and messages, found anywhere in the line.
 _FAILURE = re.compile(
-    r"FAIL|[Ff]ail(?:ed|ure)\b|ERR|[Ee]rror\b|[Ee]rror\[|Exception\b|Traceback|[Pp]anic"
-    r"|Segmentation fault|[Aa]bort|[Ff]atal|Killed|[Aa]ssert|✖|✗|\[-\]|not ok \d|BROKEN|[Cc]rash"
+    r"FAIL|[Ff]ail(?:ed|ure)\b|ERR|\b[Ee]rror\b|[Ee]rror\[|(?:Error|Exception)(?::|$)"
+    r"|\.\w*(?:Error|Exception)\b|Traceback|[Pp]anic"
+    r"|Segmentation fault|[Aa]bort|[Ff]atal|Killed|[Aa]ssert|[✖✗✕✘●]|\[-\]|not ok \d|BROKEN|[Cc]rash"
     r"|exit (?:code|status) [1-9]|exited with [1-9]|Error \d|[Ii]llegal|[Uu]nknown (?:option|switch"
     r"|argument|command)|[Uu]nrecognized|[Uu]sage:"
 )
@@ -52,6 +53,7 @@ _WARN = re.compile(r"[Ww]arn(?:ing)?\b|WARN")
 # Passing tests, progress and download chatter: cheap to drop.
 _PASSING = re.compile(
     r"PASS|\bpassed\b|SUCCESS|\bok\s*$|^ok\b|✓|✔|\b0 (?:failures|errors|failed)\b|\[\+\]"
+    r"|SKIPPED|\bskipped\b|PENDING|\bpending\b"
 )
 _CHATTER = re.compile(
     r"\s*(?:[.*sSFE]{8,}\s*$|\[\s*\d+%\]|\d{1,3}%|(?:Downloading|Downloaded|Download|Fetching"
