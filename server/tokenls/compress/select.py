@@ -67,28 +67,27 @@ def line_values(
     shapes = [shape(line) for line in lines]
     seen = Tally(shapes)
     start, end = failing_step(lines)
-    own = [_BASE[k] for k in kinds]
+    # What a line says, less the more often its shape recurs in this log.
+    own = [_BASE[k] / (1.0 + math.log2(seen[shapes[i]])) for i, k in enumerate(kinds)]
+    values = list(own)
     heat = 0.0
     for i, line in enumerate(lines):  # the detail under a failure belongs with it
         k = kinds[i]
-        if k == signals.FAILURE:
-            heat = 5.0
-        elif k == signals.TROUBLE:
-            heat = max(heat * 0.97, 3.0)
+        if k == signals.FAILURE or k == signals.TROUBLE:
+            heat = max(heat * 0.97, own[i])
         elif k == signals.BLANK or signals.is_detail(line):
             heat *= 0.97
         else:
             heat *= 0.5
-        own[i] = max(own[i], heat)
+        values[i] = max(values[i], heat)
     heat = 0.0
     for i in range(n - 1, -1, -1):  # and so does what introduces it
         k = kinds[i]
         if k in (signals.FAILURE, signals.SUMMARY):
-            heat = 3.0
+            heat = 0.6 * own[i]
         else:
             heat *= 0.6 if k != signals.BLANK else 0.8
-            own[i] = max(own[i], heat)
-    values = [own[i] / (1.0 + math.log2(seen[shapes[i]])) for i in range(n)]
+            values[i] = max(values[i], heat)
     first = next((i for i in range(start, min(end, n)) if kinds[i] == signals.FAILURE), None)
     if first is not None:  # the first failure of the failing step is usually the cause
         for i in range(max(first - 2, 0), min(first + 40, n)):

@@ -12,7 +12,7 @@ import re
 
 # A step of the CI job ended with a failure: the failing output is just above.
 STEP_FAILED = re.compile(
-    r'The command ".*" (?:exited with [1-9]\d*|failed and exited with [1-9]\d*)'
+    r'The command ".*" (?:exited with [1-9]\d*|failed)'
     r"|##\[error\]Process completed with exit code [1-9]"
     r"|^ERROR: Job failed"
     r"|^ERROR: script returned exit code [1-9]"
