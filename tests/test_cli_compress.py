@@ -1,60 +1,118 @@
+"""``tokenls compress`` on real captured logs: the lines a person needs survive, within budget."""
+
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import truth
-from tests.test_compress import FIXTURES, _noise
+from tests.logs import FIXTURES, MAVEN_FAILURE, failing_build, passing_output
 from tokenls.cli import main
+
+EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
+LABELLED = json.loads((FIXTURES / "logchunks" / "labels.json").read_text())
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def _log(tmp_path: Path) -> Path:
     log = tmp_path / "ci.log"
-    log.write_text(_noise(5000) + (FIXTURES / "maven.log").read_text() + _noise(500, seed=3))
+    log.write_text(failing_build(5000))
     return log
+
+
+def _compress(tmp_path: Path, log: Path, budget: int, *extra: str) -> str:
+    out = tmp_path / "out.log"
+    assert main(["compress", str(log), "--budget", str(budget), "-q", "-o", str(out), *extra]) == 0
+    return out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_the_lines_a_person_needs_survive_in_each_real_tool_log(tmp_path: Path, name: str) -> None:
+    """``expected.json`` lists, by hand, the lines a person reads to understand each failure."""
+    spec = EXPECTED[name]
+    text = _compress(tmp_path, FIXTURES / name, spec["budget"])
+    assert truth(text, "o200k_base") <= spec["budget"]
+    kept = {line.strip() for line in text.splitlines()}
+    missing = [line for line in spec["must_keep"] if _ANSI.sub("", line).strip() not in kept]
+    assert not missing
+
+
+@pytest.mark.parametrize("entry", LABELLED, ids=lambda e: e["log"].split("/")[1])
+def test_the_labelled_failure_of_a_real_ci_log_survives(tmp_path: Path, entry: dict) -> None:
+    """LogChunks labels (a person marked the lines that explain each build's failure), at the
+    budget of twice the labelled chunk plus 500 tokens."""
+    budget = 2 * truth(entry["chunk"], "o200k_base") + 500
+    text = _compress(tmp_path, FIXTURES / "logchunks" / entry["log"], budget)
+    assert truth(text, "o200k_base") <= budget
+    shown = "\n".join(" ".join(line.split()) for line in text.splitlines())
+    wanted = [" ".join(_ANSI.sub("", line).split()) for line in entry["chunk"].splitlines()]
+    missing = [line for line in wanted if line and line not in shown]
+    assert not missing
+
+
+@pytest.mark.parametrize("tool", ["pytest", "go", "jest", "maven"])
+def test_against_a_passing_run_the_lines_new_in_the_failing_run_are_kept(
+    tmp_path: Path, tool: str
+) -> None:
+    failing = (FIXTURES / f"{tool}-fail.log").read_text()
+    passing = (FIXTURES / f"{tool}-pass.log").read_text()
+    new = [_ANSI.sub("", line).strip() for line in failing.splitlines()]
+    old = {_ANSI.sub("", line).strip() for line in passing.splitlines()}
+    new = [line for line in new if line and line not in old and not re.search(r"\d", line)]
+    budget = 2 * truth("\n".join(new), "o200k_base") + 300
+    text = _compress(
+        tmp_path, FIXTURES / f"{tool}-fail.log", budget, "--baseline", str(FIXTURES / f"{tool}-pass.log")
+    )
+    kept = {line.strip() for line in text.splitlines()}
+    assert [line for line in new if line not in kept] == []
 
 
 def test_json_stats_and_the_input_is_untouched(tmp_path: Path, capsys) -> None:
     log = _log(tmp_path)
     before = log.read_bytes()
-    assert (
-        main(["compress", str(log), "--budget", "600", "--json", "--no-memory", "--compare"]) == 0
-    )
+    assert main(["compress", str(log), "--budget", "600", "--json", "--compare"]) == 0
     stats = json.loads(capsys.readouterr().out)
     assert set(stats) >= {
-        "input_tokens",
-        "output_tokens",
-        "budget",
-        "profile",
-        "kept_lines",
-        "dropped_lines",
-        "templates",
-    }
+        "input_tokens", "output_tokens", "budget", "profile", "kept_lines", "dropped_lines",
+    }  # fmt: skip
     assert stats["input_tokens"] == truth(log.read_text(), "o200k_base")
     assert stats["output_tokens"] <= 600 and stats["profile"] == "test_logs"
     naive = stats["naive_head_tail"]
-    assert naive["failure_lines_kept"] < naive["failure_lines_total"]
+    assert naive["output_tokens"] <= 600
     assert log.read_bytes() == before
 
 
-def test_output_file_is_written_whole(tmp_path: Path, capsys) -> None:
+def test_output_file_is_written_whole_and_twice_the_same(tmp_path: Path) -> None:
     log = _log(tmp_path)
-    out = tmp_path / "small.log"
-    assert main(["compress", str(log), "--budget", "500", "-o", str(out), "--no-memory"]) == 0
-    text = out.read_text()
-    assert "BUILD FAILURE" in text and truth(text, "o200k_base") <= 500
+    first = _compress(tmp_path, log, 500)
+    assert "BUILD FAILURE" in first and MAVEN_FAILURE in first
+    assert truth(first, "o200k_base") <= 500
+    assert _compress(tmp_path, log, 500) == first  # byte-identical reruns
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp left
+
+
+def test_memory_when_asked_changes_no_kept_line(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    lines = set(log.read_text().splitlines()) | {
+        _ANSI.sub("", line) for line in log.read_text().splitlines()
+    }
+    for _ in range(2):
+        text = _compress(tmp_path, log, 500, "--memory")
+        assert all(line in lines or line.startswith("… ") for line in text.splitlines())
 
 
 def test_stdin_and_usage_errors(tmp_path: Path) -> None:
     log = _log(tmp_path)
     result = subprocess.run(
-        [sys.executable, "-m", "tokenls", "compress", "-", "--budget", "300", "--no-memory"],
+        [sys.executable, "-m", "tokenls", "compress", "-", "--budget", "300"],
         input=log.read_bytes(),
         capture_output=True,
         timeout=120,
@@ -64,27 +122,28 @@ def test_stdin_and_usage_errors(tmp_path: Path) -> None:
     assert main(["compress", str(tmp_path / "missing.log")]) == 2
     assert main(["compress", str(log), "--profile", "nonsense"]) == 2
     assert main(["compress", str(log), "--budget", "0"]) == 2
+    assert main(["compress", str(log), "--baseline", str(tmp_path / "missing.log")]) == 2
 
 
 def test_custom_profile_from_config(tmp_path: Path, capsys) -> None:
     log = _log(tmp_path)
     (tmp_path / "tokenls.toml").write_text(
-        '[compress.profiles.tight]\nextends = "test_logs"\ncontext_lines = 0\nreserve = 0.5\n'
+        '[compress.profiles.tight]\nextends = "test_logs"\nreserve = 0.5\n'
     )
-    assert main(["compress", str(log), "--profile", "tight", "--json", "--no-memory"]) == 0
+    assert main(["compress", str(log), "--profile", "tight", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["profile"] == "tight"
 
 
 def test_a_killed_run_leaves_no_partial_output(tmp_path: Path) -> None:
     out = tmp_path / "out.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tokenls", "compress", "-", "-o", str(out), "--no-memory"],
+        [sys.executable, "-m", "tokenls", "compress", "-", "-o", str(out)],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     assert proc.stdin is not None
-    proc.stdin.write(_noise(20_000).encode())  # the log is still streaming in ...
+    proc.stdin.write(passing_output(20_000).encode())  # the log is still streaming in ...
     proc.stdin.flush()
     time.sleep(1.0)
     os.kill(proc.pid, signal.SIGKILL)  # ... when the run is killed

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import truth
-from tests.test_compress import FIXTURES, _noise
+from tests.logs import MAVEN_FAILURE, failing_build, passing_output
 from tokenls.cli import main
 
 TOKENLS = [sys.executable, "-m", "tokenls"]
@@ -28,7 +28,7 @@ def _run(*args: str, stdin: bytes = b"", cwd: Path | None = None) -> subprocess.
 
 def _log(tmp_path: Path) -> Path:
     log = tmp_path / "ci.log"
-    log.write_text(_noise(3000) + (FIXTURES / "maven.log").read_text())
+    log.write_text(failing_build(3000))
     return log
 
 
@@ -122,7 +122,7 @@ def test_a_closed_pipe_ends_compress_quietly(tmp_path: Path) -> None:
     log = tmp_path / "big.log"
     log.write_text("\n".join(f"INFO line {i} with a payload {i * 7919}" for i in range(60000)))
     code, out, err = _piped_to_head(
-        ["compress", "-", "--budget", "200000", "--no-memory", "-q"], tmp_path, log
+        ["compress", "-", "--budget", "1000000", "--no-memory", "-q"], tmp_path, log
     )
     assert code == 0
     assert out.startswith(b"INFO line 0")

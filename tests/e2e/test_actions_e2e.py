@@ -9,9 +9,8 @@ from pytest_lsp import LanguageClient
 
 from tests.conftest import truth
 from tests.e2e.lsp_helpers import document_tokens, open_document, until
-from tests.test_compress import FIXTURES, _noise
+from tests.logs import MAVEN_FAILURE, failing_build, passing_output
 
-MAVEN = (FIXTURES / "maven.log").read_text()
 
 
 def _apply(text: str, edits: list[types.TextEdit]) -> str:
@@ -42,7 +41,7 @@ async def _actions(
 
 async def test_a_fenced_log_is_compressed_in_place(client: LanguageClient) -> None:
     root: Path = client.root
-    log = _noise(2000) + MAVEN
+    log = failing_build(2000)
     text = "# Why did CI fail?\n\n```log\n" + log + "```\n\nExplain the failure.\n"
     uri = (root / "ask.md").as_uri()
     open_document(client, uri, text)
@@ -51,7 +50,7 @@ async def test_a_fenced_log_is_compressed_in_place(client: LanguageClient) -> No
     resolved = await client.code_action_resolve_async(offer)
     [change] = resolved.edit.document_changes
     new_text = _apply(text, change.edits)
-    assert "BUILD FAILURE" in new_text and "expected: <108.00> but was: <100.00>" in new_text
+    assert "BUILD FAILURE" in new_text and MAVEN_FAILURE in new_text
     assert new_text.startswith("# Why did CI fail?\n\n```log\n") and new_text.endswith(
         "```\n\nExplain the failure.\n"
     )
@@ -65,7 +64,7 @@ async def test_a_referenced_log_is_written_beside_it_and_the_reference_rewritten
 ) -> None:
     root: Path = client.root
     (root / "logs").mkdir()
-    original = _noise(3000) + MAVEN
+    original = failing_build(3000)
     (root / "logs" / "build.log").write_text(original)
     text = "Summarise #file:logs/build.log for the team.\n"
     uri = (root / "t.prompt.md").as_uri()
@@ -88,7 +87,7 @@ async def test_a_referenced_log_is_written_beside_it_and_the_reference_rewritten
 async def test_the_budget_quickfix_compresses_the_largest_log(client: LanguageClient) -> None:
     root: Path = client.root
     small = "INFO ok\n" * 3 + "ERROR small one\nWARN x\n"
-    big = _noise(2500) + MAVEN
+    big = failing_build(2500)
     text = f"---\ntokenls: {{budget: 1500}}\n---\n# Ask\n\n```\n{small}```\n\n```text\n{big}```\n"
     uri = (root / "fix.md").as_uri()
     open_document(client, uri, text)
@@ -113,7 +112,7 @@ async def test_an_action_is_withdrawn_when_the_text_changes_while_it_is_computed
     client: LanguageClient,
 ) -> None:
     root: Path = client.root
-    log = _noise(20000) + MAVEN  # big enough that compressing takes a while
+    log = failing_build(20000)  # big enough that compressing takes a while
     text = "# Why?\n\n```log\n" + log + "```\n"
     uri = (root / "race.md").as_uri()
     open_document(client, uri, text)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tokenls.compress.held import hold
+from tokenls.compress.held import HeldLog, hold
 from tokenls.compress.memory import ErrorMemory
 from tokenls.compress.profiles import detect_profile, load_profile
 from tokenls.compress.render import fit
@@ -99,16 +99,9 @@ def compress(
     for i in log.elided:
         line_tokens[i] = 0
     boost = _boosts(lines, log.elided, baseline, memory)
-    chosen_plan = plan(
-        lines, line_tokens, budget, kinds=log.kinds, tail_share=chosen.reserve,
-        skip=set(log.elided), boost=boost,
-    )  # fmt: skip
     if memory is not None:
         memory.record(line for i, line in enumerate(lines) if log.kinds[i] >= 6)
-    text, kept, used = fit(
-        lines, log.kinds, chosen_plan.kept, chosen_plan.values, line_tokens, budget,
-        lambda s: counter.count(s).tokens, log.elided,
-    )  # fmt: skip
+    text, kept, used = _choose(lines, line_tokens, budget, log, chosen.reserve, boost, counter)
     notes = []
     if failures and not any(log.kinds[i] >= 6 for i in kept):
         notes.append("no failure line fits the budget: raise it to see the failure")
@@ -116,6 +109,41 @@ def compress(
         text, input_tokens, used, budget, chosen.name, auto, log.input_lines, len(kept),
         log.input_lines - len(kept), failures, False, notes,
     )  # fmt: skip
+
+
+_TOP_UPS = 3
+
+
+def _choose(
+    lines: list[str],
+    line_tokens: list[int],
+    budget: int,
+    log: HeldLog,
+    reserve: float,
+    boost: dict[int, float] | None,
+    counter: Counter,
+) -> tuple[str, list[int], int]:
+    """Plan, render, count exactly; while room is left (gap markers cost less than the plan
+    assumed), plan again with that room added."""
+    best: tuple[str, list[int], int] | None = None
+    target = budget
+    for _ in range(_TOP_UPS):
+        chosen = plan(
+            lines, line_tokens, target, kinds=log.kinds, tail_share=reserve,
+            skip=set(log.elided), boost=boost,
+        )  # fmt: skip
+        result = fit(
+            lines, log.kinds, chosen.kept, chosen.values, line_tokens, budget,
+            lambda s: counter.count(s).tokens, log.elided,
+        )  # fmt: skip
+        if best is None or len(result[1]) > len(best[1]):
+            best = result
+        room = budget - result[2]
+        if room < budget * 0.03 or len(result[1]) == len(lines):
+            break
+        target += int(room * 0.9)
+    assert best is not None
+    return best
 
 
 def _fits(text: str, budget: int, counter: Counter) -> bool:

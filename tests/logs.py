@@ -1,0 +1,27 @@
+"""Real CI output for tests that need a long log: passing runs of real tools, then a real
+failing Maven build (all captured by tests/fixtures/logs/regenerate.sh)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures" / "logs"
+_PASSING = ["pytest-pass.log", "go-pass.log", "jest-pass.log", "cargo-pass.log", "maven-pass.log"]
+MAVEN_FAILURE = "expected: <36.29 EUR> but was: <32.69 EUR>"  # read from maven-fail.log
+
+
+def passing_output(lines: int) -> str:
+    """At least ``lines`` lines of real passing runs, suite after suite as a long CI job has."""
+    runs = [(FIXTURES / name).read_text(encoding="utf-8") for name in _PASSING]
+    out: list[str] = []
+    total = 0
+    while total < lines:
+        for run in runs:
+            out.append(run)
+            total += run.count("\n")
+    return "".join(out)
+
+
+def failing_build(lines: int) -> str:
+    """A long job whose last step fails: passing output, then the failing Maven build."""
+    return passing_output(lines) + (FIXTURES / "maven-fail.log").read_text(encoding="utf-8")
