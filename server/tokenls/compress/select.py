@@ -126,8 +126,21 @@ def plan(
         values[i] = 0.0
     for i, factor in (boost or {}).items():
         values[i] *= factor
-    marker_cost = MARKER_COST
     n = len(lines)
+    blank = [k == signals.BLANK for k in kinds]
+    # Blank lines are never worth a token on their own; a gap of blank lines needs no
+    # marker, so neighbours are the nearest lines with text.
+    before, after = [-1] * n, [n] * n
+    last = -1
+    for i in range(n):
+        before[i] = last
+        if not blank[i]:
+            last = i
+    last = n
+    for i in range(n - 1, -1, -1):
+        after[i] = last
+        if not blank[i]:
+            last = i
     kept = [False] * n
     texts: set[str] = set()
     spent = 0
@@ -135,14 +148,16 @@ def plan(
     for i in range(min(end, n - 1), start - 1, -1):  # the failing step's end, minus noise
         if i in skip:
             break
+        if blank[i]:
+            continue
         key = lines[i].strip()
-        if kinds[i] == signals.NOISE or (key and key in texts) or values[i] == 0.0:
+        if kinds[i] == signals.NOISE or key in texts or values[i] == 0.0:
             gap = True
             continue
         if boost is not None and boost.get(i, 1.0) < 1.0:
             gap = True
             continue
-        cost = tokens[i] + (marker_cost if gap else 0)
+        cost = tokens[i] + (MARKER_COST if gap else 0)
         if spent + cost > budget * tail_share:
             break
         texts.add(key)
@@ -150,13 +165,15 @@ def plan(
         spent += cost
         gap = False
 
-    def density(i: int) -> float:
-        left = i > 0 and kept[i - 1]
-        right = i + 1 < n and kept[i + 1]
-        cost = tokens[i] + (marker_cost if not (left or right) else -marker_cost if left and right else 0)
-        return values[i] / max(cost, 1) ** 0.7
+    def joins(i: int) -> tuple[bool, bool]:
+        return before[i] >= 0 and kept[before[i]], after[i] < n and kept[after[i]]
 
-    heap = [(-density(i), i) for i in range(n) if values[i] > 0.0]
+    def density(i: int) -> float:
+        left, right = joins(i)
+        extra = MARKER_COST if not (left or right) else -MARKER_COST if left and right else 0
+        return values[i] / max(tokens[i] + extra, 1) ** 0.7
+
+    heap = [(-density(i), i) for i in range(n) if values[i] > 0.0 and not blank[i]]
     heapq.heapify(heap)
     while heap:
         neg, i = heapq.heappop(heap)
@@ -166,16 +183,22 @@ def plan(
         if current > -neg + 1e-12:  # a neighbour was kept since: cheaper now, queue again
             heapq.heappush(heap, (-current, i))
             continue
-        cost = tokens[i] + (0 if (i > 0 and kept[i - 1]) or (i + 1 < n and kept[i + 1]) else marker_cost)
+        cost = tokens[i] + (0 if any(joins(i)) else MARKER_COST)
         if spent + cost > budget:
             continue
         key = lines[i].strip()
-        if key and key in texts:
+        if key in texts:
             continue
         texts.add(key)
         kept[i] = True
         spent += cost
-        for j in (i - 1, i + 1):
+        for j in (before[i], after[i]):
             if 0 <= j < n and not kept[j] and values[j] > 0.0:
                 heapq.heappush(heap, (-density(j), j))
+    # Blank lines between kept lines keep a block's shape, when there is room for them.
+    for i in range(n):
+        if blank[i] and not kept[i] and 0 <= before[i] and after[i] < n:
+            if kept[before[i]] and kept[after[i]] and spent + tokens[i] <= budget:
+                kept[i] = True
+                spent += tokens[i]
     return Plan([i for i in range(n) if kept[i]], values, kinds, end)
