@@ -75,6 +75,9 @@ def line_values(
         k = kinds[i]
         if k == signals.FAILURE or k == signals.TROUBLE:
             heat = max(heat * 0.97, own[i])
+        elif k == signals.NOISE:  # a passing test ends the failure above it
+            heat *= 0.3
+            continue
         elif k == signals.BLANK or signals.is_detail(line):
             heat *= 0.97
         else:
@@ -88,7 +91,10 @@ def line_values(
         else:
             heat *= 0.6 if k != signals.BLANK else 0.8
             values[i] = max(values[i], heat)
-    first = next((i for i in range(start, min(end, n)) if kinds[i] == signals.FAILURE), None)
+    first = next(
+        (i for i in range(start, min(end, n)) if kinds[i] == signals.FAILURE and signals.HEADER.search(lines[i])),
+        None,
+    )
     if first is not None:  # the first failure of the failing step is usually the cause
         for i in range(max(first - 2, 0), min(first + 40, n)):
             values[i] *= 2.0

@@ -25,7 +25,7 @@ EPILOGUE = re.compile(r"^Done\. Your build exited with|^Cleaning up |^Uploading 
 
 # Failure headers and messages, found anywhere in the line.
 _FAILURE = re.compile(
-    r"FAIL|[Ff]ail(?:ed|ure)\b|ERR|\b[Ee]rror\b|[Ee]rror\[|(?:Error|Exception)(?::|$)"
+    r"FAIL|(?<![A-Za-z])[Ff]ail(?:ed|ure)\b|ERR|\b[Ee]rror\b|[Ee]rror\[|(?:Error|Exception)(?::|$)"
     r"|\.\w*(?:Error|Exception)\b|Traceback|[Pp]anic"
     r"|Segmentation fault|[Aa]bort|[Ff]atal|Killed|[Aa]ssert|[✖✗✕✘●]|\[-\]|not ok \d|BROKEN|[Cc]rash"
     r"|exit (?:code|status) [1-9]|exited with [1-9]|Error \d|[Ii]llegal|[Uu]nknown (?:option|switch"
@@ -38,6 +38,12 @@ _TROUBLE = re.compile(
     r"|[Aa]ctual|[Rr]eceived:|DISCONNECTED|[Dd]isconnected|[Rr]efused|[Dd]enied|[Vv]iolation"
     r"|[Uu]ncaught|[Uu]nhandled|[Uu]nexpected|[Ii]nvalid|[Mm]issing|[Dd]eprecat|Overfull|×"
     r"|[Ss]tack ?trace|[Ii]ncomplete|[Rr]isky|[Ww]rong|[Ff]ailing"
+)
+# The first line of one failure's report, as each tool prints it.
+HEADER = re.compile(
+    r"--- FAIL|^FAIL\b|\bFAILED\b|[✕✖✗●]|^\s*\d+\) \S|Traceback|^panic:|\bpanicked at\b"
+    r"|^\s*(?:Error|ERROR|error)(?:\[\w+\])?:|\*\*\* FAILED|<<< (?:FAILURE|ERROR)|^not ok\b"
+    r"|^\[-\]|^\s*(?:Failure|Error):\s*$|: error:|^E\s{2,}\S|^\S+Error: |^\S+Exception: "
 )
 # Failure headers that start a line: numbered failures, pytest's E lines, frames' owners.
 _FAILURE_START = re.compile(r"\s*(?:\d+\) \S|E {2,}\S|>\s{3}\S|- .* \*\*\* FAILED|\[-\] )")
