@@ -75,7 +75,7 @@ def line_values(
         k = kinds[i]
         if k == signals.FAILURE or k == signals.TROUBLE:
             heat = max(heat * 0.97, own[i])
-        elif k == signals.NOISE:  # a passing test ends the failure above it
+        elif k == signals.NOISE and signals.is_passing(line):  # ends the failure above it
             heat *= 0.3
             continue
         elif k == signals.BLANK or signals.is_detail(line):
@@ -83,6 +83,8 @@ def line_values(
         else:
             heat *= 0.5
         values[i] = max(values[i], heat)
+        if k <= signals.PLAIN and signals.is_library_frame(line):
+            values[i] *= 0.7
     heat = 0.0
     for i in range(n - 1, -1, -1):  # and so does what introduces it
         k = kinds[i]

@@ -66,7 +66,15 @@ _CHATTER = re.compile(
     r"|Collecting|Requirement already|Installing|Installed|Unpacking|Setting up|Preparing"
     r"|Selecting|Processing|Reading|Building|Using|Resolving|Receiving|Cloning|Get:\d|Hit:\d"
     r"|Ign:\d|Compiling|Linking|Generating|Copying|Creating|Extracting|Checking|Updating"
-    r"|Adding|Removing|CC|CXX|LD|INFO|\[INFO\]|DEBUG|\[DEBUG\]|\[info\])\b)"
+    r"|Adding|Removing|CC|CXX|LD|INFO|\[INFO\]|DEBUG|\[DEBUG\]|\[info\])\b"
+    r"|=== (?:RUN|PAUSE|CONT)\b|[\w .()/-]{2,40}:\s+[\d.,]+\s*[%\w]{0,3}\s*$)"
+)
+# Stack frames in the runtime, the standard library or third-party code: rarely the cause.
+_LIBRARY_FRAME = re.compile(
+    r"\s*(?:at\s+)?(?:java\.base/|java\.|javax\.|jdk\.|sun\.|org\.junit|org\.apache\.maven"
+    r"|org\.gradle|junit\.|kotlin\.|scala\.|node:internal|internal/|\S*node_modules/|/usr/lib/"
+    r"|/usr/local/lib/|\S*site-packages/|\S*/runtime/|testing\.|runtime\.|<frozen |\S*/gems/)"
+    r"|\s*File \"[^\"]*(?:site-packages|dist-packages|/lib/python\d)"
 )
 # Lines that continue the message above them: frames, source excerpts, diffs, indentation.
 _DETAIL = re.compile(
@@ -101,6 +109,16 @@ _SOFT = frozenset(
     ["failed", "Failed", "failure", "Failure", "Expected", "expected", "Actual", "actual",
      "missing", "Missing", "Incomplete", "incomplete", "Risky", "risky", "timeout", "timed out"]
 )  # fmt: skip
+
+
+def is_passing(line: str) -> bool:
+    """A passing or skipped test: it ends the report of the failure above it."""
+    return _PASSING.search(line) is not None
+
+
+def is_library_frame(line: str) -> bool:
+    """A frame in code the project does not own (runtime, standard library, dependencies)."""
+    return _LIBRARY_FRAME.match(line) is not None
 
 
 def is_detail(line: str) -> bool:
