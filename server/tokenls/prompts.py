@@ -17,6 +17,7 @@ from tokenls.budget import Severity
 from tokenls.config import Settings, load_config_for
 from tokenls.counting import Count
 from tokenls.files import DecodeReport, decode_bytes
+from tokenls.references.resolve import count_key, store_count
 
 if TYPE_CHECKING:
     from tokenls.references.resolve import UrlSource
@@ -74,16 +75,14 @@ class PromptChecker:
         with self._lock:
             cache = self.session.cache()
             known = None
-            if self.encoding:  # own text counted before, under this encoding: reuse it
-                cached, _ = cache.get(f"count:{self.encoding}:{digest}")
-                if cached is not None:
+            if self.encoding:  # own text counted exactly before, under this encoding: reuse it
+                cached, _ = cache.get(count_key(self.encoding, digest))
+                if cached is not None and Count(*cached).exact:
                     known = (self.encoding, Count(*cached))
             doc = self.session.open(uri, text, 0, known)
             try:
                 analysis = self.session.analyse(uri)
-                own = doc.document.total
-                key = f"count:{doc.document.counter.encoding_name}:{digest}"
-                cache.put(key, (own.tokens, own.exact, own.upper))
+                store_count(cache, doc.document.counter, digest, doc.document.total)
                 payload = self.session.document_tokens(uri)
                 findings = self.session.findings(uri)
             finally:
