@@ -6,6 +6,7 @@ unit-tested without a client; ``tokenls.lsp`` only converts these results to pro
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ from tokenls.document import Document, Position
 from tokenls.encodings import get_encoding
 from tokenls.log_actions import Offer
 from tokenls.models import model_info
-from tokenls.open_document import Change, OpenDocument, uri_to_path
+from tokenls.open_document import Change, ChangeNotApplied, OpenDocument, uri_to_path
 from tokenls.outline import (
     Frontmatter,
     Section,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from tokenls.references.urls import UrlFetcher
 
 MAX_DOCUMENT_CHARS = 64 * 1024 * 1024
+log = logging.getLogger("tokenls")
 
 
 class UnknownDocument(KeyError):
@@ -231,7 +233,10 @@ class Session:
         for change in changes:
             if change.start is None:
                 _check_size(change.text)
-            doc.apply(change)
+            try:
+                doc.apply(change)
+            except ChangeNotApplied as exc:
+                self.lose_sync(uri, str(exc))
         doc.document.version = version
         doc._analysis = None
         frontmatter = read_frontmatter(doc.document.lines)
@@ -240,6 +245,18 @@ class Session:
             doc._headings = doc._references = None
             self._refresh_settings(doc)
         return doc
+
+    def lose_sync(self, uri: str, reason: str) -> None:
+        """A change to ``uri`` could not be applied: its counts are unknown until the editor
+        sends the whole text again (reopening the file does)."""
+        doc = self._docs.get(uri)
+        if doc is None or doc.unsynced is not None:
+            return
+        log.warning(
+            "tokenls: %s is out of sync (%s); counts unknown until it is reopened", uri, reason
+        )
+        doc.unsynced = reason
+        doc._analysis = None
 
     def close(self, uri: str) -> None:
         self._docs.pop(uri, None)
@@ -388,6 +405,8 @@ class Session:
 
     def findings(self, uri: str) -> list[Finding]:
         doc = self.get(uri)
+        if doc.unsynced is not None:
+            return [Finding((0, 0), (0, 0), Severity.WARNING, _unsynced(doc.unsynced), "unsynced")]
         analysis = self.analyse(uri)
         result: list[Finding] = []
         end = self._end_position(doc)
@@ -435,6 +454,8 @@ class Session:
         lines = doc.document.lines
         if level == "off" or not lines:
             return []
+        if doc.unsynced is not None:
+            return [self._hint(doc, 0, "? tok", "total")] if start_line <= 0 <= end_line else []
         analysis = self.analyse(uri)
         found: list[Hint] = []
         if start_line <= 0 <= end_line:
@@ -505,6 +526,8 @@ class Session:
     def hover(self, uri: str, line: int, character: int = 0) -> str | None:
         """Markdown for a hover: a reference, a heading's section, else the paragraph."""
         doc = self.get(uri)
+        if doc.unsynced is not None:
+            return _unsynced(doc.unsynced)
         if not 0 <= line < doc.document.line_count:
             return None
         _, index = doc.document.offset_at((line, character))
@@ -541,6 +564,8 @@ class Session:
         }
         if not analysis.total.exact:
             result["upperBound"] = analysis.total.bound
+        if doc.unsynced is not None:  # the last known counts, flagged as such
+            result.update(exact=False, level="unknown", error=_unsynced(doc.unsynced))
         return result
 
     def _reference_json_for(self, doc: OpenDocument, ref: Resolved) -> dict[str, Any]:
@@ -623,6 +648,13 @@ def _check_size(text: str) -> None:
             f"document of {len(text):,} characters is over tokenls's "
             f"{MAX_DOCUMENT_CHARS:,}-character limit; not counted"
         )
+
+
+def _unsynced(reason: str) -> str:
+    return (
+        f"token counts unknown: {reason}; they return when the editor sends the whole "
+        "text again (close and reopen the file)"
+    )
 
 
 def _counted(ref: Resolved) -> bool:
