@@ -157,6 +157,31 @@ def failure_kind(exc: BaseException) -> Literal["busy", "corrupt", "other"]:
     return "other"
 
 
+class _BoundedCache(diskcache.Cache):
+    """diskcache retries statements outside transactions (opening, settings) for up to 60 s
+    while another process holds the lock; tokenls waits only ``busy_wait_s``."""
+
+    def __init__(self, directory: str, busy_wait_s: float, **settings: Any) -> None:
+        self._busy_wait_s = busy_wait_s
+        super().__init__(directory, timeout=busy_wait_s, **settings)
+
+    @property
+    def _sql_retry(self) -> Callable[..., Any]:
+        sql = self._sql
+        deadline = time.monotonic() + self._busy_wait_s
+
+        def execute(statement: str, *args: Any, **kwargs: Any) -> Any:
+            while True:
+                try:
+                    return sql(statement, *args, **kwargs)
+                except sqlite3.OperationalError as exc:
+                    if failure_kind(exc) != "busy" or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.005)
+
+        return execute
+
+
 class DiskCache:
     """One diskcache directory tokenls owns; every operation either succeeds or raises
     ``CacheBusy`` (try again later) or ``CacheUnavailable`` (give up on the disk)."""
@@ -213,8 +238,8 @@ class DiskCache:
         self._marker = directory / MARKER
         for attempt in range(2):
             try:
-                self._disk = diskcache.Cache(
-                    str(directory), timeout=self.busy_wait_s, size_limit=self.size_limit
+                self._disk = _BoundedCache(
+                    str(directory), self.busy_wait_s, size_limit=self.size_limit
                 )
                 return self._disk
             except _DISK_ERRORS as exc:

@@ -379,7 +379,8 @@ class Session:
     def cache(self, directory: str | None = None) -> TokenCache:
         """The token cache (created on first use, in the configured or default directory)."""
         if self._cache is None:
-            self._cache = TokenCache(Path(directory) if directory else default_cache_dir())
+            path = Path(directory) if directory else default_cache_dir()
+            self._cache = TokenCache(path, workspaces=self.roots)  # never the workspace itself
         return self._cache
 
     def _line_reaching(self, doc: OpenDocument, refs: list[Resolved], tokens: int) -> int:
