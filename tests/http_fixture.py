@@ -1,8 +1,10 @@
-"""A real HTTP server on 127.0.0.1 for URL tests: limits, 429s, hangs, redirects, big bodies."""
+"""A real HTTP server on 127.0.0.1 for URL tests: limits, 429s, hangs, redirects, big bodies,
+trickled bodies, hostile rate headers, 429 bursts and a minimum spacing between requests."""
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -12,9 +14,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Upstream:
     """Counts what it served, enforces ``limit`` requests per ``window_s`` on /limited/."""
 
-    def __init__(self, limit: int = 1000, window_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        limit: int = 1000,
+        window_s: float = 1.0,
+        spacing_s: float = 0.0,
+        burst: int = 4,
+        host: str = "127.0.0.1",
+    ) -> None:
         self.limit = limit
         self.window_s = window_s
+        self.spacing_s = spacing_s  # /spaced/: requests closer than this are rejected
+        self.burst = burst  # /burst/: the first ``burst`` requests get 429
+        self.arrivals: list[float] = []  # monotonic arrival times on /spaced/ and /burst/
+        self.spacing_rejections = 0
+        self.burst_served = 0
         self.lock = threading.Lock()
         self.times: deque[float] = deque()
         self.requests = 0
@@ -31,10 +45,16 @@ class Upstream:
             def do_GET(self) -> None:
                 upstream.handle(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            # Bursts of simultaneous connections must not overflow the accept queue (a
+            # dropped SYN is retried only after a second, which looks like a slow server).
+            request_queue_size = 128
+            address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+        self.server = Server((host, 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.host = f"127.0.0.1:{self.port}"
+        self.host = f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> Upstream:
@@ -70,6 +90,51 @@ class Upstream:
             return self.reply(
                 h, 200, f"document {path}: alpha beta gamma\n".encode(), {"ETag": etag}
             )
+        if path.startswith("/spaced/"):
+            now = time.monotonic()
+            with self.lock:
+                too_close = bool(self.arrivals) and now - self.arrivals[-1] < self.spacing_s
+                self.arrivals.append(now)
+                if too_close:
+                    self.spacing_rejections += 1
+            if too_close:
+                return self.reply(h, 429, b"too close", {"Retry-After": "1"})
+            return self.reply(h, 200, f"spaced document {path}\n".encode())
+        if path.startswith("/burst/"):
+            with self.lock:
+                self.arrivals.append(time.monotonic())
+                self.burst_served += 1
+                rejected = self.burst_served <= self.burst
+            if rejected:
+                return self.reply(h, 429, b"burst", {"Retry-After": "1"})
+            return self.reply(h, 200, f"burst document {path}\n".encode())
+        if path == "/retry-after-inf":
+            return self.reply(h, 429, b"", {"Retry-After": "inf"})
+        if path == "/retry-after-nan":
+            return self.reply(h, 429, b"", {"Retry-After": "nan"})
+        if path == "/reset-forever":
+            return self.reply(
+                h,
+                200,
+                b"come back in eleven years\n",
+                {
+                    "x-ratelimit-limit-requests": "60",
+                    "x-ratelimit-remaining-requests": "0",
+                    "x-ratelimit-reset-requests": "99999h",
+                },
+            )
+        if path == "/trickle":
+            h.send_response(200)
+            h.send_header("Content-Length", "1000")
+            h.end_headers()
+            try:
+                for _ in range(200):  # a byte every 0.3 s: each read is quick, the body never ends
+                    h.wfile.write(b"x")
+                    h.wfile.flush()
+                    time.sleep(0.3)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return None
         if path == "/retry":
             with self.lock:
                 self.retry_calls += 1
