@@ -3,12 +3,29 @@ trickled bodies, hostile rate headers, 429 bursts and a minimum spacing between 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import struct
 import threading
 import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
+def _arrival_time(connection: socket.socket) -> float:
+    """When the first bytes of a request reached the kernel (now, where that is unknown)."""
+    try:
+        _data, ancillary, _flags, _addr = connection.recvmsg(1, 1024, socket.MSG_PEEK)
+    except OSError:
+        return time.time()
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= 16:
+            seconds, nanoseconds = struct.unpack("qq", data[:16])
+            return seconds + nanoseconds / 1e9
+    return time.time()
 
 
 class Upstream:
@@ -25,8 +42,10 @@ class Upstream:
         self.limit = limit
         self.window_s = window_s
         self.spacing_s = spacing_s  # /spaced/: requests closer than this are rejected
+        # Kernel timestamps are exact to microseconds; allow a millisecond for rounding.
+        self.jitter_s = 0.001
         self.burst = burst  # /burst/: the first ``burst`` requests get 429
-        self.arrivals: list[float] = []  # monotonic arrival times on /spaced/ and /burst/
+        self.arrivals: list[float] = []  # arrival times (epoch s) on /spaced/ and /burst/
         self.spacing_rejections = 0
         self.burst_served = 0
         self.lock = threading.Lock()
@@ -42,6 +61,10 @@ class Upstream:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def setup(self) -> None:
+                super().setup()
+                self.arrived = _arrival_time(self.connection)
+
             def do_GET(self) -> None:
                 upstream.handle(self)
 
@@ -50,6 +73,13 @@ class Upstream:
             # dropped SYN is retried only after a second, which looks like a slow server).
             request_queue_size = 128
             address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+            def server_bind(self) -> None:
+                # Kernel receive timestamps (inherited by accepted sockets) date each request
+                # when it reached the machine, not when a busy server got round to it.
+                with contextlib.suppress(OSError):
+                    self.socket.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+                super().server_bind()
 
         self.server = Server((host, 0), Handler)
         self.server.daemon_threads = True
@@ -91,9 +121,11 @@ class Upstream:
                 h, 200, f"document {path}: alpha beta gamma\n".encode(), {"ETag": etag}
             )
         if path.startswith("/spaced/"):
-            now = time.monotonic()
+            now = h.arrived  # type: ignore[attr-defined]
             with self.lock:
-                too_close = bool(self.arrivals) and now - self.arrivals[-1] < self.spacing_s
+                too_close = (
+                    bool(self.arrivals) and now - self.arrivals[-1] < self.spacing_s - self.jitter_s
+                )
                 self.arrivals.append(now)
                 if too_close:
                     self.spacing_rejections += 1
@@ -102,7 +134,7 @@ class Upstream:
             return self.reply(h, 200, f"spaced document {path}\n".encode())
         if path.startswith("/burst/"):
             with self.lock:
-                self.arrivals.append(time.monotonic())
+                self.arrivals.append(h.arrived)  # type: ignore[attr-defined]
                 self.burst_served += 1
                 rejected = self.burst_served <= self.burst
             if rejected:

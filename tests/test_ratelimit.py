@@ -57,7 +57,9 @@ def test_window_admits_only_the_target_share_then_waits_for_it_to_slide() -> Non
 
 def test_minimum_spacing_between_requests() -> None:
     tracker, clock = _tracker(min_interval_s=0.15)
-    assert tracker.try_acquire("api").admitted
+    first = tracker.try_acquire("api")
+    assert first.admitted
+    tracker.mark_sent("api", first.ticket)
     second = tracker.try_acquire("api")
     assert (
         not second.admitted and second.reason == "spacing" and second.wait_s == pytest.approx(0.15)

@@ -49,6 +49,7 @@ class RateConfig:
     decrease: float = 0.5  # multiplicative decrease of the effective target after a 429
     increase: float = 0.02  # additive recovery per successful request
     floor: float = 0.05
+    send_grace_s: float = 2.0  # how long an admitted request may take to go out
     limits: Mapping[str, Limits] = field(default_factory=dict)
 
     def limits_for(self, key: str) -> Limits:
@@ -115,6 +116,12 @@ class RateTracker:
             spacing = state["last"] + cfg.min_interval_s - now
             if spacing > 0:
                 waits.append((spacing, "spacing"))
+            # Spacing counts from when a request really went out: while an admitted one has
+            # not (a busy machine can hold it back), the next waits for it.
+            in_flight = {t: until for t, until in state["unsent"].items() if until > now}
+            state["unsent"] = in_flight
+            if cfg.min_interval_s > 0 and in_flight:
+                waits.append((min(min(in_flight.values()) - now, 0.02), "spacing"))
             share = min(state["target"], cfg.target)
             window = cfg.window_s / 60.0
             rpm = _learned(state, "requests", limits.requests_per_minute, now)
@@ -138,9 +145,33 @@ class RateTracker:
             ticket = random.getrandbits(48)
             events.append([now, estimate, ticket])
             state["last"] = now
+            if cfg.min_interval_s > 0:
+                state["unsent"][str(ticket)] = now + cfg.send_grace_s
             return state, Admission(True, ticket=ticket)
 
         return self.store.update(key, change)
+
+    def mark_sent(self, key: str, ticket: int | None) -> None:
+        """The admitted request ``ticket`` has just gone out (or failed before it could):
+        spacing counts from now.
+
+        Between admission and the bytes leaving, a busy machine can lose tens of
+        milliseconds; measuring the next request's spacing from the real send keeps two
+        processes' requests apart on the wire, not just in the store.
+        """
+        cfg = self.config
+
+        def change(state: State) -> tuple[State, None]:
+            now = self.clock()
+            state = _fresh(state, cfg, now)
+            for event in state["events"]:
+                if len(event) > 2 and event[2] == ticket:
+                    event[0] = max(event[0], now)
+            if state["unsent"].pop(str(ticket), None) is not None:
+                state["last"] = max(state["last"], now)
+            return state, None
+
+        self.store.update(key, change)
 
     def record(
         self,
@@ -234,6 +265,7 @@ def _fresh(state: State | None, cfg: RateConfig, now: float) -> State:
     state.setdefault("backoff_until", 0.0)
     state.setdefault("target", cfg.target)
     state.setdefault("decreased_at", 0.0)
+    state.setdefault("unsent", {})  # admitted tickets not yet sent -> when to stop waiting
     state["backoff_until"] = now + _capped(state["backoff_until"] - now, cfg)
     if not math.isfinite(state["last"]) or state["last"] > now:
         state["last"] = now

@@ -19,13 +19,14 @@ as rate limited.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import ipaddress
 import json
 import os
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
@@ -211,12 +212,17 @@ class UrlFetcher:
                 return _stale_or(entry, url, slot)
             ticket, slept = slot
             waited += slept
+            sent = self._on_sent(key, ticket)
             try:
                 async with asyncio.timeout(self.http.timeout_s):
-                    status, headers, body, final, encoding = await self._request(url, entry, client)
+                    status, headers, body, final, encoding = await self._request(
+                        url, entry, client, sent
+                    )
             except UrlRefused as exc:
+                await sent("done", None)
                 return Fetched(url, error=str(exc))
             except (httpx.HTTPError, OSError, TimeoutError) as exc:
+                await sent("done", None)
                 await self._record(key, 0, {}, attempt)
                 timed_out = isinstance(exc, httpx.TimeoutException | TimeoutError)
                 reason = "timed out" if timed_out else f"unreachable ({type(exc).__name__})"
@@ -265,6 +271,20 @@ class UrlFetcher:
             await asyncio.sleep(pause)
             waited += pause
 
+    def _on_sent(self, key: str, ticket: int | None) -> Callable[[str, Any], Awaitable[None]]:
+        """An httpcore trace hook telling the tracker when the request headers went out
+        (or, called with ``"done"``, that the exchange ended without that happening)."""
+        marked = False
+
+        async def trace(event: str, _info: Any) -> None:
+            nonlocal marked
+            if not marked and event.endswith(("send_request_headers.complete", "done")):
+                marked = True
+                with contextlib.suppress(StoreBusy):
+                    await asyncio.to_thread(self.tracker.mark_sent, key, ticket)
+
+        return trace
+
     async def _record(
         self,
         key: str,
@@ -282,7 +302,11 @@ class UrlFetcher:
             return 0.0  # the response is what matters now; the tracker learns next time
 
     async def _request(
-        self, url: str, entry: dict[str, Any] | None, client: httpx.AsyncClient
+        self,
+        url: str,
+        entry: dict[str, Any] | None,
+        client: httpx.AsyncClient,
+        trace: Callable[[str, Any], Awaitable[None]] | None = None,
     ) -> tuple[int, Mapping[str, str], bytes, str, str]:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
@@ -294,7 +318,10 @@ class UrlFetcher:
                     headers["If-None-Match"] = entry["etag"]
                 if entry.get("last_modified"):
                     headers["If-Modified-Since"] = entry["last_modified"]
-            async with client.stream("GET", current, headers=headers) as response:
+            extensions = {"trace": trace} if trace is not None else None
+            async with client.stream(
+                "GET", current, headers=headers, extensions=extensions
+            ) as response:
                 if response.is_redirect and "location" in response.headers:
                     current = urljoin(current, response.headers["location"])
                     continue

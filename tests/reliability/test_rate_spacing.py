@@ -1,0 +1,64 @@
+"""Three ``tokenls count`` processes against a server that rejects any request closer than
+the configured spacing to the one before: the shared tracker must never let that happen,
+and must not be much slower than the spacing allows."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.http_fixture import Upstream
+
+PROCESSES = 3
+URLS_EACH = 12
+SPACING_MS = 150
+
+
+@pytest.mark.e2e
+def test_three_processes_keep_the_configured_spacing(tmp_path: Path) -> None:
+    with Upstream(spacing_s=SPACING_MS / 1000) as upstream:
+        work = tmp_path / "ws"
+        (work / ".git").mkdir(parents=True)
+        (work / "tokenls.toml").write_text(
+            f'[http]\nallow_hosts = ["{upstream.host}"]\nallow_http = true\n'
+            f"[rate]\nmin_interval_ms = {SPACING_MS}\n"
+        )
+        for p in range(PROCESSES):
+            (work / f"p{p}.prompt.md").write_text(
+                "".join(f"- #url:{upstream.url(f'/spaced/{p}-{i}')}\n" for i in range(URLS_EACH))
+            )
+        env = {**os.environ, "TOKENLS_CACHE_DIR": str(tmp_path / "cache")}
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "tokenls", "count", "--json", f"p{p}.prompt.md"],
+                cwd=work,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for p in range(PROCESSES)
+        ]
+        outputs = [proc.communicate(timeout=120) for proc in procs]
+        for proc, (out, err) in zip(procs, outputs, strict=True):
+            assert proc.returncode == 0, err
+            refs = json.loads(out)["files"][0]["references"]
+            assert [r["status"] for r in refs] == ["ok"] * URLS_EACH
+        arrivals = upstream.arrivals
+        gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+        span = arrivals[-1] - arrivals[0]
+        allowed = (len(arrivals) - 1) * SPACING_MS / 1000
+        print(
+            f"spacing: {len(arrivals)} requests from {PROCESSES} processes, "
+            f"{upstream.spacing_rejections} rejected, smallest gap {min(gaps) * 1000:.0f} ms, "
+            f"span {span:.2f} s vs {allowed:.2f} s the spacing allows ({span / allowed:.2f}x)"
+        )
+        assert upstream.spacing_rejections == 0
+        assert len(arrivals) == PROCESSES * URLS_EACH
+        assert span <= 1.5 * allowed
