@@ -52,9 +52,10 @@ def resolve_path(target: str, base_dir: Path, policy: FilePolicy) -> Path:
     outside = ReferenceRefused(f"{target} is outside the workspace")
     # Decide inside/outside first, without requiring the target to exist, so "not found"
     # is only ever said of paths inside the workspace.
-    if not within_roots(Path(os.path.realpath(candidate)), allowed):
-        raise outside
     try:
+        # Not strict, yet it can still fail: a link removed between its lstat and readlink.
+        if not within_roots(Path(os.path.realpath(candidate)), allowed):
+            raise outside
         real = Path(os.path.realpath(candidate, strict=True))
     except FileNotFoundError:
         raise ReferenceRefused(f"file not found: {target}") from None
