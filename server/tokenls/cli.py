@@ -135,7 +135,18 @@ def _run_count(args: argparse.Namespace) -> int:
         _print_table(counted, total, encoding, compare=args.compare)
     for r in errors:
         print(f"tokenls: {r.path}: {r.error}", file=sys.stderr)
+    _report_rate_limited(counted)
     return EXIT_USAGE if errors else EXIT_OK
+
+
+def _report_rate_limited(counted: list[FileCount]) -> None:
+    """Say which URLs were not fetched because their host's rate budget ran out (they count
+    0), instead of waiting minutes for it."""
+    for r in counted:
+        for ref in r.references or []:
+            error = ref.get("error") or ""
+            if error.startswith("rate limited"):
+                print(f"tokenls: {r.path}: {ref['target']}: {error}", file=sys.stderr)
 
 
 def _configured_encoding(paths: Sequence[Path]) -> str:

@@ -52,7 +52,9 @@ def _count(work: Path, cache: Path, prompt: str) -> tuple[dict, float]:
     )
     elapsed = time.monotonic() - started
     assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout)["files"][0], elapsed
+    entry = json.loads(run.stdout)["files"][0]
+    entry["stderr"] = run.stderr
+    return entry, elapsed
 
 
 def _workspace(root: Path, upstream: Upstream, timeout_s: float = 1.0) -> Path:
@@ -85,6 +87,7 @@ def test_retry_after_inf_is_capped_and_reported_as_rate_limited(
         [ref] = entry["references"]
         print(f"Retry-After: inf, run {run + 1}: reported in {elapsed:.2f} s")
         assert ref["status"] == "error" and ref["error"].startswith("rate limited")
+        assert f"{ref['target']}: rate limited" in entry["stderr"]
         assert elapsed < 15
     status = _fetcher(cache, upstream).tracker.status(upstream.host)
     assert math.isfinite(status.backoff_s) and status.backoff_s <= MAX_BACKOFF_S
