@@ -12,6 +12,22 @@ import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+
+def _limits(limit: str, remaining: str, reset: str) -> dict[str, str]:
+    return {
+        "x-ratelimit-limit-requests": limit,
+        "x-ratelimit-remaining-requests": remaining,
+        "x-ratelimit-reset-requests": reset,
+    }
+
+
+# Paths answered the same way every time: (status, body, headers).
+_FIXED: dict[str, tuple[int, bytes, dict[str, str]]] = {
+    "/headers": (200, b"with limits\n", _limits("30", "29", "2s")),
+    "/reset-forever": (200, b"come back in eleven years\n", _limits("60", "0", "99999h")),
+    "/retry-after-inf": (429, b"", {"Retry-After": "inf"}),
+    "/retry-after-nan": (429, b"", {"Retry-After": "nan"}),
+}
 _SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
 
@@ -140,21 +156,8 @@ class Upstream:
             if rejected:
                 return self.reply(h, 429, b"burst", {"Retry-After": "1"})
             return self.reply(h, 200, f"burst document {path}\n".encode())
-        if path == "/retry-after-inf":
-            return self.reply(h, 429, b"", {"Retry-After": "inf"})
-        if path == "/retry-after-nan":
-            return self.reply(h, 429, b"", {"Retry-After": "nan"})
-        if path == "/reset-forever":
-            return self.reply(
-                h,
-                200,
-                b"come back in eleven years\n",
-                {
-                    "x-ratelimit-limit-requests": "60",
-                    "x-ratelimit-remaining-requests": "0",
-                    "x-ratelimit-reset-requests": "99999h",
-                },
-            )
+        if path in _FIXED:
+            return self.reply(h, *_FIXED[path])
         if path == "/trickle":
             h.send_response(200)
             h.send_header("Content-Length", "1000")
@@ -174,17 +177,6 @@ class Upstream:
             if first:
                 return self.reply(h, 429, b"", {"Retry-After": "1"})
             return self.reply(h, 200, b"finally here\n")
-        if path == "/headers":
-            return self.reply(
-                h,
-                200,
-                b"with limits\n",
-                {
-                    "x-ratelimit-limit-requests": "30",
-                    "x-ratelimit-remaining-requests": "29",
-                    "x-ratelimit-reset-requests": "2s",
-                },
-            )
         if path == "/hang":
             time.sleep(3)
             return self.reply(h, 200, b"too late\n")

@@ -14,6 +14,7 @@ import diskcache
 import pytest
 
 from tests.conftest import truth
+from tests.reliability.processes import count_in_processes
 from tokenls.cache import MARKER, TokenCache
 
 PROCESSES = 4
@@ -172,26 +173,12 @@ def test_four_processes_count_while_another_holds_the_database_locked(tmp_path: 
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         started = time.monotonic()
-        env = {**os.environ, "TOKENLS_CACHE_DIR": str(cache_dir)}
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "tokenls", "count", "--json", f"p{n}.prompt.md"],
-                cwd=work,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for n in range(PROCESSES)
-        ]
-        outputs = [p.communicate(timeout=60) for p in procs]
+        entries = count_in_processes(work, cache_dir, [f"p{n}.prompt.md" for n in range(PROCESSES)])
         elapsed = time.monotonic() - started
         assert holder.poll() is None, "the lock was released before the counts finished"
     finally:
         holder.wait(timeout=30)
-    for n, (proc, (out, err)) in enumerate(zip(procs, outputs, strict=True)):
-        assert proc.returncode == 0, err
-        assert json.loads(out)["files"][0]["tokens"] == expected[n]
+    assert [entry["tokens"] for entry in entries] == [expected[n] for n in range(PROCESSES)]
     print(f"4 processes counted under a held lock in {elapsed:.2f} s (lock held {HOLD_S} s)")
     assert elapsed < HOLD_S  # waited a bounded time, not for the lock
     # Contention is not corruption: the database and the rate state beside it survive.

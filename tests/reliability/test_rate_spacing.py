@@ -5,15 +5,12 @@ and must not be much slower than the spacing allows."""
 from __future__ import annotations
 
 import itertools
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.http_fixture import Upstream
+from tests.reliability.processes import count_in_processes
 
 PROCESSES = 3
 URLS_EACH = 12
@@ -33,23 +30,9 @@ def test_three_processes_keep_the_configured_spacing(tmp_path: Path) -> None:
             (work / f"p{p}.prompt.md").write_text(
                 "".join(f"- #url:{upstream.url(f'/spaced/{p}-{i}')}\n" for i in range(URLS_EACH))
             )
-        env = {**os.environ, "TOKENLS_CACHE_DIR": str(tmp_path / "cache")}
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "tokenls", "count", "--json", f"p{p}.prompt.md"],
-                cwd=work,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for p in range(PROCESSES)
-        ]
-        outputs = [proc.communicate(timeout=120) for proc in procs]
-        for proc, (out, err) in zip(procs, outputs, strict=True):
-            assert proc.returncode == 0, err
-            refs = json.loads(out)["files"][0]["references"]
-            assert [r["status"] for r in refs] == ["ok"] * URLS_EACH
+        prompts = [f"p{p}.prompt.md" for p in range(PROCESSES)]
+        for entry in count_in_processes(work, tmp_path / "cache", prompts):
+            assert [r["status"] for r in entry["references"]] == ["ok"] * URLS_EACH
         arrivals = upstream.arrivals
         gaps = [b - a for a, b in itertools.pairwise(arrivals)]
         span = arrivals[-1] - arrivals[0]
