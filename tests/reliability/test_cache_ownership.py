@@ -15,7 +15,8 @@ import pytest
 
 from tests.conftest import truth
 from tests.reliability.processes import count_in_processes
-from tokenls.cache import MARKER, TokenCache
+from tokenls.cache import TokenCache
+from tokenls.owned_cache import MARKER
 
 PROCESSES = 4
 HOLD_S = 8.0  # how long another process keeps the database locked

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tokenls.cache import CacheBusy, DiskCache
+from tokenls.owned_cache import CacheBusy, DiskCache
 
 State = dict[str, Any]
 
