@@ -189,3 +189,44 @@ def test_four_processes_count_while_another_holds_the_database_locked(tmp_path: 
     assert TokenCache(cache_dir).get("sentinel") == ("written before the lock", "disk")
     assert diskcache.Cache(str(cache_dir / "rate")).get("rate:sentinel") == {"last": 1.0}
 
+
+def test_count_keeps_its_counts_in_the_workspace_cache_dir(tmp_path: Path) -> None:
+    work = tmp_path / "ws"
+    (work / ".git").mkdir(parents=True)
+    (work / "tokenls.toml").write_text('cache_dir = ".cache/tokenls"\n')
+    (work / "notes.md").write_text("some notes\n")
+    (work / "p.prompt.md").write_text("Read #file:notes.md\n")
+    run = _tokenls(["count", "--json", "p.prompt.md"], work)
+    assert run.returncode == 0, run.stderr
+    cache_dir = work / ".cache" / "tokenls"
+    assert (cache_dir / MARKER).is_file() and (cache_dir / "cache.db").is_file()
+    assert "not using the disk cache" not in run.stderr
+
+
+def test_a_workspace_config_naming_the_workspace_as_cache_dir_writes_nothing_there(
+    tmp_path: Path,
+) -> None:
+    work = tmp_path / "ws"
+    (work / ".git").mkdir(parents=True)
+    (work / "tokenls.toml").write_text('cache_dir = "."\n')  # inside the workspace: trusted
+    (work / "notes.md").write_text("some notes\n")
+    (work / "p.prompt.md").write_text("Read #file:notes.md\n")
+    before = _snapshot(work)
+    run = _tokenls(["check", "--format", "json", "p.prompt.md"], work)
+    assert run.returncode == 0, run.stderr
+    assert "is the workspace or contains it" in run.stderr
+    assert _snapshot(work) == before and not (work / MARKER).exists()
+
+
+def test_a_cache_shared_by_two_roots_is_refused_when_it_is_one_of_them(tmp_path: Path) -> None:
+    from tokenls.workspace import Shared
+
+    shared, first, second = Shared(), tmp_path / "first", tmp_path / "first" / "cache"
+    second.mkdir(parents=True)
+    cache = shared.cache(second, [first])  # a folder inside the first root: its own
+    cache.put("k", 1)
+    assert cache.describe()["disk"] is True
+    assert shared.cache(second, [second]) is cache  # the same handle, now the second root
+    assert "is the workspace or contains it" in cache.describe()["problem"]
+    cache.put("k2", 2)
+    assert cache.get("k2") == (2, "memory")
