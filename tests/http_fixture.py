@@ -1,20 +1,69 @@
-"""A real HTTP server on 127.0.0.1 for URL tests: limits, 429s, hangs, redirects, big bodies."""
+"""A real HTTP server on 127.0.0.1 for URL tests: limits, 429s, hangs, redirects, big bodies,
+trickled bodies, hostile rate headers, 429 bursts and a minimum spacing between requests."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import struct
 import threading
 import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+def _limits(limit: str, remaining: str, reset: str) -> dict[str, str]:
+    return {
+        "x-ratelimit-limit-requests": limit,
+        "x-ratelimit-remaining-requests": remaining,
+        "x-ratelimit-reset-requests": reset,
+    }
+
+
+# Paths answered the same way every time: (status, body, headers).
+_FIXED: dict[str, tuple[int, bytes, dict[str, str]]] = {
+    "/headers": (200, b"with limits\n", _limits("30", "29", "2s")),
+    "/reset-forever": (200, b"come back in eleven years\n", _limits("60", "0", "99999h")),
+    "/retry-after-inf": (429, b"", {"Retry-After": "inf"}),
+    "/retry-after-nan": (429, b"", {"Retry-After": "nan"}),
+}
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
+def _arrival_time(connection: socket.socket) -> float:
+    """When the first bytes of a request reached the kernel (now, where that is unknown)."""
+    try:
+        _data, ancillary, _flags, _addr = connection.recvmsg(1, 1024, socket.MSG_PEEK)
+    except OSError:
+        return time.time()
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= 16:
+            seconds, nanoseconds = struct.unpack("qq", data[:16])
+            return seconds + nanoseconds / 1e9
+    return time.time()
+
+
 class Upstream:
     """Counts what it served, enforces ``limit`` requests per ``window_s`` on /limited/."""
 
-    def __init__(self, limit: int = 1000, window_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        limit: int = 1000,
+        window_s: float = 1.0,
+        spacing_s: float = 0.0,
+        burst: int = 4,
+        host: str = "127.0.0.1",
+    ) -> None:
         self.limit = limit
         self.window_s = window_s
+        self.spacing_s = spacing_s  # /spaced/: requests closer than this are rejected
+        # Kernel timestamps are exact to microseconds; allow a millisecond for rounding.
+        self.jitter_s = 0.001
+        self.burst = burst  # /burst/: the first ``burst`` requests get 429
+        self.arrivals: list[float] = []  # arrival times (epoch s) on /spaced/ and /burst/
+        self.spacing_rejections = 0
+        self.burst_served = 0
         self.lock = threading.Lock()
         self.times: deque[float] = deque()
         self.requests = 0
@@ -28,13 +77,30 @@ class Upstream:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def setup(self) -> None:
+                super().setup()
+                self.arrived = _arrival_time(self.connection)
+
             def do_GET(self) -> None:
                 upstream.handle(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            # Bursts of simultaneous connections must not overflow the accept queue (a
+            # dropped SYN is retried only after a second, which looks like a slow server).
+            request_queue_size = 128
+            address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+            def server_bind(self) -> None:
+                # Kernel receive timestamps (inherited by accepted sockets) date each request
+                # when it reached the machine, not when a busy server got round to it.
+                with contextlib.suppress(OSError):
+                    self.socket.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+                super().server_bind()
+
+        self.server = Server((host, 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.host = f"127.0.0.1:{self.port}"
+        self.host = f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> Upstream:
@@ -70,6 +136,40 @@ class Upstream:
             return self.reply(
                 h, 200, f"document {path}: alpha beta gamma\n".encode(), {"ETag": etag}
             )
+        if path.startswith("/spaced/"):
+            now = h.arrived  # type: ignore[attr-defined]
+            with self.lock:
+                too_close = (
+                    bool(self.arrivals) and now - self.arrivals[-1] < self.spacing_s - self.jitter_s
+                )
+                self.arrivals.append(now)
+                if too_close:
+                    self.spacing_rejections += 1
+            if too_close:
+                return self.reply(h, 429, b"too close", {"Retry-After": "1"})
+            return self.reply(h, 200, f"spaced document {path}\n".encode())
+        if path.startswith("/burst/"):
+            with self.lock:
+                self.arrivals.append(h.arrived)  # type: ignore[attr-defined]
+                self.burst_served += 1
+                rejected = self.burst_served <= self.burst
+            if rejected:
+                return self.reply(h, 429, b"burst", {"Retry-After": "1"})
+            return self.reply(h, 200, f"burst document {path}\n".encode())
+        if path in _FIXED:
+            return self.reply(h, *_FIXED[path])
+        if path == "/trickle":
+            h.send_response(200)
+            h.send_header("Content-Length", "1000")
+            h.end_headers()
+            try:
+                for _ in range(200):  # a byte every 0.3 s: each read is quick, the body never ends
+                    h.wfile.write(b"x")
+                    h.wfile.flush()
+                    time.sleep(0.3)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return None
         if path == "/retry":
             with self.lock:
                 self.retry_calls += 1
@@ -77,17 +177,6 @@ class Upstream:
             if first:
                 return self.reply(h, 429, b"", {"Retry-After": "1"})
             return self.reply(h, 200, b"finally here\n")
-        if path == "/headers":
-            return self.reply(
-                h,
-                200,
-                b"with limits\n",
-                {
-                    "x-ratelimit-limit-requests": "30",
-                    "x-ratelimit-remaining-requests": "29",
-                    "x-ratelimit-reset-requests": "2s",
-                },
-            )
         if path == "/hang":
             time.sleep(3)
             return self.reply(h, 200, b"too late\n")

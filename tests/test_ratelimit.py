@@ -57,7 +57,9 @@ def test_window_admits_only_the_target_share_then_waits_for_it_to_slide() -> Non
 
 def test_minimum_spacing_between_requests() -> None:
     tracker, clock = _tracker(min_interval_s=0.15)
-    assert tracker.try_acquire("api").admitted
+    first = tracker.try_acquire("api")
+    assert first.admitted
+    tracker.mark_sent("api", first.ticket)
     second = tracker.try_acquire("api")
     assert (
         not second.admitted and second.reason == "spacing" and second.wait_s == pytest.approx(0.15)
@@ -193,3 +195,52 @@ def test_disk_store_is_atomic_across_threads(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert sum(admitted) == 120  # never more than the window allows, whoever asks
+
+
+class SlowLockStore(MemoryStore):
+    """A store whose lock takes ``delay`` seconds of the fake clock to acquire."""
+
+    def __init__(self, clock: Clock, delay: float) -> None:
+        super().__init__()
+        self.clock = clock
+        self.delay = delay
+
+    def update(self, key, change):  # type: ignore[no-untyped-def]
+        self.clock.now += self.delay  # waiting for another process's transaction
+        return super().update(key, change)
+
+
+def test_spacing_is_measured_from_when_the_lock_was_held_not_when_it_was_asked() -> None:
+    clock = Clock()
+    store = SlowLockStore(clock, delay=0.1)
+    tracker = RateTracker(store, RateConfig(min_interval_s=0.15), clock)
+    start = clock.now
+    assert tracker.try_acquire("api").admitted  # admitted at start + 0.1, inside the lock
+    clock.now = start + 0.1  # asked 0.1 s after the first was asked...
+    second = tracker.try_acquire("api")  # ...held the lock at start + 0.2: only 0.1 s later
+    assert not second.admitted and second.reason == "spacing"
+
+
+def test_a_burst_of_429s_lowers_the_target_once_per_window() -> None:
+    tracker, clock = _tracker(min_interval_s=0, window_s=60.0)
+    for _ in range(4):  # four requests in flight, all answered 429 together
+        tracker.record("api", 429, {"Retry-After": "1"})
+    assert tracker.status("api").target == pytest.approx(0.3)
+    clock.now += 61  # a 429 in a later window is news: lower again
+    tracker.record("api", 429, {"Retry-After": "1"})
+    assert tracker.status("api").target == pytest.approx(0.15)
+
+
+def test_tokens_per_minute_uses_the_request_estimate_then_the_recorded_cost() -> None:
+    clock = Clock()
+    config = RateConfig(
+        min_interval_s=0, target=1.0, limits={"api": Limits(tokens_per_minute=1000)}
+    )
+    tracker = RateTracker(MemoryStore(), config, clock)
+    first = tracker.try_acquire("api", tokens=100)
+    assert first.admitted
+    tracker.record("api", 200, {}, tokens=900, ticket=first.ticket)  # the body was bigger
+    assert tracker.status("api").used_tokens == 900
+    # An unknown cost is estimated from the window's mean (900): over the 1000 budget.
+    refused = tracker.try_acquire("api")
+    assert not refused.admitted and refused.reason == "tokens"

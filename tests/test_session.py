@@ -183,3 +183,24 @@ def test_each_folder_keeps_its_own_editor_settings_include_and_cache(tmp_path: P
     prompt = (a / "x.prompt.md").as_uri()
     session.open(prompt, text, 1)
     assert [h.line for h in session.hints(prompt, 0, 10)] == [0, 2]  # a's own: default "all"
+
+
+def test_a_change_that_cannot_be_applied_makes_counts_unknown_until_a_full_sync() -> None:
+    from tests.logs import failing_build
+
+    uri = "file:///t/ask.md"
+    text = "# Why did CI fail?\n\n```log\n" + failing_build(2000) + "```\n"
+    session = Session()
+    session.open(uri, text, 1)
+    assert session.code_action_offers(uri, (10, 0), (10, 0), False)
+    lines = text.count("\n")
+    session.change(uri, 2, [Change("lost", (lines + 5, 0), (lines + 5, 0))])
+    [finding] = session.findings(uri)
+    assert finding.code == "unsynced" and "token counts unknown" in finding.message
+    assert [h.label for h in session.hints(uri, 0, lines)] == ["? tok"]
+    assert session.document_tokens(uri)["level"] == "unknown"
+    # A compression computed on a text the editor does not have is never offered.
+    assert session.code_action_offers(uri, (10, 0), (10, 0), False) == []
+    session.change(uri, 3, [Change("back\n")])
+    assert session.document_tokens(uri)["tokens"] == truth("back\n", "o200k_base")
+    assert session.findings(uri) == []

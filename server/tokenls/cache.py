@@ -4,29 +4,37 @@ Counts are keyed by content (``encoding`` + SHA-256 of the bytes), so a renamed 
 file hits the cache and an edited one never returns a stale count. A second, cheap key —
 path, size, mtime and inode — maps an unchanged file to its digest without reading it.
 Every tokenls process on the machine shares one directory. The disk layer is a cache, never
-a source of truth: when it is deleted or corrupt it is moved aside and rebuilt, and if even
-that fails tokenls keeps counting from memory alone.
+a source of truth, and it owns only what it made (``tokenls.owned_cache``): when it is
+refused, locked by another process or broken beyond repair, tokenls counts from memory.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import shutil
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import diskcache
 
+from tokenls.owned_cache import (
+    BUSY_WAIT_S,
+    CacheBusy,
+    CacheDirRefused,
+    CacheUnavailable,
+    DiskCache,
+    claim_directory,
+    refuse_workspaces,
+)
+
 log = logging.getLogger("tokenls.cache")
 Source = Literal["memory", "disk", "fresh"]
-_DISK_ERRORS = (sqlite3.Error, OSError, diskcache.Timeout, EOFError, ValueError, KeyError)
+BUSY_PAUSE_S = 2.0  # after a busy wait, how long the disk is left alone before trying again
 
 
 def default_cache_dir() -> Path:
@@ -45,19 +53,55 @@ class CacheStats:
     misses: int = 0
     disk_errors: int = 0
     rebuilt: int = 0
+    busy: int = 0
 
 
 class TokenCache:
     """Two-level cache of small values (counts, digests), safe to share across threads."""
 
-    def __init__(self, directory: Path | None, memory_items: int = 8192) -> None:
+    def __init__(
+        self,
+        directory: Path | None,
+        memory_items: int = 8192,
+        workspaces: Sequence[Path] = (),
+        busy_wait_s: float = BUSY_WAIT_S,
+    ) -> None:
         self.directory = directory
         self.stats = CacheStats()
+        self.problem: str | None = None  # why the disk is not used, when it is not
         self._memory: OrderedDict[str, Any] = OrderedDict()
         self._memory_items = memory_items
-        self._disk: diskcache.Cache | None = None
-        self._disk_failed = directory is None
+        self._disk = DiskCache(directory, workspaces, busy_wait_s) if directory else None
+        self._paused_until = 0.0
         self._lock = threading.RLock()
+
+    @property
+    def usable_directory(self) -> Path | None:
+        """The directory if the disk layer may be used (other shared state may live there)."""
+        if self._disk is None or self.problem is not None:
+            return None
+        try:
+            return claim_directory(self._disk.directory, self._disk.workspaces)
+        except (CacheDirRefused, OSError) as exc:
+            self._give_up(str(exc))
+            return None
+
+    def protect(self, workspaces: Sequence[Path]) -> None:
+        """Also refuse the directory if it is (or contains) one of ``workspaces``: a cache
+        shared by several workspace roots honours every one of them."""
+        with self._lock:
+            if self._disk is None:
+                return
+            new = tuple(w for w in workspaces if w not in self._disk.workspaces)
+            if not new:
+                return
+            self._disk.workspaces += new
+            if self.problem is None:
+                try:
+                    refuse_workspaces(self._disk.directory, new)
+                except CacheDirRefused as exc:
+                    self._disk.close()
+                    self._give_up(str(exc))
 
     def get(self, key: str) -> tuple[Any, Source] | tuple[None, None]:
         with self._lock:
@@ -87,13 +131,13 @@ class TokenCache:
         with self._lock:
             if self._disk is not None:
                 self._disk.close()
-                self._disk = None
 
     def describe(self) -> dict[str, Any]:
         return {
             **asdict(self.stats),
             "directory": str(self.directory) if self.directory else None,
-            "disk": not self._disk_failed,
+            "disk": self._disk is not None and self.problem is None,
+            "problem": self.problem,
             "memoryEntries": len(self._memory),
         }
 
@@ -102,52 +146,26 @@ class TokenCache:
         if len(self._memory) > self._memory_items:
             self._memory.popitem(last=False)
 
-    def _disk_call(self, action: Any) -> Any:
-        for attempt in range(2):
-            disk = self._open_disk()
-            if disk is None:
-                return None
-            try:
-                return action(disk)
-            except _DISK_ERRORS as exc:
-                self.stats.disk_errors += 1
-                log.warning("tokenls cache at %s failed (%s); rebuilding it", self.directory, exc)
-                if attempt == 0:
-                    self._rebuild()
-        self._disk_failed = True
-        log.warning("tokenls cache disabled for this session; counting from memory only")
-        return None
-
-    def _open_disk(self) -> diskcache.Cache | None:
-        if self._disk is not None or self._disk_failed:
-            return self._disk
-        assert self.directory is not None
+    def _disk_call(self, action: Callable[[diskcache.Cache], Any]) -> Any:
+        if self._disk is None or self.problem is not None:
+            return None
+        if time.monotonic() < self._paused_until:
+            return None
         try:
-            self._disk = diskcache.Cache(str(self.directory), timeout=2, size_limit=2**30)
-        except _DISK_ERRORS as exc:
-            log.warning("cannot open tokenls cache at %s (%s); rebuilding it", self.directory, exc)
-            self._rebuild()
-            try:
-                self._disk = diskcache.Cache(str(self.directory), timeout=2, size_limit=2**30)
-            except _DISK_ERRORS:
-                self._disk_failed = True
-        return self._disk
+            return self._disk.call(action)
+        except CacheBusy as exc:
+            # Another process holds the lock: count without the disk for a moment.
+            self.stats.busy += 1
+            self._paused_until = time.monotonic() + BUSY_PAUSE_S
+            log.info("tokenls cache at %s is busy (%s); skipping it for now", self.directory, exc)
+            return None
+        except CacheUnavailable as exc:
+            self._give_up(str(exc))
+            return None
+        finally:
+            self.stats.rebuilt = self._disk.repaired
 
-    def _rebuild(self) -> None:
-        # Move the broken directory aside (another process may still hold it), then start
-        # afresh; a failure here only means memory-only caching.
-        self.stats.rebuilt += 1
-        if self._disk is not None:
-            with contextlib.suppress(_DISK_ERRORS):
-                self._disk.close()
-            self._disk = None
-        assert self.directory is not None
-        if self.directory.exists():
-            aside = self.directory.with_name(
-                f"{self.directory.name}.broken-{os.getpid()}-{time.time_ns()}"
-            )
-            try:
-                self.directory.rename(aside)
-                shutil.rmtree(aside, ignore_errors=True)
-            except OSError:
-                shutil.rmtree(self.directory, ignore_errors=True)
+    def _give_up(self, reason: str) -> None:
+        self.stats.disk_errors += 1
+        self.problem = reason
+        log.warning("tokenls: not using the disk cache (%s); counting from memory only", reason)

@@ -46,9 +46,20 @@ def run_count(args: argparse.Namespace, terminal: Terminal) -> int:
         _print_table(counted, total, exact, encoding, args.top, terminal)
     for r in errors:
         print(f"tokenls: {r.path}: {r.error}", file=sys.stderr)
+    _report_rate_limited(counted)
     if not args.json:
         _summarise_skipped(results, terminal)
     return EXIT_USAGE if errors else EXIT_OK
+
+
+def _report_rate_limited(counted: list[FileCount]) -> None:
+    """Say which URLs were not fetched because their host's rate budget ran out (they count
+    0), instead of waiting minutes for it."""
+    for r in counted:
+        for ref in r.references or []:
+            error = ref.get("error") or ""
+            if error.startswith("rate limited"):
+                print(f"tokenls: {r.path}: {ref['target']}: {error}", file=sys.stderr)
 
 
 def _anchor(path: str) -> Path:

@@ -18,6 +18,10 @@ from tokenls.outline import Frontmatter, Heading, Section, could_be_structure, h
 from tokenls.references.parse import Reference, may_reference, parse_references
 
 
+class ChangeNotApplied(ValueError):
+    """A content change that does not fit the text tokenls holds: the copies diverged."""
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """One content change: replace ``start``..``end`` (LSP positions) with ``text``."""
@@ -38,6 +42,9 @@ class OpenDocument:
     _references: list[Reference] | None = None
     _reference_syntaxes: tuple[str, ...] = ()
     _outline: tuple[int, list[Section]] | None = None
+    # Why tokenls's copy of the text may differ from the editor's (a change that could not
+    # be applied); counts are unknown until the editor sends the whole text again.
+    unsynced: str | None = None
 
     @property
     def version(self) -> int:
@@ -58,7 +65,16 @@ class OpenDocument:
         if change.start is None or change.end is None:
             document.apply_change(change.text, change.start, change.end)
             self._headings = self._references = None
+            self.unsynced = None
             return
+        if self.unsynced is not None:
+            return  # the text is unknown: an edit to it cannot make it known
+        for line, column in (change.start, change.end):
+            if not 0 <= line <= document.line_count or column < 0:
+                raise ChangeNotApplied(
+                    f"a change at line {line}, character {column} is outside the "
+                    f"{document.line_count}-line document"
+                )
         (l0, _), (l1, _) = sorted(
             (document.offset_at(change.start), document.offset_at(change.end))
         )

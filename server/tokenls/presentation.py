@@ -42,6 +42,8 @@ class Finding:
 
 
 def findings(doc: OpenDocument, analysis: Analysis) -> list[Finding]:
+    if doc.unsynced is not None:
+        return [Finding((0, 0), (0, 0), Severity.WARNING, unsynced(doc.unsynced), "unsynced")]
     result: list[Finding] = []
     if analysis.finding is not None and analysis.finding_line is not None:
         f = analysis.finding
@@ -74,6 +76,8 @@ def hints(doc: OpenDocument, analysis: Analysis, start_line: int, end_line: int)
     level = doc.settings.inlay_hints
     if level == "off" or not doc.document.lines:
         return []
+    if doc.unsynced is not None:
+        return [_hint(doc, 0, "? tok", "total")] if start_line <= 0 <= end_line else []
     found: list[Hint] = []
     if start_line <= 0 <= end_line:
         found.append(_hint(doc, 0, analysis.total.label(), "total"))
@@ -99,6 +103,8 @@ def hint_tooltip(
     stats: CacheStats,
 ) -> str | None:
     """Markdown detail for a hint, computed only when the editor asks (resolve)."""
+    if doc.unsynced is not None:
+        return unsynced(doc.unsynced)
     line, index = data.get("line"), data.get("index")
     if data.get("kind") == "reference" and isinstance(index, int):
         if 0 <= index < len(analysis.references):
@@ -121,6 +127,8 @@ def hover(
     stats: CacheStats,
 ) -> str | None:
     """Markdown for a hover: a reference, a heading's section, else the paragraph."""
+    if doc.unsynced is not None:
+        return unsynced(doc.unsynced)
     if not 0 <= line < doc.document.line_count:
         return None
     _, index = doc.document.offset_at((line, character))
@@ -156,7 +164,17 @@ def document_tokens(doc: OpenDocument, analysis: Analysis) -> dict[str, Any]:
     }
     if not analysis.total.exact:
         result["upperBound"] = analysis.total.bound
+    if doc.unsynced is not None:  # the last known counts, flagged as such
+        result.update(exact=False, level="unknown", error=unsynced(doc.unsynced))
     return result
+
+
+def unsynced(reason: str) -> str:
+    """Why a document shows no counts: tokenls's copy of its text may differ from the editor's."""
+    return (
+        f"token counts unknown: {reason}; they return when the editor sends the whole "
+        "text again (close and reopen the file)"
+    )
 
 
 def reference_json(doc: OpenDocument, ref: Resolved) -> dict[str, Any]:

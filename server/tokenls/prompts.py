@@ -21,6 +21,7 @@ from tokenls.config import ConfigError, Problem, Settings
 from tokenls.contributors import Contributor, biggest_contributors
 from tokenls.engine.counting import BATCH_MAX_EXACT, Count
 from tokenls.files import DecodeReport, decode_bytes
+from tokenls.references.resolve import count_key, store_count
 
 if TYPE_CHECKING:
     from tokenls.presentation import Finding
@@ -101,9 +102,8 @@ class PromptChecker:
             encoding = workspace.encoding_for(frontmatter.data)
             counter = workspace.shared.counter(encoding)
             cache = workspace.cache
-            key = f"count:{encoding}:{digest}"
-            cached, _ = cache.get(key)
-            if cached is not None:  # own text counted before, under this encoding: reuse it
+            cached, _ = cache.get(count_key(encoding, digest))
+            if cached is not None and Count(*cached).exact:  # counted exactly before: reuse it
                 document = Document.with_known_total(text, counter, Count(*cached), "utf-32")
             else:
                 document = Document(text, counter, "utf-32")
@@ -115,8 +115,7 @@ class PromptChecker:
                 read_frontmatter(document.lines),
             )
             analysis = analyse(doc, workspace)
-            own = doc.document.total
-            cache.put(key, (own.tokens, own.exact, own.upper))
+            store_count(cache, counter, digest, doc.document.total)
             payload = presentation.document_tokens(doc, analysis)
             findings = presentation.findings(doc, analysis)
         over = analysis.finding is not None and analysis.finding.severity == Severity.ERROR

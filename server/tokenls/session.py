@@ -8,6 +8,7 @@ without a client.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from tokenls.engine.document import Document, Position
 from tokenls.engine.encodings import get_encoding
 from tokenls.engine.text import PositionEncoding, split_lines
 from tokenls.log_actions import Offer
-from tokenls.open_document import Change, OpenDocument, uri_to_path
+from tokenls.open_document import Change, ChangeNotApplied, OpenDocument, uri_to_path
 from tokenls.outline import read_frontmatter
 from tokenls.presentation import Finding, Hint
 from tokenls.workspace import Shared, UrlFactory, Workspace, Workspaces
@@ -29,6 +30,7 @@ from tokenls.workspace import Shared, UrlFactory, Workspace, Workspaces
 __all__ = ["Change", "Finding", "Hint", "Session", "UnknownDocument", "uri_to_path"]
 
 MAX_DOCUMENT_CHARS = 64 * 1024 * 1024
+log = logging.getLogger("tokenls")
 
 
 class UnknownDocument(KeyError):
@@ -145,7 +147,10 @@ class Session:
         for change in changes:
             if change.start is None:
                 _check_size(change.text)
-            doc.apply(change)
+            try:
+                doc.apply(change)
+            except ChangeNotApplied as exc:
+                self.lose_sync(uri, str(exc))
         doc.document.version = version
         self._analyses.pop(uri, None)
         frontmatter = read_frontmatter(doc.document.lines)
@@ -154,6 +159,18 @@ class Session:
             doc._headings = doc._references = None
             self._settle(doc, self._routes[uri])
         return doc
+
+    def lose_sync(self, uri: str, reason: str) -> None:
+        """A change to ``uri`` could not be applied: its counts are unknown until the editor
+        sends the whole text again (reopening the file does)."""
+        doc = self._docs.get(uri)
+        if doc is None or doc.unsynced is not None:
+            return
+        log.warning(
+            "tokenls: %s is out of sync (%s); counts unknown until it is reopened", uri, reason
+        )
+        doc.unsynced = reason
+        self._analyses.pop(uri, None)
 
     def close(self, uri: str) -> None:
         self._docs.pop(uri, None)
@@ -245,6 +262,8 @@ class Session:
     def code_action_offers(
         self, uri: str, start: Position, end: Position, on_budget_diagnostic: bool
     ) -> list[Offer]:
+        if self.get(uri).unsynced is not None:
+            return []  # an edit computed on a text the editor does not have would damage it
         return log_actions.offers(
             self.get(uri), self.analyse(uri), start, end, on_budget_diagnostic
         )
@@ -257,7 +276,7 @@ class Session:
         if not isinstance(uri, str) or uri not in self._docs:
             return None
         doc = self._docs[uri]
-        if data.get("version") != doc.version:
+        if data.get("version") != doc.version or doc.unsynced is not None:
             return None
         return log_actions.prepare(doc, self.analyse(uri), data)
 

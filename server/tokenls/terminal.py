@@ -91,6 +91,8 @@ class Terminal:
             print(f"tokenls: {message}", file=sys.stderr)
 
     def flush(self) -> None:
+        if sys.stdout.closed:  # the language server's connection closed it on ``exit``
+            return
         self._guarded(sys.stdout.flush)
 
     def _rich(self) -> Console:

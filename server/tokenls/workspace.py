@@ -57,10 +57,13 @@ class Shared:
     _caches: dict[Path, TokenCache] = field(default_factory=dict)
     _counters: dict[str, Counter] = field(default_factory=dict)
 
-    def cache(self, directory: Path) -> TokenCache:
-        """One cache handle per directory, however many roots use it."""
+    def cache(self, directory: Path, workspaces: Sequence[Path] = ()) -> TokenCache:
+        """One cache handle per directory, however many roots use it; it is never one of
+        their ``workspaces`` nor contains one (``tokenls.owned_cache``)."""
         if directory not in self._caches:
-            self._caches[directory] = TokenCache(directory)
+            self._caches[directory] = TokenCache(directory, workspaces=workspaces)
+        else:
+            self._caches[directory].protect(workspaces)
         return self._caches[directory]
 
     def caches(self) -> list[TokenCache]:
@@ -131,7 +134,8 @@ class Workspace:
     def cache(self) -> TokenCache:
         configured = self.settings.cache_dir
         return self.shared.cache(
-            Path(configured).expanduser() if configured else default_cache_dir()
+            Path(configured).expanduser() if configured else default_cache_dir(),
+            (self.root, *self.confine),
         )
 
     @property

@@ -11,7 +11,7 @@ from typing import BinaryIO
 from tokenls.cache import TokenCache, default_cache_dir
 from tokenls.compress import CompressResult, ErrorMemory, ProfileError, compress
 from tokenls.compress.baseline import head_tail
-from tokenls.config import load_config_for
+from tokenls.config import load_config_for, workspace_root
 from tokenls.engine.counting import BATCH_MAX_EXACT, Counter
 from tokenls.files import SNIFF_BYTES, STDIN, DecodeReport, decode_chunks
 from tokenls.output_file import write_output
@@ -36,7 +36,10 @@ def run_compress(args: argparse.Namespace, terminal: Terminal) -> int:
     table = _compress_table(source)
     custom = table.get("profiles", {})
     remember = args.memory if args.memory is not None else table.get("memory") is True
-    memory = ErrorMemory(TokenCache(_cache_dir(settings.cache_dir))) if remember else None
+    memory = None
+    if remember:  # in a directory of its own, never the workspace (tokenls.owned_cache)
+        workspace = workspace_root(source or Path.cwd())
+        memory = ErrorMemory(TokenCache(_cache_dir(settings.cache_dir), workspaces=[workspace]))
     baseline = _baseline(args.baseline) if args.baseline else None
     try:
         size = source.stat().st_size if source else 0

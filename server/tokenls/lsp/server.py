@@ -19,13 +19,13 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcContentModified
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from tokenls import __version__
 from tokenls.config import Problem
 from tokenls.engine.text import PositionEncoding
 from tokenls.lsp import convert
+from tokenls.lsp.answering import AnsweringProtocol
 from tokenls.references.url_sources import BackgroundUrls
 from tokenls.references.urls import UrlFetcher
 from tokenls.session import Session, uri_to_path
@@ -39,7 +39,7 @@ LARGE_LOG_TOKENS = 50_000  # compressions bigger than this report progress
 log = logging.getLogger("tokenls")
 
 
-class TokenlsProtocol(LanguageServerProtocol):
+class TokenlsProtocol(AnsweringProtocol):
     """Forwards document sync to the user handlers without pygls's workspace copy."""
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
@@ -67,11 +67,17 @@ class TokenlsServer(LanguageServer):
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
         self.session = Session(urls=self._background_urls)
+        self.protocol.on_change_lost = self._change_lost  # type: ignore[attr-defined]
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.pending_problems: list[Problem] = []
         self.config_files: set[str] = set()  # config files showing problems
         self.progress_cancel: dict[str, threading.Event] = {}
         self.url_progress_token: str | None = None
+
+    def _change_lost(self, uri: str, reason: str) -> None:
+        if uri in self.session.open_uris():
+            self.session.lose_sync(uri, reason)
+            self.publish(uri)
 
     def _background_urls(self, fetcher: UrlFetcher) -> BackgroundUrls:
         return BackgroundUrls(fetcher, self._url_fetched, self._url_progress)

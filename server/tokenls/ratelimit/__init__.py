@@ -9,12 +9,13 @@ from tokenls.ratelimit.tracker import Admission, Limits, RateConfig, RateStatus,
 __all__ = ["Admission", "Limits", "RateConfig", "RateStatus", "RateTracker", "Store", "open_store"]
 
 
-def open_store(spec: str, cache_dir: Path) -> Store:
-    """``"disk"`` (the shared cache directory) or a ``redis://`` URL."""
+def open_store(spec: str, cache_dir: Path | None) -> Store:
+    """``"disk"`` (the shared cache directory) or a ``redis://`` URL; without a usable
+    cache directory the budget is kept for this process only."""
     if spec.startswith(("redis://", "rediss://", "unix://")):
         from tokenls.ratelimit.store_redis import RedisStore
 
         return RedisStore(spec)
-    from tokenls.ratelimit.store_disk import DiskStore
+    from tokenls.ratelimit.store_disk import DiskStore, MemoryStore
 
-    return DiskStore(cache_dir)
+    return DiskStore(cache_dir) if cache_dir is not None else MemoryStore()

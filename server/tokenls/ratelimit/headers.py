@@ -3,11 +3,14 @@
 Understands OpenAI's ``x-ratelimit-*`` (resets as durations like ``6m0s``), Anthropic's
 ``anthropic-ratelimit-*`` (RFC 3339 resets), the IETF ``RateLimit`` / ``RateLimit-Policy``
 fields and the older ``RateLimit-Limit/Remaining/Reset`` trio, and ``Retry-After`` as
-seconds or an HTTP date. Unparseable values are ignored, never fatal.
+seconds or an HTTP date. Unparseable values are ignored, never fatal; so are counts and
+resets that are not finite numbers (``nan``, ``inf``). A ``Retry-After`` of ``inf`` still
+means "wait": it is returned as is and the tracker caps every wait at ``max_backoff_s``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,14 +35,18 @@ def parse_duration(value: str) -> float | None:
     """``6m0s`` → 360.0, ``20ms`` → 0.02, ``1.5s`` → 1.5, ``30`` → 30.0."""
     value = value.strip()
     try:
-        return float(value)
+        return _finite(float(value))
     except ValueError:
         pass
     parts = _DURATION.findall(value)
     if not parts or "".join(n + u for n, u in parts) != value.replace(" ", ""):
         return None
     scale = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-    return sum(float(n) * scale[u] for n, u in parts)
+    return _finite(sum(float(n) * scale[u] for n, u in parts))
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -48,19 +55,21 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
         return None
     value = value.strip()
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return None if math.isnan(seconds) else max(seconds, 0.0)
     try:
         return max(parsedate_to_datetime(value).timestamp() - now, 0.0)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 
 def _rfc3339(value: str) -> float | None:
     try:
         return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
@@ -68,7 +77,7 @@ def _number(value: str | None) -> float | None:
     if value is None:
         return None
     try:
-        return float(value.strip().split(",")[0].split(";")[0])
+        return _finite(float(value.strip().split(",")[0].split(";")[0]))
     except ValueError:
         return None
 

@@ -49,6 +49,9 @@ class Reference:
     end: int
 
 
+# A URL in prose ends at whitespace or closing punctuation; a bracketed IPv6 host
+# (``http://[::1]:8123/x``) is kept whole.
+_PROSE_URL = r"https?://(?:\[[0-9A-Za-z:.%]+\][^\s)\]>\"'`]*|[^\s)\]>\"'`\[]+)"
 _PATTERNS: dict[str, re.Pattern[str]] = {
     "hash_file": re.compile(r"(?<![\w#])#file:(?P<t>`[^`\n]+`|\"[^\"\n]+\"|[^\s)\]>\"'`]+)"),
     "markdown_link": re.compile(
@@ -62,8 +65,8 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "input_variable": re.compile(r"\$\{input:(?P<t>[A-Za-z_][\w\-]*)(?::[^}\n]*)?\}"),
     "continue_url": re.compile(r"\{\{\{\s*url\s+\"(?P<t>https?://[^\"\s]+)\"\s*\}\}\}"),
     "prompty_url": re.compile(r"\$\{url:(?P<t>https?://[^}\s]+)\}"),
-    "hash_url": re.compile(r"(?<![\w#])#url:(?P<t>https?://[^\s)\]>\"'`]+)"),
-    "at_url": re.compile(r"(?:(?<=\s)|^)@url:(?P<t>https?://[^\s)\]>\"'`]+)", re.MULTILINE),
+    "hash_url": re.compile(rf"(?<![\w#])#url:(?P<t>{_PROSE_URL})"),
+    "at_url": re.compile(rf"(?:(?<=\s)|^)@url:(?P<t>{_PROSE_URL})", re.MULTILINE),
 }
 _KINDS: dict[str, Kind] = {name: "file" for name in _PATTERNS}
 _KINDS["variable"] = _KINDS["input_variable"] = "variable"

@@ -9,7 +9,8 @@ they become a reference with ``status="error"`` and 0 tokens, and the rest still
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -142,12 +143,11 @@ class Resolver:
     def count_text(self, text: str, counter: Counter) -> tuple[Count, Source]:
         """A content-keyed count of any text (fetched bodies, large values)."""
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-        key = f"count:{counter.encoding_name}:{digest}"
-        cached, source = self.cache.get(key)
-        if cached is not None and source is not None:
-            return Count(*cached), source
+        found = cached_count(self.cache, counter, digest)
+        if found is not None:
+            return found
         count = counter.count(text, cache=False)
-        self.cache.put(key, (count.tokens, count.exact, count.upper))
+        store_count(self.cache, counter, digest, count)
         return count, "fresh"
 
     def _file(
@@ -226,57 +226,118 @@ class Resolver:
 
     def _imports_of(self, path: Path) -> list[str]:
         facts = self._facts(path)
-        if facts.digest not in self._imports:
-            with open_safely(path, self.policy) as (fd, _):
-                data = b"".join(read_chunks_fd(fd, self.policy.max_bytes))
-            lines = split_lines(decode_bytes(data, DecodeReport()))
-            refs = parse_references(lines, {"at_import"})
-            self._imports[facts.digest] = [r.target for r in refs]
-        return self._imports[facts.digest]
+        if facts.digest in self._imports:
+            return self._imports[facts.digest]
+        with open_safely(path, self.policy) as (fd, _):
+            data = b"".join(read_chunks_fd(fd, self.policy.max_bytes))
+        lines = split_lines(decode_bytes(data, DecodeReport()))
+        targets = [r.target for r in parse_references(lines, {"at_import"})]
+        self._imports[hashlib.sha256(data).hexdigest()] = targets  # keyed by what was parsed
+        return targets
 
     def count_file(self, path: Path, counter: Counter) -> tuple[Count, FileFacts, Source]:
-        """The count of a resolved file: from its stat key, its digest, or fresh."""
+        """The count of a resolved file: from its stat key, its digest, or fresh.
+
+        A fresh count is stored under the digest of the very bytes it counted (hashed in the
+        same pass), so a save between two reads can never file one text's count under
+        another's digest.
+        """
         facts = self._facts(path)
         if facts.binary:
             raise ReferenceRefused(f"{path.name} is a binary file")
-        key = f"count:{counter.encoding_name}:{facts.digest}"
-        cached, source = self.cache.get(key)
-        if cached is not None and source is not None:
-            tokens, exact, upper = cached
-            return Count(tokens, exact, upper), facts, source
-        with open_safely(path, self.policy) as (fd, _):
-            chunks = read_chunks_fd(fd, self.policy.max_bytes)
+        found = cached_count(self.cache, counter, facts.digest)
+        if found is not None:
+            return found[0], facts, found[1]
+        with open_safely(path, self.policy) as (fd, info):
+            scan = _Scan()
+            chunks = scan.feed(read_chunks_fd(fd, self.policy.max_bytes))
             count = counter.count_stream(decode_chunks(chunks, DecodeReport()))
-        self.cache.put(key, (count.tokens, count.exact, count.upper))
+            facts = self._remember_facts(path, info, fd, scan)
+        if facts.binary:
+            raise ReferenceRefused(f"{path.name} is a binary file")
+        store_count(self.cache, counter, facts.digest, count)
         return count, facts, "fresh"
 
     def _facts(self, path: Path) -> FileFacts:
         with open_safely(path, self.policy) as (fd, info):
-            key = f"stat:{path}:{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
-            cached, _ = self.cache.get(key)
+            cached, _ = self.cache.get(_stat_key(path, info))
             if cached is not None:
                 return FileFacts(*cached)
-            digest = hashlib.sha256()
-            lines = 0
-            head = b""
-            last = b""
-            for chunk in read_chunks_fd(fd, self.policy.max_bytes):
-                digest.update(chunk)
-                lines += chunk.count(b"\n")
-                if len(head) < 8192:
-                    head += chunk[: 8192 - len(head)]
-                last = chunk[-1:]
-            if last and last != b"\n":
-                lines += 1
-            report = DecodeReport()
-            decode_bytes(head, report)
-            facts = FileFacts(
-                digest.hexdigest(), info.st_size, lines, b"\0" in head, report.replaced
+            scan = _Scan()
+            for _chunk in scan.feed(read_chunks_fd(fd, self.policy.max_bytes)):
+                pass
+            return self._remember_facts(path, info, fd, scan)
+
+    def _remember_facts(self, path: Path, info: os.stat_result, fd: int, scan: _Scan) -> FileFacts:
+        """The facts of the bytes just scanned; filed under the stat key only if the file's
+        size and mtime did not change while it was read."""
+        facts = scan.facts()
+        after = os.fstat(fd)
+        if (after.st_size, after.st_mtime_ns) == (info.st_size, info.st_mtime_ns):
+            self.cache.put(
+                _stat_key(path, info),
+                (facts.digest, facts.size, facts.lines, facts.binary, facts.decode_errors),
             )
-        self.cache.put(
-            key, (facts.digest, facts.size, facts.lines, facts.binary, facts.decode_errors)
-        )
         return facts
+
+
+class _Scan:
+    """Digest, size, line count and binary sniff of a byte stream, taken as it passes."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.lines = 0
+        self.head = b""
+        self.last = b""
+
+    def feed(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self.digest.update(chunk)
+            self.size += len(chunk)
+            self.lines += chunk.count(b"\n")
+            if len(self.head) < 8192:
+                self.head += chunk[: 8192 - len(self.head)]
+            if chunk:
+                self.last = chunk[-1:]
+            yield chunk
+
+    def facts(self) -> FileFacts:
+        lines = self.lines + (1 if self.last and self.last != b"\n" else 0)
+        report = DecodeReport()
+        decode_bytes(self.head, report)
+        return FileFacts(
+            self.digest.hexdigest(), self.size, lines, b"\0" in self.head, report.replaced
+        )
+
+
+def _stat_key(path: Path, info: os.stat_result) -> str:
+    return f"stat:{path}:{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
+
+
+def count_key(encoding: str, digest: str, max_exact: int | None = None) -> str:
+    base = f"count:{encoding}:{digest}"
+    return base if max_exact is None else f"{base}:estimate-over-{max_exact}"
+
+
+def cached_count(cache: TokenCache, counter: Counter, digest: str) -> tuple[Count, Source] | None:
+    """A stored count of the text with this digest: an exact one (valid for every counter),
+    else an estimate made under this counter's own exactness limit, never another's."""
+    for key in (
+        count_key(counter.encoding_name, digest),
+        count_key(counter.encoding_name, digest, counter.max_exact),
+    ):
+        cached, source = cache.get(key)
+        if cached is not None and source is not None:
+            return Count(*cached), source
+    return None
+
+
+def store_count(cache: TokenCache, counter: Counter, digest: str, count: Count) -> None:
+    limit = None if count.exact else counter.max_exact
+    cache.put(
+        count_key(counter.encoding_name, digest, limit), (count.tokens, count.exact, count.upper)
+    )
 
 
 def _counted_text(ref: Reference, count: Count, text: str, size: int, **extra: Any) -> Resolved:

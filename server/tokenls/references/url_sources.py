@@ -7,8 +7,8 @@ import asyncio
 import heapq
 import itertools
 import threading
+import time
 from collections.abc import Callable
-from pathlib import Path
 
 from tokenls.cache import TokenCache, default_cache_dir
 from tokenls.config import Settings
@@ -27,8 +27,10 @@ def fetcher_for(settings: Settings, cache: TokenCache) -> UrlFetcher:
             for key, table in rate.limits.items()
         },
     )
-    directory = cache.directory or default_cache_dir()
-    tracker = RateTracker(open_store(rate.store, Path(directory)), config)
+    # The shared rate state lives beside the counts, in a directory tokenls owns; when the
+    # cache may not use its directory, the state stays in this process.
+    owner = cache if cache.directory is not None else TokenCache(default_cache_dir())
+    tracker = RateTracker(open_store(rate.store, owner.usable_directory), config)
     return UrlFetcher(settings.http, tracker, cache)
 
 
@@ -68,10 +70,13 @@ class BackgroundUrls:
     Work is a priority queue: the active document's URLs first, other open documents next,
     everything else last. A URL nobody wants any more (its document closed, its reference
     edited away) is dropped when its turn comes. ``on_done`` runs on the event loop after
-    each fetch so the server can re-count and refresh hints.
+    each fetch so the server can re-count and refresh hints. A failed fetch is remembered
+    for ``RETRY_AFTER_FAILURE_S``: its error is shown meanwhile, and the refresh it causes
+    does not queue the same URL again at once.
     """
 
     ACTIVE, OPEN, BACKGROUND = 0, 1, 2
+    RETRY_AFTER_FAILURE_S = 30.0
 
     def __init__(
         self,
@@ -89,12 +94,16 @@ class BackgroundUrls:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._done = 0
+        self._failed: dict[str, tuple[float, Fetched]] = {}
         self.priority = self.OPEN  # set by the session for the document being resolved
 
     def lookup(self, url: str, priority: int | None = None) -> Fetched | None:
         cached = self.fetcher.cached(url)
         if cached is not None and not cached.stale:
             return cached
+        failed = self._failed.get(url)
+        if failed is not None and time.monotonic() < failed[0]:
+            return failed[1]
         self.request(url, self.priority if priority is None else priority)
         return cached  # stale bodies count meanwhile; a new URL is pending
 
@@ -143,9 +152,13 @@ class BackgroundUrls:
             del self.wanted[url]
             self._in_flight.add(url)
             try:
-                await self.fetcher.fetch(url)
+                fetched = await self.fetcher.fetch(url)
             finally:
                 self._in_flight.discard(url)
+            if fetched.ok:
+                self._failed.pop(url, None)
+            else:
+                self._failed[url] = (time.monotonic() + self.RETRY_AFTER_FAILURE_S, fetched)
             self._done += 1
             if self.on_progress is not None:
                 self.on_progress(self._done, self._done + self.pending())

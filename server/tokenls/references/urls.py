@@ -7,18 +7,26 @@ listed as private-ok, and every redirect hop is checked again. Bodies stream wit
 cap. Responses are cached on disk (body, ETag, Last-Modified, fetch time): fresh entries
 are served without a request, stale ones revalidated (304 keeps them), and when the
 upstream is unreachable the last known body is served, flagged stale. Header values may
-come from the environment (``"env:API_TOKEN"``) and are never logged or shown.
+come from the environment (``"env:API_TOKEN"``) and are never logged or shown; the cache
+key holds only a hash of them.
+
+Every wait is bounded: one request (connect, redirects, every byte of the body) has
+``http.timeout_s`` in all, so a server trickling a byte at a time cannot hold a run; and a
+fetch waits for the shared rate tracker at most ``max_wait_s`` before it reports the URL
+as rate limited.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import ipaddress
 import json
 import os
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
@@ -28,9 +36,11 @@ import httpx
 from tokenls.cache import TokenCache
 from tokenls.config import HttpSettings
 from tokenls.ratelimit import RateTracker
+from tokenls.ratelimit.store_disk import StoreBusy
 
 Source = Literal["cache", "fresh", "revalidated", "stale"]
 MAX_REDIRECTS = 5
+MAX_WAIT_S = 30.0  # the longest a fetch waits for the rate tracker before giving up
 
 
 class UrlRefused(Exception):
@@ -45,6 +55,7 @@ class Fetched:
     source: Source | None = None
     fetched_at: float = 0.0
     size: int = 0
+    rate_limited: bool = False
 
     @property
     def ok(self) -> bool:
@@ -56,10 +67,24 @@ class Fetched:
 
 
 def host_key(url: str) -> str:
-    """``host:port`` (the port only when explicit), lower-case: the rate-limit key."""
+    """``host:port`` (the port only when explicit), lower-case: the rate-limit key.
+    IPv6 literals keep their brackets (``[::1]:8123``), as they are written in URLs."""
+    parts = urlsplit(url)
+    host = _bracketed((parts.hostname or "").lower())
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def host_listed(url: str, entries: tuple[str, ...] | list[str]) -> bool:
+    """Whether ``url``'s host (or host:port) is in a list of ``host``/``host:port`` entries;
+    an IPv6 host matches written with or without brackets."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    return f"{host}:{parts.port}" if parts.port else host
+    wanted = {host_key(url), host, _bracketed(host)}
+    return any(entry.strip().lower() in wanted for entry in entries)
 
 
 def check_url(url: str, http: HttpSettings) -> str:
@@ -71,8 +96,12 @@ def check_url(url: str, http: HttpSettings) -> str:
         raise UrlRefused("the URL has no host")
     if parts.username or parts.password:
         raise UrlRefused("URLs with credentials are refused: use http.headers instead")
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise UrlRefused("the URL has an invalid port") from None
     key = host_key(url)
-    if key not in http.allow_hosts and (parts.hostname or "").lower() not in http.allow_hosts:
+    if not host_listed(url, http.allow_hosts):
         raise UrlRefused(f"{key} is not allowed (add it to http.allow_hosts)")
     if parts.scheme == "http" and not http.allow_http:
         raise UrlRefused("plain http:// is refused (set http.allow_http = true)")
@@ -89,7 +118,7 @@ async def check_addresses(url: str, http: HttpSettings) -> None:
         literal = None
     if literal is not None:
         addresses = [literal]  # an allowlisted IP literal was chosen on purpose
-        if host in http.allow_hosts or host_key(url) in http.allow_hosts:
+        if host_listed(url, http.allow_hosts):
             return
     else:
         loop = asyncio.get_running_loop()
@@ -103,11 +132,7 @@ async def check_addresses(url: str, http: HttpSettings) -> None:
     private = [
         a for a in addresses if a.is_private or a.is_loopback or a.is_link_local or a.is_reserved
     ]
-    if (
-        private
-        and host not in http.allow_private_hosts
-        and host_key(url) not in http.allow_private_hosts
-    ):
+    if private and not host_listed(url, http.allow_private_hosts):
         raise UrlRefused(
             f"{host} resolves to a private address ({private[0]}); "
             "add it to http.allow_private_hosts to allow"
@@ -116,42 +141,51 @@ async def check_addresses(url: str, http: HttpSettings) -> None:
 
 class UrlFetcher:
     def __init__(
-        self, http: HttpSettings, tracker: RateTracker, cache: TokenCache, max_retries: int = 4
+        self,
+        http: HttpSettings,
+        tracker: RateTracker,
+        cache: TokenCache,
+        max_retries: int = 4,
+        max_wait_s: float = MAX_WAIT_S,
     ) -> None:
         self.http = http
         self.tracker = tracker
         self.cache = cache
         self.max_retries = max_retries
+        self.max_wait_s = max_wait_s
         # One pooled client per event loop (a client cannot outlive or change its loop).
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
             weakref.WeakKeyDictionary()
         )
 
+    def cache_key(self, url: str) -> str:
+        """Everything that changes the stored body: the URL, ``pretty_json``, and the request
+        headers sent to its host (hashed: a secret never appears in a key)."""
+        headers = json.dumps(sorted(self._headers(url).items()))
+        digest = hashlib.sha256(headers.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        return f"http:{url}:{int(self.http.pretty_json)}:{digest}"
+
     def cached(self, url: str) -> Fetched | None:
         """The cached body, fresh or stale, without any request."""
-        entry, _ = self.cache.get(f"http:{url}")
-        if not isinstance(entry, dict):
+        entry = self._entry(url)
+        if entry is None:
             return None
         fresh = time.time() - entry["fetched_at"] < self.http.ttl_s
-        return Fetched(
-            url,
-            entry["text"],
-            None,
-            "cache" if fresh else "stale",
-            entry["fetched_at"],
-            entry["size"],
-        )
+        return _from_entry(url, entry, "cache" if fresh else "stale")
 
     async def fetch(self, url: str) -> Fetched:
         try:
             key = check_url(url, self.http)
         except UrlRefused as exc:
             return Fetched(url, error=str(exc))
-        entry, _ = self.cache.get(f"http:{url}")
-        entry = entry if isinstance(entry, dict) else None
+        entry = self._entry(url)
         if entry and time.time() - entry["fetched_at"] < self.http.ttl_s:
-            return Fetched(url, entry["text"], None, "cache", entry["fetched_at"], entry["size"])
+            return _from_entry(url, entry, "cache")
         return await self._fetch(url, key, entry, self._client())
+
+    def _entry(self, url: str) -> dict[str, Any] | None:
+        entry, _ = self.cache.get(self.cache_key(url))
+        return entry if isinstance(entry, dict) else None
 
     def _client(self) -> httpx.AsyncClient:
         # Creating a client loads the CA bundle (about 20 ms): keep one per event loop, so
@@ -170,42 +204,40 @@ class UrlFetcher:
     async def _fetch(
         self, url: str, key: str, entry: dict[str, Any] | None, client: httpx.AsyncClient
     ) -> Fetched:
+        waited = 0.0
+        estimate = entry["size"] // 4 if entry else 0  # tokens, by the chars/4 rule
         for attempt in range(self.max_retries + 1):
-            await self._slot(key)
+            slot = await self._slot(key, estimate, self.max_wait_s - waited)
+            if isinstance(slot, Fetched):
+                return _stale_or(entry, url, slot)
+            ticket, slept = slot
+            waited += slept
+            sent = self._on_sent(key, ticket)
             try:
-                status, headers, body, final, encoding = await self._request(url, entry, client)
+                async with asyncio.timeout(self.http.timeout_s):
+                    status, headers, body, final, encoding = await self._request(
+                        url, entry, client, sent
+                    )
             except UrlRefused as exc:
+                await sent("done", None)
                 return Fetched(url, error=str(exc))
-            except (httpx.HTTPError, OSError) as exc:
-                await asyncio.to_thread(self.tracker.record, key, 0, {}, attempt)
-                reason = (
-                    "timed out"
-                    if isinstance(exc, httpx.TimeoutException)
-                    else f"unreachable ({type(exc).__name__})"
-                )
-                if entry:
-                    return Fetched(
-                        url, entry["text"], None, "stale", entry["fetched_at"], entry["size"]
-                    )
-                return Fetched(url, error=f"{host_key(url)} {reason}")
-            delay = await asyncio.to_thread(self.tracker.record, key, status, headers, attempt)
+            except (httpx.HTTPError, OSError, TimeoutError) as exc:
+                await sent("done", None)
+                await self._record(key, 0, {}, attempt)
+                timed_out = isinstance(exc, httpx.TimeoutException | TimeoutError)
+                reason = "timed out" if timed_out else f"unreachable ({type(exc).__name__})"
+                return _stale_or(entry, url, Fetched(url, error=f"{host_key(url)} {reason}"))
+            delay = await self._record(key, status, headers, attempt, len(body) // 4, ticket)
             if status in (429, 503):
-                if attempt < self.max_retries:
+                if attempt < self.max_retries and waited + delay <= self.max_wait_s:
                     await asyncio.sleep(delay)
+                    waited += delay
                     continue
-                if entry:
-                    return Fetched(
-                        url, entry["text"], None, "stale", entry["fetched_at"], entry["size"]
-                    )
-                return Fetched(
-                    url, error=f"HTTP {status} after {self.max_retries} retries (rate limited)"
-                )
+                return _stale_or(entry, url, _rate_limited(url, f"HTTP {status}", delay))
             if status == 304 and entry:
                 entry = {**entry, "fetched_at": time.time()}
-                self.cache.put(f"http:{url}", entry)
-                return Fetched(
-                    url, entry["text"], None, "revalidated", entry["fetched_at"], entry["size"]
-                )
+                self.cache.put(self.cache_key(url), entry)
+                return _from_entry(url, entry, "revalidated")
             if not 200 <= status < 300:
                 return Fetched(url, error=f"HTTP {status} from {host_key(final)}")
             text = self._text(body, headers, encoding)
@@ -216,19 +248,65 @@ class UrlFetcher:
                 "fetched_at": time.time(),
                 "size": len(body),
             }
-            self.cache.put(f"http:{url}", entry)
-            return Fetched(url, text, None, "fresh", entry["fetched_at"], len(body))
+            self.cache.put(self.cache_key(url), entry)
+            return _from_entry(url, entry, "fresh")
         return Fetched(url, error="no response")  # the loop always returns; kept for type checkers
 
-    async def _slot(self, key: str) -> None:
+    async def _slot(
+        self, key: str, tokens: int, budget_s: float
+    ) -> tuple[int | None, float] | Fetched:
+        """Wait for the tracker to admit a request: (ticket, seconds waited), or a
+        rate-limited result when the wait would exceed ``budget_s``."""
+        waited = 0.0
         while True:
-            admission = await asyncio.to_thread(self.tracker.try_acquire, key)
+            try:
+                admission = await asyncio.to_thread(self.tracker.try_acquire, key, tokens)
+            except StoreBusy as exc:
+                return Fetched(key, error=f"not fetched: {exc}")
             if admission.admitted:
-                return
-            await asyncio.sleep(min(admission.wait_s, 5.0))
+                return admission.ticket, waited
+            if waited + admission.wait_s > budget_s:
+                return _rate_limited(key, f"{admission.reason} limit", admission.wait_s)
+            pause = min(admission.wait_s, 5.0)
+            await asyncio.sleep(pause)
+            waited += pause
+
+    def _on_sent(self, key: str, ticket: int | None) -> Callable[[str, Any], Awaitable[None]]:
+        """An httpcore trace hook telling the tracker when the request headers went out
+        (or, called with ``"done"``, that the exchange ended without that happening)."""
+        marked = False
+
+        async def trace(event: str, _info: Any) -> None:
+            nonlocal marked
+            if not marked and event.endswith(("send_request_headers.complete", "done")):
+                marked = True
+                with contextlib.suppress(StoreBusy):
+                    await asyncio.to_thread(self.tracker.mark_sent, key, ticket)
+
+        return trace
+
+    async def _record(
+        self,
+        key: str,
+        status: int,
+        headers: Mapping[str, str],
+        attempt: int,
+        tokens: int = 0,
+        ticket: int | None = None,
+    ) -> float:
+        try:
+            return await asyncio.to_thread(
+                self.tracker.record, key, status, headers, attempt, tokens, ticket
+            )
+        except StoreBusy:
+            return 0.0  # the response is what matters now; the tracker learns next time
 
     async def _request(
-        self, url: str, entry: dict[str, Any] | None, client: httpx.AsyncClient
+        self,
+        url: str,
+        entry: dict[str, Any] | None,
+        client: httpx.AsyncClient,
+        trace: Callable[[str, Any], Awaitable[None]] | None = None,
     ) -> tuple[int, Mapping[str, str], bytes, str, str]:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
@@ -240,7 +318,10 @@ class UrlFetcher:
                     headers["If-None-Match"] = entry["etag"]
                 if entry.get("last_modified"):
                     headers["If-Modified-Since"] = entry["last_modified"]
-            async with client.stream("GET", current, headers=headers) as response:
+            extensions = {"trace": trace} if trace is not None else None
+            async with client.stream(
+                "GET", current, headers=headers, extensions=extensions
+            ) as response:
                 if response.is_redirect and "location" in response.headers:
                     current = urljoin(current, response.headers["location"])
                     continue
@@ -284,3 +365,22 @@ class UrlFetcher:
             except ValueError:
                 return text
         return text
+
+
+def _from_entry(url: str, entry: Mapping[str, Any], source: Source) -> Fetched:
+    return Fetched(url, entry["text"], None, source, entry["fetched_at"], entry["size"])
+
+
+def _stale_or(entry: Mapping[str, Any] | None, url: str, failed: Fetched) -> Fetched:
+    """The last known body, flagged stale, when there is one; else the failure."""
+    if entry:
+        return _from_entry(url, entry, "stale")
+    return Fetched(url, error=failed.error, rate_limited=failed.rate_limited)
+
+
+def _rate_limited(key: str, why: str, wait_s: float) -> Fetched:
+    return Fetched(
+        key,
+        error=f"rate limited ({why}): next request to {key} allowed in {wait_s:.0f} s; not fetched",
+        rate_limited=True,
+    )
