@@ -19,6 +19,9 @@ from dataclasses import dataclass
 
 from tokenls.compress import signals
 
+import os
+_T_FIRST = float(os.environ.get('T_FIRST', '2'))
+_T_AMP = float(os.environ.get('T_AMP', '4'))
 _SHAPE = re.compile(r"0x[0-9a-fA-F]+|[0-9a-fA-F]{8,}|\d+")
 _BASE = {
     signals.FAILURE: 6.0,
@@ -46,7 +49,11 @@ def shape(line: str) -> str:
 
 def failing_step(lines: Sequence[str]) -> tuple[int, int]:
     """(start, end) of the step that failed: end is the runner's failure line (or the end)."""
-    end = next((i for i, line in enumerate(lines) if signals.STEP_FAILED.search(line)), None)
+    failed = [i for i, line in enumerate(lines) if signals.STEP_FAILED.search(line)]
+    end = failed[0] if failed else None
+    command = signals.RETRIED.search(lines[end]) if end is not None else None
+    if command is not None:  # retried: the failure that counts is the last attempt's
+        end = max(i for i in failed if command.group(1) in lines[i])
     if end is None:
         end = len(lines)
         while end > 0 and (not lines[end - 1].strip() or signals.EPILOGUE.search(lines[end - 1])):
@@ -99,11 +106,11 @@ def line_values(
     )
     if first is not None:  # the first failure of the failing step is usually the cause
         for i in range(max(first - 2, 0), min(first + 40, n)):
-            values[i] *= 2.0
+            values[i] *= _T_FIRST
     scale = max(budget * 0.5, 1.0)
     dist = 0
     for i in range(min(end, n - 1), -1, -1):
-        values[i] *= 0.6 if i < start else 1.0 + 4.0 * math.exp(-dist / scale)
+        values[i] *= 0.6 if i < start else 1.0 + _T_AMP * math.exp(-dist / scale)
         dist += tokens[i]
     for i in range(end + 1, n):
         values[i] *= 0.4

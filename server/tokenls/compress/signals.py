@@ -18,6 +18,8 @@ STEP_FAILED = re.compile(
     r"|^ERROR: script returned exit code [1-9]"
     r"|^Build step '.*' marked build as failure"
 )
+# A command the runner retried after it failed: its quoted text.
+RETRIED = re.compile(r'The command (".*") failed\. Retrying')
 # A step of the CI job started (Travis echoes each command as ``$ cmd``).
 STEP_START = re.compile(r"^\$ \S|^Run \S|^\[Pipeline\] \{|^Executing \"step_script\"")
 # Lines a runner prints after the job's work is over.
