@@ -69,7 +69,11 @@ def test_against_a_passing_run_the_lines_new_in_the_failing_run_are_kept(
     new = [line for line in new if line and line not in old and not re.search(r"\d", line)]
     budget = 2 * truth("\n".join(new), "o200k_base") + 300
     text = _compress(
-        tmp_path, FIXTURES / f"{tool}-fail.log", budget, "--baseline", str(FIXTURES / f"{tool}-pass.log")
+        tmp_path,
+        FIXTURES / f"{tool}-fail.log",
+        budget,
+        "--baseline",
+        str(FIXTURES / f"{tool}-pass.log"),
     )
     kept = {line.strip() for line in text.splitlines()}
     assert [line for line in new if line not in kept] == []

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import truth
-from tests.logs import MAVEN_FAILURE, failing_build, passing_output
+from tests.logs import failing_build
 from tokenls.cli import main
 
 TOKENLS = [sys.executable, "-m", "tokenls"]

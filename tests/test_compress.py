@@ -64,9 +64,7 @@ MUST_KEEP = {
 
 
 def _run(cmd: list[str], cwd: Path, *, fails: bool = True) -> str:
-    result = subprocess.run(
-        cmd, cwd=cwd, capture_output=True, text=True, timeout=180, check=False
-    )
+    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=180, check=False)
     assert (result.returncode != 0) == fails, result.stdout + result.stderr
     return result.stdout + result.stderr
 

@@ -9,8 +9,7 @@ from pytest_lsp import LanguageClient
 
 from tests.conftest import truth
 from tests.e2e.lsp_helpers import document_tokens, open_document, until
-from tests.logs import MAVEN_FAILURE, failing_build, passing_output
-
+from tests.logs import MAVEN_FAILURE, failing_build
 
 
 def _apply(text: str, edits: list[types.TextEdit]) -> str:

@@ -84,7 +84,11 @@ def compress(
     log = hold(_tap(chunks, tokens, on_chunk, cancelled), keep_ansi=keep_ansi)
     input_tokens = tokens.result()
     auto = profile == "auto"
-    chosen = detect_profile(log.lines[:_SAMPLE_LINES]) if auto else load_profile(profile, custom_profiles)
+    chosen = (
+        detect_profile(log.lines[:_SAMPLE_LINES])
+        if auto
+        else load_profile(profile, custom_profiles)
+    )
     enc = get_encoding(counter.encoding_name)
     lines = log.lines
     failures = sum(1 for k in log.kinds if k >= 6)

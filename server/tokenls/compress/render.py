@@ -27,7 +27,9 @@ def gap_marker(kinds: Sequence[int], elided: Sequence[Elided] = ()) -> str | Non
     noun = "line" if shown == 1 else "lines"
     if shown < _DETAILED:
         return f"{MARK} {shown:,} {noun} omitted"
-    parts = ", ".join(f"{name} ×{levels[name]:,}" for name in ("ERROR", "WARN", "INFO") if levels[name])
+    parts = ", ".join(
+        f"{name} ×{levels[name]:,}" for name in ("ERROR", "WARN", "INFO") if levels[name]
+    )
     return f"{MARK} {shown:,} {noun} omitted ({parts})"
 
 

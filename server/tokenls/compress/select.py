@@ -19,10 +19,9 @@ from dataclasses import dataclass
 
 from tokenls.compress import signals
 
-import os
-_T_FIRST = float(os.environ.get('T_FIRST', '2'))
-_T_AMP = float(os.environ.get('T_AMP', '4'))
 _SHAPE = re.compile(r"0x[0-9a-fA-F]+|[0-9a-fA-F]{8,}|\d+")
+FIRST_FAILURE_WEIGHT = 2.0  # the first failure header of the failing step, and its detail
+END_WEIGHT = 4.0  # extra worth at the failing step's end, fading over half the budget
 _BASE = {
     signals.FAILURE: 6.0,
     signals.SUMMARY: 5.0,
@@ -101,16 +100,20 @@ def line_values(
             heat *= 0.6 if k != signals.BLANK else 0.8
             values[i] = max(values[i], heat)
     first = next(
-        (i for i in range(start, min(end, n)) if kinds[i] == signals.FAILURE and signals.HEADER.search(lines[i])),
+        (
+            i
+            for i in range(start, min(end, n))
+            if kinds[i] == signals.FAILURE and signals.HEADER.search(lines[i])
+        ),
         None,
     )
     if first is not None:  # the first failure of the failing step is usually the cause
         for i in range(max(first - 2, 0), min(first + 40, n)):
-            values[i] *= _T_FIRST
+            values[i] *= FIRST_FAILURE_WEIGHT
     scale = max(budget * 0.5, 1.0)
     dist = 0
     for i in range(min(end, n - 1), -1, -1):
-        values[i] *= 0.6 if i < start else 1.0 + _T_AMP * math.exp(-dist / scale)
+        values[i] *= 0.6 if i < start else 1.0 + END_WEIGHT * math.exp(-dist / scale)
         dist += tokens[i]
     for i in range(end + 1, n):
         values[i] *= 0.4
@@ -212,8 +215,8 @@ def plan(
                 heapq.heappush(heap, (-density(j), j))
     # Blank lines between kept lines keep a block's shape, when there is room for them.
     for i in range(n):
-        if blank[i] and not kept[i] and 0 <= before[i] and after[i] < n:
-            if kept[before[i]] and kept[after[i]] and spent + tokens[i] <= budget:
-                kept[i] = True
-                spent += tokens[i]
+        inside = blank[i] and not kept[i] and before[i] >= 0 and after[i] < n
+        if inside and kept[before[i]] and kept[after[i]] and spent + tokens[i] <= budget:
+            kept[i] = True
+            spent += tokens[i]
     return Plan([i for i in range(n) if kept[i]], values, kinds, end)
