@@ -24,4 +24,5 @@ def passing_output(lines: int) -> str:
 
 def failing_build(lines: int) -> str:
     """A long job whose last step fails: passing output, then the failing Maven build."""
-    return passing_output(lines) + (FIXTURES / "maven-fail.log").read_text(encoding="utf-8")
+    failing = (FIXTURES / "maven-fail.log").read_text(encoding="utf-8")
+    return passing_output(lines) + failing.rstrip("\n") + "\n"  # Maven ends without one
