@@ -16,12 +16,12 @@ from typing import Any
 @dataclass(frozen=True, slots=True)
 class Profile:
     name: str
-    reserve: float = 0.4  # share of the budget kept for the end of the failing step
+    reserve: float = 0.5  # share of the budget kept for the end of the failing step
 
 
 BUILTIN: dict[str, Profile] = {
-    "test_logs": Profile("test_logs", reserve=0.4),
-    "error_logs": Profile("error_logs", reserve=0.4),
+    "test_logs": Profile("test_logs", reserve=0.5),
+    "error_logs": Profile("error_logs", reserve=0.5),
     "info_logs": Profile("info_logs", reserve=0.5),
 }
 
