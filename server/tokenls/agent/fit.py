@@ -1,9 +1,9 @@
 """A text cut to a token budget for reading: its outline first, then its text from the top.
 
 A file that does not fit keeps every Markdown heading it can (shallow levels first), then
-as many of its other lines, in order, as fit; each run of left-out lines becomes one marker
-line naming them, and the gaps are returned with their exact token counts so a reader knows
-what asking for more would cost. The result never exceeds the budget, counted exactly
+as many of its other lines, from the top, as fit; each run of left-out lines becomes
+one short marker line, and the gaps are returned with their line ranges and exact token
+counts so a reader knows what asking for more would cost. The result never exceeds the budget, counted exactly
 (an estimated count is held to its upper bound). Text without headings keeps its beginning.
 """
 
@@ -15,7 +15,7 @@ from tokenls.engine.counting import Counter
 from tokenls.engine.text import split_lines
 from tokenls.outline import headings, read_frontmatter
 
-_MARKER_ESTIMATE = 14  # tokens of one "[… lines 1,201–4,350 not shown]" line, roughly
+_MARKER_ESTIMATE = 8  # tokens of one "[… 1,204 lines not shown]" line, about
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +33,9 @@ class Fitted:
 
 
 def marker(start: int, end: int) -> str:
-    """The line standing for lines ``[start, end)`` (shown 1-based, inclusive)."""
-    shown = f"line {start + 1:,}" if end - start == 1 else f"lines {start + 1:,}–{end:,}"
-    return f"[… {shown} not shown]\n"
+    """The line standing for lines ``[start, end)``."""
+    count = end - start
+    return f"[… {count:,} line{'' if count == 1 else 's'} not shown]\n"
 
 
 def fit_outline(text: str, budget: int, counter: Counter) -> Fitted:
@@ -49,7 +49,8 @@ def fit_outline(text: str, budget: int, counter: Counter) -> Fitted:
     outline = set(order)
     order += [i for i in range(len(lines)) if i not in outline]
     costs = [counter.count(line, cache=False).tokens for line in lines]
-    added = _fill(order, costs, budget)
+    blank = [not line.strip() for line in lines]
+    added = _fill(order, costs, blank, budget)
     while True:
         kept = sorted(added)
         rendered, runs = _render(lines, kept)
@@ -66,9 +67,11 @@ def fit_outline(text: str, budget: int, counter: Counter) -> Fitted:
     return Fitted(rendered, count.tokens, gaps)
 
 
-def _fill(order: list[int], costs: list[int], budget: int) -> list[int]:
+def _fill(order: list[int], costs: list[int], blank: list[bool], budget: int) -> list[int]:
     """Lines in priority order while the estimate (kept lines plus one marker per run of
-    left-out lines) stays within ``budget``; a line too big to fit is passed over."""
+    left-out lines) stays within ``budget``; a line that does not fit is passed over, so
+    later, smaller ones can still use the budget. A blank line is kept only where it
+    costs no marker."""
     kept = [False] * len(costs)
     last = len(costs) - 1
     spent = _MARKER_ESTIMATE
@@ -77,6 +80,8 @@ def _fill(order: list[int], costs: list[int], budget: int) -> list[int]:
         left = i > 0 and not kept[i - 1]
         right = i < last and not kept[i + 1]
         change = 1 if left and right else (-1 if not (left or right) else 0)
+        if blank[i] and change > 0:
+            continue
         cost = costs[i] + change * _MARKER_ESTIMATE
         if spent + cost > budget:
             continue

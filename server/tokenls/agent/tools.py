@@ -45,6 +45,8 @@ class AgentTools:
         from tokenls.filecount import count_paths
         from tokenls.report import part_of, text_once_total
 
+        if encoding is not None and model is not None:
+            raise ToolFailure("give encoding or model, not both")
         found, refused = self.files.files_under(paths)
         chosen = self._encoding(encoding, model, found[0][0] if found else self.root)
         counts = _config_checked(
@@ -238,8 +240,6 @@ class AgentTools:
         """An explicit encoding, else the model's tokenizer, else the configured one."""
         from tokenls.models import model_info
 
-        if encoding is not None and model is not None:
-            raise ToolFailure("give encoding or model, not both")
         if encoding is not None:
             if encoding not in ENCODINGS:
                 raise ToolFailure(
