@@ -262,7 +262,7 @@ def _run_mcp(args: argparse.Namespace, _terminal: Terminal) -> int:
     try:
         from tokenls.mcp_server import serve
     except ModuleNotFoundError as exc:
-        if exc.name not in ("mcp", "pydantic"):
+        if (exc.name or "").partition(".")[0] not in ("mcp", "pydantic"):
             raise
         raise UsageError("tokenls mcp needs the MCP SDK: pip install 'tokenls[mcp]'") from None
     return serve(root)
