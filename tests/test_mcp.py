@@ -215,6 +215,19 @@ async def test_read_within_budget_outlines_a_long_document(workspace: Path) -> N
         assert f"[… {count:,} line{'s' if count > 1 else ''} not shown]" in result["text"]
 
 
+async def test_a_file_over_the_size_limit_is_refused_unless_it_is_a_log(workspace: Path) -> None:
+    (workspace / "tokenls.toml").write_text("[files]\nmax_bytes = 1000\n")
+    (workspace / "big.md").write_text("# Big\n\n" + "words " * 400)
+    message = await _error(workspace, "read_within_budget", {"path": "big.md", "budget": 100})
+    assert "over the 1,000-byte limit" in message
+    assert "over the 1,000-byte limit" in await _error(
+        workspace, "explain_tokens", {"path": "big.md"}
+    )
+    # a log streams through the compressor whatever its size
+    result = await _ok(workspace, "read_within_budget", {"path": "build.log", "budget": 800})
+    assert result["view"] == "compressed" and truth(result["text"], "o200k_base") <= 800
+
+
 @pytest.mark.parametrize(
     ("tool", "arguments"),
     [

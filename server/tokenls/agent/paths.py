@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from tokenls.files import SNIFF_BYTES, DecodeReport, decode_chunks, walk
@@ -84,16 +85,17 @@ class WorkspaceFiles:
                     )
         return found, refused
 
-    def read(self, path: Path) -> bytes:
+    def read(self, path: Path, max_bytes: int | None = None) -> bytes:
         """The whole file, through the same guarded open as a reference."""
+        policy = self.policy if max_bytes is None else replace(self.policy, max_bytes=max_bytes)
         try:
-            with open_safely(path, self.policy) as (fd, _info):
-                return b"".join(read_chunks_fd(fd, self.policy.max_bytes))
+            with open_safely(path, policy) as (fd, _info):
+                return b"".join(read_chunks_fd(fd, policy.max_bytes))
         except ReferenceRefused as exc:
             raise ToolFailure(str(exc)) from None
 
-    def read_text(self, path: Path, what: str = "text") -> str:
-        data = self.read(path)
+    def read_text(self, path: Path, max_bytes: int | None = None, what: str = "text") -> str:
+        data = self.read(path, max_bytes)
         if b"\0" in data[:SNIFF_BYTES]:
             raise ToolFailure(f"{self.shown(path)}: binary file, not {what}")
         return data.decode("utf-8", "replace")

@@ -13,9 +13,9 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tokenls.agent.fit import fit_outline
+from tokenls.agent.fit import Fitted, fit_outline
 from tokenls.agent.paths import ToolFailure, WorkspaceFiles
-from tokenls.config import ConfigError
+from tokenls.config import ConfigError, Settings
 from tokenls.engine.counting import BATCH_MAX_EXACT, Counter
 from tokenls.engine.encodings import ENCODINGS
 from tokenls.files import SNIFF_BYTES
@@ -90,7 +90,7 @@ class AgentTools:
         for path, named in found:
             if not named and not _config_checked(lambda p=path: checker.is_prompt(p)):
                 continue
-            data = self.files.read(path)
+            data = self.files.read(path, self._settings(path).files.max_bytes)
             if b"\0" in data[:SNIFF_BYTES]:
                 if named:
                     raise ToolFailure(f"{self.files.shown(path)}: binary file, not a prompt")
@@ -117,7 +117,7 @@ class AgentTools:
         from tokenls.contributors import biggest_contributors
 
         real = self.files.file(path)
-        data = self.files.read(real)
+        data = self.files.read(real, self._settings(real).files.max_bytes)
         if b"\0" in data[:SNIFF_BYTES]:
             raise ToolFailure(f"{path}: binary file, not a prompt")
         prompt = _config_checked(lambda: self._checker().analysed(real, data))
@@ -179,56 +179,27 @@ class AgentTools:
 
     def read_within_budget(self, path: str, budget: int) -> results.ReadResult:
         from tokenls.compress.cli import MIN_BUDGET
-        from tokenls.engine.text import split_lines
-        from tokenls.log_actions import looks_like_log
 
         if budget < MIN_BUDGET:
             raise ToolFailure(f"budget {budget} is below the minimum of {MIN_BUDGET} tokens")
         real = self.files.file(path)
-        shown = self.files.shown(real)
-        sample = _first_chars(self.files.stream_log(real), _LOG_SNIFF_CHARS)
-        if real.suffix == ".log" or looks_like_log(split_lines(sample)[:400]):
-            result = self._compress(self.files.stream_log(real), budget, real, count_input=True)
-            left = (
-                ""
-                if result.unchanged
-                else f"{result.dropped_lines:,} of {result.input_lines:,} log lines left out "
-                f"(kept {result.failures:,} failure lines and their context; gaps are marked)"
-            )
-            return {
-                "path": shown,
-                "view": "whole" if result.unchanged else "compressed",
-                "text": result.text,
-                "tokens": result.output_tokens,
-                "budget": budget,
-                "file_tokens": result.input_tokens,
-                "left_out": left,
-                "omitted": [],
-            }
-        text = self.files.read_text(real, "a text file")
         counter = self._counter(real)
-        fitted = fit_outline(text, budget, counter)
-        file_tokens = counter.count(text).tokens if fitted.gaps else fitted.tokens
-        lines = sum(g.end - g.start for g in fitted.gaps)
-        left = (
-            f"{lines:,} lines ({sum(g.tokens for g in fitted.gaps):,} tokens) left out in "
-            f"{len(fitted.gaps):,} gaps; every heading that fits is kept"
-            if fitted.gaps
-            else ""
-        )
-        return {
-            "path": shown,
-            "view": "outline" if fitted.gaps else "whole",
-            "text": fitted.text,
-            "tokens": fitted.tokens,
-            "budget": budget,
-            "file_tokens": file_tokens,
-            "left_out": left,
-            "omitted": [
-                {"start_line": g.start + 1, "end_line": g.end, "tokens": g.tokens}
-                for g in fitted.gaps
-            ],
-        }
+        limit = self._settings(real).files.max_bytes
+        view: dict[str, Any]
+        if real.stat().st_size > limit:  # only a log is worth streaming through
+            if not _is_log(real, _first_chars(self.files.stream_log(real), _LOG_SNIFF_CHARS)):
+                raise ToolFailure(
+                    f"{path} is over the {limit:,}-byte limit (files.max_bytes) and not a log"
+                )
+            view = _compressed(self._compress(self.files.stream_log(real), budget, real))
+        else:
+            text = self.files.read_text(real, limit, "a text file")
+            whole = counter.count(text)
+            if whole.bound > budget and _is_log(real, text[:_LOG_SNIFF_CHARS]):
+                view = _compressed(self._compress([text], budget, real))
+            else:
+                view = _outlined(fit_outline(text, budget, counter), whole.tokens)
+        return {"path": self.files.shown(real), "budget": budget, **view}  # type: ignore[typeddict-item]
 
     def _checker(self, encoding: str | None = None) -> PromptChecker:
         with self._lock:
@@ -246,7 +217,7 @@ class AgentTools:
                     f"unknown encoding {encoding!r}: use one of {', '.join(ENCODINGS)}"
                 )
             return encoding
-        settings = _config_checked(lambda: self._checker().settings(anchor))
+        settings = self._settings(anchor)
         if model is None:
             return settings.encoding
         info = model_info(model, settings.context_windows)
@@ -257,9 +228,12 @@ class AgentTools:
             )
         return info.encoding or settings.encoding
 
+    def _settings(self, anchor: Path) -> Settings:
+        """The settings that apply to a file (its nearest config), checked."""
+        return _config_checked(lambda: self._checker().settings(anchor))
+
     def _counter(self, anchor: Path) -> Counter:
-        settings = _config_checked(lambda: self._checker().settings(anchor))
-        return Counter(settings.encoding, max_exact=BATCH_MAX_EXACT)
+        return Counter(self._settings(anchor).encoding, max_exact=BATCH_MAX_EXACT)
 
     def _baseline(self, target: str) -> list[str]:
         from tokenls.compress.cli import _baseline
@@ -290,6 +264,48 @@ def _config_checked(call: Any) -> Any:
 
 def _outside(refused: list[str]) -> list[results.PathError]:
     return [{"path": shown, "error": "resolves outside the workspace"} for shown in refused]
+
+
+def _is_log(path: Path, sample: str) -> bool:
+    from tokenls.engine.text import split_lines
+    from tokenls.log_actions import looks_like_log
+
+    return path.suffix == ".log" or looks_like_log(split_lines(sample)[:400])
+
+
+def _compressed(result: CompressResult) -> dict[str, Any]:
+    """A log's compressed view (it did not fit whole)."""
+    left = (
+        f"{result.dropped_lines:,} of {result.input_lines:,} log lines left out, each gap "
+        f"marked; failures are kept first ({result.failures:,} failure lines in the log)"
+    )
+    return {
+        "view": "compressed",
+        "text": result.text,
+        "tokens": result.output_tokens,
+        "file_tokens": result.input_tokens,
+        "left_out": "; ".join([left, *result.notes]),
+        "omitted": [],
+    }
+
+
+def _outlined(fitted: Fitted, file_tokens: int) -> dict[str, Any]:
+    """A text's outline view, or the whole text when it fits."""
+    lines = sum(g.end - g.start for g in fitted.gaps)
+    left = (
+        f"{lines:,} lines ({sum(g.tokens for g in fitted.gaps):,} tokens) left out in "
+        f"{len(fitted.gaps):,} gaps, each marked; every heading that fits is kept"
+    )
+    return {
+        "view": "outline" if fitted.gaps else "whole",
+        "text": fitted.text,
+        "tokens": fitted.tokens,
+        "file_tokens": file_tokens,
+        "left_out": left if fitted.gaps else "",
+        "omitted": [
+            {"start_line": g.start + 1, "end_line": g.end, "tokens": g.tokens} for g in fitted.gaps
+        ],
+    }
 
 
 def _first_chars(chunks: Any, limit: int) -> str:
