@@ -23,6 +23,7 @@ from pydantic import Field
 
 from tokenls import __version__
 from tokenls.agent import AgentTools, ToolFailure, results
+from tokenls.config import ConfigError
 
 INSTRUCTIONS = """\
 Exact token counts (tiktoken) for the files of this workspace, before you read them.
@@ -125,11 +126,14 @@ def _read_only(title: str, *, network: bool) -> ToolAnnotations:
 
 
 def _answer(call: Callable[[], T]) -> T:
-    """The tool's result; a refusal or unreadable file becomes a tool error saying why."""
+    """The tool's result; a refusal, a broken config or an unreadable file becomes a tool
+    error saying why."""
     try:
         return call()
     except ToolFailure as exc:
         raise ToolError(str(exc)) from None
+    except ConfigError as exc:  # as tokenls check: a broken config is an error, not defaults
+        raise ToolError("; ".join(str(problem) for problem in exc.problems)) from None
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         raise ToolError(f"{where}{exc.strerror or exc}") from None

@@ -4,18 +4,19 @@ Each tool is the command line's engine on files under one workspace root — ``P
 and ``tokenls.analysis`` for prompts, ``tokenls.compress`` for logs — so an agent, a CI gate
 and the editor agree on every number. Results are the command line's JSON shapes (see
 ``results``); paths in them are relative to the root. A request that cannot be served raises
-``ToolFailure`` with one sentence saying why.
+``ToolFailure`` with one sentence saying why; a config that cannot be used, ``ConfigError``.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tokenls.agent.fit import Fitted, fit_outline
 from tokenls.agent.paths import ToolFailure, WorkspaceFiles
-from tokenls.config import ConfigError, Settings
+from tokenls.config import Settings
 from tokenls.engine.counting import BATCH_MAX_EXACT, Counter
 from tokenls.engine.encodings import ENCODINGS
 from tokenls.files import SNIFF_BYTES
@@ -49,9 +50,7 @@ class AgentTools:
             raise ToolFailure("give encoding or model, not both")
         found, refused = self.files.files_under(paths)
         chosen = self._encoding(encoding, model, found[0][0] if found else self.root)
-        counts = _config_checked(
-            lambda: count_paths([p for p, _ in found], chosen, prompts=self._checker(chosen))
-        )
+        counts = count_paths([p for p, _ in found], chosen, prompts=self._checker(chosen))
         counted = [r for r in counts if r.count is not None]
         total = text_once_total([part_of(r.path, r.own_tokens, r.references) for r in counted])
         exact = all(r.count is not None and r.count.exact for r in counted)
@@ -88,14 +87,14 @@ class AgentTools:
         findings: list[Any] = []
         checked = over = 0
         for path, named in found:
-            if not named and not _config_checked(lambda p=path: checker.is_prompt(p)):
+            if not named and not checker.is_prompt(path):
                 continue
             data = self.files.read(path, self._settings(path).files.max_bytes)
             if b"\0" in data[:SNIFF_BYTES]:
                 if named:
                     raise ToolFailure(f"{self.files.shown(path)}: binary file, not a prompt")
                 continue
-            report = _config_checked(lambda p=path, d=data: checker.report(p, d))
+            report = checker.report(path, data)
             checked += 1
             over += report.over_budget
             for row in finding_rows(self.files.shown(path), report):
@@ -120,7 +119,7 @@ class AgentTools:
         data = self.files.read(real, self._settings(real).files.max_bytes)
         if b"\0" in data[:SNIFF_BYTES]:
             raise ToolFailure(f"{path}: binary file, not a prompt")
-        prompt = _config_checked(lambda: self._checker().analysed(real, data))
+        prompt = self._checker().analysed(real, data)
         doc, analysis = prompt.doc, prompt.analysis
         payload = presentation.document_tokens(doc, analysis)
         references = payload["references"]
@@ -229,8 +228,9 @@ class AgentTools:
         return info.encoding or settings.encoding
 
     def _settings(self, anchor: Path) -> Settings:
-        """The settings that apply to a file (its nearest config), checked."""
-        return _config_checked(lambda: self._checker().settings(anchor))
+        """The settings that apply to a file (its nearest config); ``ConfigError`` when the
+        config cannot be used."""
+        return self._checker().settings(anchor)
 
     def _counter(self, anchor: Path) -> Counter:
         return Counter(self._settings(anchor).encoding, max_exact=BATCH_MAX_EXACT)
@@ -246,20 +246,12 @@ class AgentTools:
             raise ToolFailure(f"{target}: {exc.message}") from None
 
     def _compress(
-        self, chunks: Any, budget: int, source: Path | None, **options: Any
+        self, chunks: Iterable[str], budget: int, source: Path | None, **options: Any
     ) -> CompressResult:
         from tokenls.compress import compress
 
         counter = self._counter(source or self.root)
         return compress(chunks, budget, counter, **options)
-
-
-def _config_checked(call: Any) -> Any:
-    """``call()``, a configuration that cannot be used turned into one tool failure."""
-    try:
-        return call()
-    except ConfigError as exc:
-        raise ToolFailure("; ".join(str(p) for p in exc.problems)) from None
 
 
 def _outside(refused: list[str]) -> list[results.PathError]:
@@ -308,7 +300,7 @@ def _outlined(fitted: Fitted, file_tokens: int) -> dict[str, Any]:
     }
 
 
-def _first_chars(chunks: Any, limit: int) -> str:
+def _first_chars(chunks: Iterator[str], limit: int) -> str:
     taken: list[str] = []
     size = 0
     for chunk in chunks:
