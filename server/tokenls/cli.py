@@ -196,6 +196,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (default)")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP address instead")
     serve.set_defaults(run=_run_serve)
+
+    agent = sub.add_parser(
+        "mcp", parents=[common], help="serve the tools to coding agents over MCP (stdio)"
+    )
+    agent.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="workspace root the tools may read under (default: current directory)",
+    )
+    agent.set_defaults(run=_run_mcp)
     return parser
 
 
@@ -242,3 +253,16 @@ def _run_serve(args: argparse.Namespace, _terminal: Terminal) -> int:
     from tokenls.lsp.server import run
 
     return run(tcp=args.tcp)
+
+
+def _run_mcp(args: argparse.Namespace, _terminal: Terminal) -> int:
+    root = (args.root or Path.cwd()).resolve()
+    if not root.is_dir():
+        raise UsageError("not a directory", str(args.root))
+    try:
+        from tokenls.mcp_server import serve
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in ("mcp", "pydantic"):
+            raise
+        raise UsageError("tokenls mcp needs the MCP SDK: pip install 'tokenls[mcp]'") from None
+    return serve(root)

@@ -48,7 +48,7 @@ def run_check(args: argparse.Namespace, terminal: Terminal) -> int:
             shown, report = path.as_posix(), _check_file(checker, path, named)
         checked += 1
         over += report.over_budget
-        rows.extend(_rows(shown, report))
+        rows.extend(finding_rows(shown, report))
     _emit(rows, args, checked, over, terminal)
     return EXIT_FINDINGS if over else EXIT_OK
 
@@ -72,7 +72,7 @@ def _check_stdin(checker: PromptChecker, name: str | None) -> tuple[str, PromptR
     return name or STDIN, checker.report(path, data)
 
 
-def _rows(shown: str, report: PromptReport) -> list[FindingRow]:
+def finding_rows(shown: str, report: PromptReport) -> list[FindingRow]:
     rows = []
     for finding in report.findings:
         severity = _SEVERITY_NAMES[finding.severity.name]

@@ -37,7 +37,7 @@ def run_count(args: argparse.Namespace, terminal: Terminal) -> int:
     total = text_once_total(parts)
     exact = all(r.count is not None and r.count.exact for r in counted)
     if args.json:
-        terminal.json(_json_report(encoding, total, exact, results, args.top))
+        terminal.json(json_report(encoding, total, exact, results, args.top))
     elif args.tree:
         _print_tree(parts, [Path(p) for p in paths], terminal)
     elif args.compare:
@@ -109,7 +109,7 @@ def _biggest(counted: list[FileCount], top: int | None) -> list[FileCount]:
     return sorted(counted, key=lambda r: -r.count.tokens if r.count else 0)[:top]
 
 
-def _json_report(
+def json_report(
     encoding: str, total: int, exact: bool, results: list[FileCount], top: int | None
 ) -> dict[str, object]:
     counted = [r for r in results if r.count is not None]

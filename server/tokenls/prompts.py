@@ -24,6 +24,8 @@ from tokenls.files import DecodeReport, decode_bytes
 from tokenls.references.resolve import count_key, store_count
 
 if TYPE_CHECKING:
+    from tokenls.analysis import Analysis
+    from tokenls.open_document import OpenDocument
     from tokenls.presentation import Finding
     from tokenls.references.resolve import UrlSource
     from tokenls.references.urls import UrlFetcher
@@ -41,6 +43,16 @@ class PromptReport:
     chars: int
     decode_errors: bool
     contributors: list[Contributor] = field(default_factory=list)  # when over budget
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysedPrompt:
+    """A prompt file as the editor would see it: its document and its analysis."""
+
+    doc: OpenDocument
+    analysis: Analysis
+    chars: int
+    decode_errors: bool
 
 
 class PromptChecker:
@@ -85,6 +97,27 @@ class PromptChecker:
 
     def report(self, path: Path, data: bytes | None = None) -> PromptReport:
         from tokenls import presentation
+
+        prompt = self.analysed(path, data)
+        doc, analysis = prompt.doc, prompt.analysis
+        payload = presentation.document_tokens(doc, analysis)
+        findings = presentation.findings(doc, analysis)
+        over = analysis.finding is not None and analysis.finding.severity == Severity.ERROR
+        parts = biggest_contributors(doc, analysis) if over else []
+        return PromptReport(
+            analysis.total.tokens,
+            analysis.own.tokens,
+            analysis.total.exact,
+            payload["references"],
+            findings,
+            over,
+            prompt.chars,
+            prompt.decode_errors,
+            parts,
+        )
+
+    def analysed(self, path: Path, data: bytes | None = None) -> AnalysedPrompt:
+        """The prompt read (or given as ``data``), counted with its references and budget."""
         from tokenls.analysis import analyse
         from tokenls.engine.document import Document
         from tokenls.engine.text import split_lines
@@ -116,21 +149,7 @@ class PromptChecker:
             )
             analysis = analyse(doc, workspace)
             store_count(cache, counter, digest, doc.document.total)
-            payload = presentation.document_tokens(doc, analysis)
-            findings = presentation.findings(doc, analysis)
-        over = analysis.finding is not None and analysis.finding.severity == Severity.ERROR
-        parts = biggest_contributors(doc, analysis) if over else []
-        return PromptReport(
-            analysis.total.tokens,
-            analysis.own.tokens,
-            analysis.total.exact,
-            payload["references"],
-            findings,
-            over,
-            len(text),
-            decoded.replaced,
-            parts,
-        )
+        return AnalysedPrompt(doc, analysis, len(text), decoded.replaced)
 
     def _warn(self, problems: list[Problem]) -> None:
         """Config warnings go to standard error, each once per run."""

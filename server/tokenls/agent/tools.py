@@ -1,0 +1,311 @@
+"""The agent tools in core terms: counts, budget findings, compressed logs, explanations.
+
+Each tool is the command line's engine on files under one workspace root — ``PromptChecker``
+and ``tokenls.analysis`` for prompts, ``tokenls.compress`` for logs — so an agent, a CI gate
+and the editor agree on every number. Results are the command line's JSON shapes (see
+``results``); paths in them are relative to the root. A request that cannot be served raises
+``ToolFailure`` with one sentence saying why; a config that cannot be used, ``ConfigError``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tokenls.agent.fit import Fitted, fit_outline
+from tokenls.agent.paths import ToolFailure, WorkspaceFiles
+from tokenls.config import Settings
+from tokenls.engine.counting import BATCH_MAX_EXACT, Counter
+from tokenls.engine.encodings import ENCODINGS
+from tokenls.files import SNIFF_BYTES
+from tokenls.prompts import PromptChecker
+
+if TYPE_CHECKING:
+    from tokenls.agent import results
+    from tokenls.compress import CompressResult
+
+_EXPLAIN_CONTRIBUTORS = 10
+_LOG_SNIFF_CHARS = 64 * 1024
+
+
+class AgentTools:
+    """The five tools over one workspace root; safe to call from several threads."""
+
+    def __init__(self, root: Path) -> None:
+        self.files = WorkspaceFiles(root)
+        self.root = self.files.root
+        self._checkers: dict[str | None, PromptChecker] = {}
+        self._lock = threading.Lock()
+
+    def count_tokens(
+        self, paths: list[str], encoding: str | None = None, model: str | None = None
+    ) -> results.CountResult:
+        from tokenls.cli_count import json_report
+        from tokenls.filecount import count_paths
+        from tokenls.report import part_of, text_once_total
+
+        if encoding is not None and model is not None:
+            raise ToolFailure("give encoding or model, not both")
+        found, refused = self.files.files_under(paths)
+        chosen = self._encoding(encoding, model, found[0][0] if found else self.root)
+        counts = count_paths([p for p, _ in found], chosen, prompts=self._checker(chosen))
+        counted = [r for r in counts if r.count is not None]
+        total = text_once_total([part_of(r.path, r.own_tokens, r.references) for r in counted])
+        exact = all(r.count is not None and r.count.exact for r in counted)
+        report: dict[str, Any] = json_report(chosen, total, exact, counts, None)
+        unresolved: list[results.Unresolved] = []
+        for entry in report["files"]:
+            entry["path"] = self.files.shown(entry["path"])
+            for ref in entry.get("references", ()):
+                ref["target"] = self.files.shown(ref["target"])
+                if ref["status"] != "ok":
+                    unresolved.append(
+                        {
+                            "path": entry["path"],
+                            "target": ref["target"],
+                            "status": ref["status"],
+                            "error": ref["error"],
+                        }
+                    )
+        report["unresolved"] = unresolved
+        errors = [*report.get("errors", ()), *_outside(refused)]
+        for error in errors:
+            error["path"] = self.files.shown(error["path"])
+        if errors:
+            report["errors"] = errors
+        if "skipped_binary" in report:
+            report["skipped_binary"] = [self.files.shown(p) for p in report["skipped_binary"]]
+        return report  # type: ignore[return-value]
+
+    def check_budget(self, paths: list[str]) -> results.CheckResult:
+        from tokenls.cli_check import finding_rows
+
+        found, refused = self.files.files_under(paths)
+        checker = self._checker()
+        findings: list[Any] = []
+        checked = over = 0
+        for path, named in found:
+            if not named and not checker.is_prompt(path):
+                continue
+            data = self.files.read(path, self._settings(path).files.max_bytes)
+            if b"\0" in data[:SNIFF_BYTES]:
+                if named:
+                    raise ToolFailure(f"{self.files.shown(path)}: binary file, not a prompt")
+                continue
+            report = checker.report(path, data)
+            checked += 1
+            over += report.over_budget
+            for row in finding_rows(self.files.shown(path), report):
+                entry = row.as_json()
+                for part in entry.get("contributors", ()):  # type: ignore[attr-defined]
+                    part["label"] = self.files.shown(part["label"])
+                findings.append(entry)
+        result: results.CheckResult = {
+            "checked": checked,
+            "over_budget": over,
+            "findings": findings,
+        }
+        if refused:
+            result["errors"] = _outside(refused)
+        return result
+
+    def explain_tokens(self, path: str) -> results.ExplainResult:
+        from tokenls import presentation
+        from tokenls.contributors import biggest_contributors
+
+        real = self.files.file(path)
+        data = self.files.read(real, self._settings(real).files.max_bytes)
+        if b"\0" in data[:SNIFF_BYTES]:
+            raise ToolFailure(f"{path}: binary file, not a prompt")
+        prompt = self._checker().analysed(real, data)
+        doc, analysis = prompt.doc, prompt.analysis
+        payload = presentation.document_tokens(doc, analysis)
+        references = payload["references"]
+        for ref in references:
+            ref["target"] = self.files.shown(ref["target"])
+        sections: list[results.Section] = [
+            {
+                "heading": f"{'#' * s.heading.level} {s.heading.title}".rstrip(),
+                "level": s.heading.level,
+                "line": s.heading.line + 1,
+                "tokens": presentation.section_count(doc, analysis, s).tokens,
+            }
+            for s in doc.sections()
+        ]
+        parts = biggest_contributors(doc, analysis, _EXPLAIN_CONTRIBUTORS)
+        contributors: list[Any] = [
+            {**c.as_json(), "label": self.files.shown(c.label)} for c in parts
+        ]
+        return {
+            "path": self.files.shown(real),
+            "encoding": payload["encoding"],
+            "tokens": payload["tokens"],
+            "own_tokens": payload["ownTokens"],
+            "exact": payload["exact"],
+            "budget": payload["budget"],
+            "budget_source": payload["budgetSource"],
+            "level": payload["level"],
+            "sections": sections,
+            "references": references,
+            "contributors": contributors,
+        }
+
+    def compress_log(
+        self,
+        budget: int,
+        path: str | None = None,
+        text: str | None = None,
+        baseline: str | None = None,
+    ) -> results.CompressResult:
+        from tokenls.compress.cli import MIN_BUDGET
+
+        if (path is None) == (text is None):
+            raise ToolFailure("give either path (a log file in the workspace) or text, not both")
+        if budget < MIN_BUDGET:
+            raise ToolFailure(
+                f"budget {budget} is below the minimum of {MIN_BUDGET} tokens "
+                "(room for at least the line saying what was left out)"
+            )
+        if text is not None and "\0" in text[:SNIFF_BYTES]:
+            raise ToolFailure("binary input, not a log (a NUL byte near the start)")
+        real = self.files.file(path) if path is not None else None
+        chunks = self.files.stream_log(real) if real is not None else [text or ""]
+        passing = self._baseline(baseline) if baseline is not None else None
+        result = self._compress(chunks, budget, real, baseline=passing)
+        return {"text": result.text, **result.stats(), "notes": list(result.notes)}  # type: ignore[typeddict-item]
+
+    def read_within_budget(self, path: str, budget: int) -> results.ReadResult:
+        from tokenls.compress.cli import MIN_BUDGET
+
+        if budget < MIN_BUDGET:
+            raise ToolFailure(f"budget {budget} is below the minimum of {MIN_BUDGET} tokens")
+        real = self.files.file(path)
+        counter = self._counter(real)
+        limit = self._settings(real).files.max_bytes
+        view: dict[str, Any]
+        if real.stat().st_size > limit:  # only a log is worth streaming through
+            if not _is_log(real, _first_chars(self.files.stream_log(real), _LOG_SNIFF_CHARS)):
+                raise ToolFailure(
+                    f"{path} is over the {limit:,}-byte limit (files.max_bytes) and not a log"
+                )
+            view = _compressed(self._compress(self.files.stream_log(real), budget, real))
+        else:
+            text = self.files.read_text(real, limit, "a text file")
+            whole = counter.count(text)
+            if whole.bound > budget and _is_log(real, text[:_LOG_SNIFF_CHARS]):
+                view = _compressed(self._compress([text], budget, real))
+            else:
+                view = _outlined(fit_outline(text, budget, counter), whole.tokens)
+        return {"path": self.files.shown(real), "budget": budget, **view}  # type: ignore[typeddict-item]
+
+    def _checker(self, encoding: str | None = None) -> PromptChecker:
+        with self._lock:
+            if encoding not in self._checkers:
+                self._checkers[encoding] = PromptChecker(self.root, encoding)
+            return self._checkers[encoding]
+
+    def _encoding(self, encoding: str | None, model: str | None, anchor: Path) -> str:
+        """An explicit encoding, else the model's tokenizer, else the configured one."""
+        from tokenls.models import model_info
+
+        if encoding is not None:
+            if encoding not in ENCODINGS:
+                raise ToolFailure(
+                    f"unknown encoding {encoding!r}: use one of {', '.join(ENCODINGS)}"
+                )
+            return encoding
+        settings = self._settings(anchor)
+        if model is None:
+            return settings.encoding
+        info = model_info(model, settings.context_windows)
+        if info.encoding is None and info.context_window is None:
+            raise ToolFailure(
+                f"unknown model {model!r}: name a known model or an encoding "
+                f"({', '.join(ENCODINGS)})"
+            )
+        return info.encoding or settings.encoding
+
+    def _settings(self, anchor: Path) -> Settings:
+        """The settings that apply to a file (its nearest config); ``ConfigError`` when the
+        config cannot be used."""
+        return self._checker().settings(anchor)
+
+    def _counter(self, anchor: Path) -> Counter:
+        return Counter(self._settings(anchor).encoding, max_exact=BATCH_MAX_EXACT)
+
+    def _baseline(self, target: str) -> list[str]:
+        from tokenls.compress.cli import _baseline
+        from tokenls.terminal import UsageError
+
+        real = self.files.file(target)
+        try:
+            return _baseline(str(real))
+        except UsageError as exc:
+            raise ToolFailure(f"{target}: {exc.message}") from None
+
+    def _compress(
+        self, chunks: Iterable[str], budget: int, source: Path | None, **options: Any
+    ) -> CompressResult:
+        from tokenls.compress import compress
+
+        counter = self._counter(source or self.root)
+        return compress(chunks, budget, counter, **options)
+
+
+def _outside(refused: list[str]) -> list[results.PathError]:
+    return [{"path": shown, "error": "resolves outside the workspace"} for shown in refused]
+
+
+def _is_log(path: Path, sample: str) -> bool:
+    from tokenls.engine.text import split_lines
+    from tokenls.log_actions import looks_like_log
+
+    return path.suffix == ".log" or looks_like_log(split_lines(sample)[:400])
+
+
+def _compressed(result: CompressResult) -> dict[str, Any]:
+    """A log's compressed view (it did not fit whole)."""
+    left = (
+        f"{result.dropped_lines:,} of {result.input_lines:,} log lines left out, each gap "
+        f"marked; failures are kept first ({result.failures:,} failure lines in the log)"
+    )
+    return {
+        "view": "compressed",
+        "text": result.text,
+        "tokens": result.output_tokens,
+        "file_tokens": result.input_tokens,
+        "left_out": "; ".join([left, *result.notes]),
+        "omitted": [],
+    }
+
+
+def _outlined(fitted: Fitted, file_tokens: int) -> dict[str, Any]:
+    """A text's outline view, or the whole text when it fits."""
+    lines = sum(g.end - g.start for g in fitted.gaps)
+    left = (
+        f"{lines:,} lines ({sum(g.tokens for g in fitted.gaps):,} tokens) left out in "
+        f"{len(fitted.gaps):,} gaps, each marked; every heading that fits is kept"
+    )
+    return {
+        "view": "outline" if fitted.gaps else "whole",
+        "text": fitted.text,
+        "tokens": fitted.tokens,
+        "file_tokens": file_tokens,
+        "left_out": left if fitted.gaps else "",
+        "omitted": [
+            {"start_line": g.start + 1, "end_line": g.end, "tokens": g.tokens} for g in fitted.gaps
+        ],
+    }
+
+
+def _first_chars(chunks: Iterator[str], limit: int) -> str:
+    taken: list[str] = []
+    size = 0
+    for chunk in chunks:
+        taken.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return "".join(taken)[:limit]
