@@ -1,156 +1,104 @@
-"""Compression throughput against drain3 alone, and peak memory on a 1 GB log.
+"""Log compression: recall on labelled CI logs, time per MB and peak memory.
 
-Both sides read the same generated log in the same run: ``drain3`` adding every line to a
-``TemplateMiner`` (the template mining that compression builds on), and ``tokenls
-compress`` doing all of its work (classification, grouping, exact token counts of input and
-output, budget fitting). Peak RSS is measured on a child ``tokenls compress`` process.
+1. When the labelled LogChunks logs are beside the repository (``../shared/data``), their
+   scorer runs ``tokenls compress`` on each and prints mean recall, complete logs and the
+   ``tail`` baseline at the same budget.
+2. A long CI log made of this repository's real captured runs (tests/fixtures/logs, repeated
+   to ``--mb``) is compressed by a ``tokenls compress`` child process; the baseline in the
+   same run is tiktoken encoding the same file once, the least any exact tool must do.
+3. Peak RSS of ``tokenls compress`` on a ``--big-mb`` log, measured from a small launcher.
 
-    python bench/compress.py [--mb 50] [--big-mb 1024]
+    python bench/compress.py [--mb 50] [--big-mb 200] [--no-recall]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import random
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from drain3 import TemplateMiner
-from drain3.template_miner_config import TemplateMinerConfig
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "logs"
+SCORER = ROOT.parent / "shared" / "tools" / "compress_recall.py"
+TOKENLS = [sys.executable, "-m", "tokenls"]
+_RUNS = ["pytest-pass.log", "go-pass.log", "jest-pass.log", "cargo-pass.log", "maven-pass.log"]
 
-from tokenls.compress import compress
-from tokenls.engine.counting import BATCH_MAX_EXACT, Counter
 
-
-def make_log(path: Path, megabytes: int, seed: int = 7) -> int:
-    """A service log: mostly info/debug noise, some warnings, errors and tracebacks."""
-    rng = random.Random(seed)
-    block: list[str] = []
-    for i in range(20_000):
-        t = f"2026-11-23T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}.{rng.randrange(1000):03d}Z"
-        roll = rng.random()
-        if roll < 0.55:
-            block.append(
-                f"{t} INFO http GET /api/orders/{rng.randrange(10**6)} 200 {rng.randrange(900)}ms req={rng.getrandbits(40):x}\n"
-            )
-        elif roll < 0.85:
-            block.append(
-                f"{t} DEBUG cache hit key=user:{rng.randrange(5000)} ttl={rng.randrange(300)}s\n"
-            )
-        elif roll < 0.95:
-            block.append(f"{t} WARN pool almost full in_use={rng.randrange(90, 100)} max=100\n")
-        elif roll < 0.995:
-            block.append(
-                f"{t} ERROR payment gateway timeout order={rng.randrange(10**6)} after 30s\n"
-            )
-        else:
-            block.append(
-                f"{t} ERROR unhandled exception\nTraceback (most recent call last):\n"
-                f'  File "/srv/app/handlers.py", line {rng.randrange(400)}, in handle\n'
-                f"    return process(order)\nKeyError: 'sku-{rng.randrange(100)}'\n"
-            )
-    chunk = "".join(block)
+def make_log(path: Path, megabytes: int) -> int:
+    """Real passing runs back to back until ``megabytes``, then a real failing build."""
+    runs = "".join((FIXTURES / name).read_text(encoding="utf-8") for name in _RUNS)
     target = megabytes * 1024 * 1024
-    with path.open("w") as handle:
+    with path.open("w", encoding="utf-8") as handle:
         while handle.tell() < target:
-            handle.write(chunk)
+            handle.write(runs)
+        handle.write((FIXTURES / "maven-fail.log").read_text(encoding="utf-8"))
     return path.stat().st_size
 
 
-def drain3_alone(path: Path) -> tuple[float, int]:
-    config = TemplateMinerConfig()
-    config.profiling_enabled = False
-    miner = TemplateMiner(config=config)
-    lines = 0
-    t = time.perf_counter()
-    with path.open() as handle:
-        for line in handle:
-            miner.add_log_message(line.rstrip("\n"))
-            lines += 1
-    return time.perf_counter() - t, lines
+def tiktoken_once(path: Path) -> float:
+    code = (
+        "import sys,time; from tokenls.engine.encodings import get_encoding as g; e=g('o200k_base');"
+        "t=time.perf_counter(); n=len(e.encode_ordinary(open(sys.argv[1],encoding='utf-8').read()));"
+        "print(time.perf_counter()-t)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+    return float(out.stdout)
 
 
-def tokenls_compress(path: Path, budget: int, count_input: bool) -> tuple[float, dict]:
-    counter = Counter("o200k_base", max_exact=BATCH_MAX_EXACT)
-    t = time.perf_counter()
-    with path.open() as handle:
-        chunks = iter(lambda: handle.read(1 << 22), "")
-        result = compress(chunks, budget, counter, count_input=count_input)
-    return time.perf_counter() - t, result.stats()
+def timed(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
 
 
-def count_only(path: Path) -> float:
-    counter = Counter("o200k_base", max_exact=BATCH_MAX_EXACT)
-    t = time.perf_counter()
-    with path.open() as handle:
-        counter.count_stream(iter(lambda: handle.read(1 << 22), ""))
-    return time.perf_counter() - t
+def peak_rss_mb(cmd: list[str]) -> float:
+    launcher = (
+        "import resource,subprocess,sys; subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL);"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024)"
+    )
+    out = subprocess.run([sys.executable, "-c", launcher, *cmd], capture_output=True, text=True)
+    return float(out.stdout)
 
 
-def peak_rss(path: Path, budget: int) -> tuple[float, int, dict]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "tokenls",
-        "compress",
-        str(path),
-        "--budget",
-        str(budget),
-        "--json",
-        "--no-memory",
-    ]
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    out = proc.stdout.read() if proc.stdout else b""
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError("tokenls compress failed")
-    return time.perf_counter() - t, usage.ru_maxrss // 1024, json.loads(out)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--mb", type=int, default=50, help="log size for the throughput ratio")
-    parser.add_argument("--big-mb", type=int, default=1024, help="log size for peak RSS (0: skip)")
-    parser.add_argument("--budget", type=int, default=4000)
-    args = parser.parse_args()
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--mb", type=int, default=50)
+    ap.add_argument("--big-mb", type=int, default=200)
+    ap.add_argument("--no-recall", action="store_true")
+    args = ap.parse_args()
+    if not args.no_recall and SCORER.exists():
+        print("labelled CI logs (LogChunks dev half), budget 2x chunk + 500:")
+        tokenls = Path(sys.executable).with_name("tokenls")
+        start = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, str(SCORER), "--tokenls", str(tokenls), "--show", "0"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        print("  " + out.stdout.strip().splitlines()[-1])
+        print(f"  whole run {time.perf_counter() - start:.0f} s")
+    elif not args.no_recall:
+        print(f"labelled CI logs: {SCORER} not found, recall skipped")
     with tempfile.TemporaryDirectory() as tmp:
-        if args.big_mb:
-            # First, while this process is still small: a child forked later would report
-            # this process's own pages in its peak RSS.
-            big = Path(tmp) / "big.log"
-            big_size = make_log(big, args.big_mb, seed=8)
-            seconds, rss, big_stats = peak_rss(big, args.budget)
-            big.unlink()
-            print(
-                f"{big_size / 1e9:.2f} GB log: tokenls compress {seconds:.1f} s, peak RSS {rss} MB (target < 300), "
-                f"{big_stats['input_tokens']:,} → {big_stats['output_tokens']:,} tokens"
-            )
-        log = Path(tmp) / "service.log"
+        log = Path(tmp) / "ci.log"
         size = make_log(log, args.mb)
-        d_seconds, lines = drain3_alone(log)
-        c_seconds, stats = tokenls_compress(log, args.budget, count_input=False)
-        j_seconds, _ = tokenls_compress(log, args.budget, count_input=True)
-        tiktoken_seconds = count_only(log)
-        print(f"{size / 1e6:.0f} MB, {lines:,} lines")
-        print(
-            f"  drain3 alone                  {d_seconds:6.2f} s  {lines / d_seconds:9,.0f} lines/s  {size / 1e6 / d_seconds:5.1f} MB/s"
+        base = min(tiktoken_once(log) for _ in range(2))
+        ours = min(
+            timed([*TOKENLS, "compress", str(log), "--budget", "2000", "-q", "-o", str(Path(tmp) / "o")])
+            for _ in range(2)
         )
-        print(
-            f"  tokenls compress              {c_seconds:6.2f} s  {lines / c_seconds:9,.0f} lines/s  {size / 1e6 / c_seconds:5.1f} MB/s"
-        )
-        print(f"  ratio drain3/tokenls (target >= 1.0): {d_seconds / c_seconds:.2f}")
-        print(
-            f"  tokenls compress --json       {j_seconds:6.2f} s  (also counts every input token exactly)"
-        )
-        print(f"  tiktoken count of the input   {tiktoken_seconds:6.2f} s  (the floor for --json)")
-        print(f"  {stats['output_tokens']:,} tokens out, profile {stats['profile']}")
+        print(f"{size / 1e6:.0f} MB of real CI output:")
+        print(f"  tiktoken encode once   {base:6.2f} s  {size / 1e6 / base:5.1f} MB/s")
+        print(f"  tokenls compress       {ours:6.2f} s  {size / 1e6 / ours:5.1f} MB/s")
+        print(f"  ratio compress/encode: {ours / base:.2f}")
+        big = Path(tmp) / "big.log"
+        size = make_log(big, args.big_mb)
+        rss = peak_rss_mb([*TOKENLS, "compress", str(big), "--budget", "2000", "-q"])
+        print(f"{size / 1e6:.0f} MB log: peak RSS {rss:.0f} MB ({rss / (size / 1e6):.2f} of its size)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -12,15 +12,18 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tokenls.compress.held import HeldLog, hold
 from tokenls.compress.memory import ErrorMemory
 from tokenls.compress.profiles import detect_profile, load_profile
 from tokenls.compress.render import fit
-from tokenls.compress.select import plan, shape
+from tokenls.compress.select import plan, score, shape
 from tokenls.engine.counting import Counter
 from tokenls.engine.encodings import get_encoding
+
+if TYPE_CHECKING:
+    from tiktoken import Encoding
 
 _SAMPLE_LINES = 400
 
@@ -99,7 +102,7 @@ def compress(
             whole, input_tokens, used, budget, chosen.name, auto, log.input_lines,
             len(lines), 0, failures, True,
         )  # fmt: skip
-    line_tokens = [len(ids) + 1 for ids in enc.encode_ordinary_batch(lines)] if lines else []
+    line_tokens = _line_tokens(enc, lines)
     for i in log.elided:
         line_tokens[i] = 0
     boost = _boosts(lines, log.elided, baseline, memory)
@@ -118,6 +121,13 @@ def compress(
 _TOP_UPS = 3
 
 
+def _line_tokens(enc: Encoding, lines: list[str]) -> list[int]:
+    """Each line's tokens with its line break. One call per line: tiktoken's batch API
+    spends more on its thread pool than on the short texts of a log."""
+    encode = enc.encode_ordinary
+    return [len(encode(line)) + 1 for line in lines]
+
+
 def _choose(
     lines: list[str],
     line_tokens: list[int],
@@ -130,12 +140,10 @@ def _choose(
     """Plan, render, count exactly; while room is left (gap markers cost less than the plan
     assumed), plan again with that room added."""
     best: tuple[str, list[int], int] | None = None
+    scored = score(lines, line_tokens, budget, kinds=log.kinds, skip=set(log.elided), boost=boost)
     target = budget
     for _ in range(_TOP_UPS):
-        chosen = plan(
-            lines, line_tokens, target, kinds=log.kinds, tail_share=reserve,
-            skip=set(log.elided), boost=boost,
-        )  # fmt: skip
+        chosen = plan(lines, line_tokens, target, scored, tail_share=reserve)
         result = fit(
             lines, log.kinds, chosen.kept, chosen.values, line_tokens, budget,
             lambda s: counter.count(s).tokens, log.elided,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from tokenls.compress import signals
 from tokenls.compress.normalize import clean_line
 
-HOLD_CHARS = 24 * 1024 * 1024
+HOLD_CHARS = 8 * 1024 * 1024
 _NEAR = 3  # lines around a failure that stay held with it
 _TAIL_SHARE = 0.25  # of the limit, the end of the log held whole
 
@@ -58,13 +58,14 @@ def hold(chunks: Iterable[str], *, keep_ansi: bool = False, limit: int = HOLD_CH
     elided: dict[int, Elided] = {}
     size = 0
     count = 0
+    kind = signals.KindCache()
     for raw in split_lines(chunks):
         count += 1
         cleaned = clean_line(raw, keep_ansi=keep_ansi)
         if cleaned is None:
             continue
         lines.append(cleaned.shown)
-        kinds.append(signals.kind(cleaned.text))
+        kinds.append(kind(cleaned.text))
         size += len(cleaned.shown) + 1
         if size > limit:
             lines, kinds, elided = _fold(lines, kinds, elided, limit)
@@ -75,28 +76,34 @@ def hold(chunks: Iterable[str], *, keep_ansi: bool = False, limit: int = HOLD_CH
 def _fold(
     lines: list[str], kinds: list[int], elided: dict[int, Elided], limit: int
 ) -> tuple[list[str], list[int], dict[int, Elided]]:
-    """Fold older lines far from any failure until the held text is about half the limit."""
+    """Fold older lines far from any failure until the held text is at most half the limit.
+
+    Kept, in order of preference: the end of the log, lines near a failure, failure lines
+    alone (earliest first: the first failure is most often the cause)."""
     n = len(lines)
     tail_start = n
     tail = 0
     while tail_start > 0 and tail < limit * _TAIL_SHARE:
         tail_start -= 1
         tail += len(lines[tail_start]) + 1
-    near = [False] * n
+    keep = [i >= tail_start for i in range(n)]
     for i in range(tail_start):
         if kinds[i] >= signals.TROUBLE and i not in elided:
-            for j in range(max(i - _NEAR, 0), min(i + _NEAR + 1, n)):
-                near[j] = True
-    budget = sum(len(lines[i]) + 1 for i in range(tail_start) if near[i])
-    if budget + tail > limit * 0.75:  # too many failures: hold only the failure lines
-        near = [kinds[i] >= signals.FAILURE and i not in elided for i in range(n)]
+            for j in range(max(i - _NEAR, 0), min(i + _NEAR + 1, tail_start)):
+                keep[j] = j not in elided
+    room = limit / 2 - tail
+    if sum(len(lines[i]) + 1 for i in range(tail_start) if keep[i]) > room:
+        keep = [i >= tail_start for i in range(n)]
+        for i in range(tail_start):
+            if kinds[i] >= signals.FAILURE and i not in elided and room > 0:
+                keep[i] = True
+                room -= len(lines[i]) + 1
     out_lines: list[str] = []
     out_kinds: list[int] = []
     out_elided: dict[int, Elided] = {}
     run: Elided | None = None
     for i in range(n):
-        keep = i >= tail_start or (near[i] and i not in elided)
-        if keep:
+        if keep[i]:
             run = None
             out_lines.append(lines[i])
             out_kinds.append(kinds[i])

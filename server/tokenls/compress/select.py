@@ -125,25 +125,49 @@ def line_values(
 MARKER_COST = 12  # tokens of a typical gap marker
 
 
-def plan(
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """Every line's worth, computed once per log and reused by each plan."""
+
+    values: list[float]
+    kinds: list[int]
+    start: int  # first line of the failing step
+    end: int  # the line reporting the failing step, or len(lines)
+    demoted: frozenset[int] = frozenset()  # lines a passing run also has
+
+
+def score(
     lines: Sequence[str],
     tokens: Sequence[int],
     budget: int,
     *,
     kinds: Sequence[int] | None = None,
-    tail_share: float = 0.4,
     skip: AbstractSet[int] = frozenset(),
     boost: Mapping[int, float] | None = None,
-) -> Plan:
-    """The end of the failing step first (``tail_share`` of the budget), then the rest
-    greedily by value per marginal token: a line next to a kept one costs no gap marker.
-    Lines in ``skip`` are never chosen; ``boost`` multiplies chosen lines' values."""
+) -> Scored:
+    """Lines in ``skip`` are worth nothing; ``boost`` multiplies lines' worth."""
     kinds = list(kinds) if kinds is not None else [signals.kind(line) for line in lines]
     values, start, end = line_values(lines, kinds, tokens, budget)
     for i in skip:
         values[i] = 0.0
     for i, factor in (boost or {}).items():
         values[i] *= factor
+    demoted = frozenset(i for i, factor in (boost or {}).items() if factor < 1.0)
+    return Scored(values, kinds, start, end, demoted)
+
+
+def plan(
+    lines: Sequence[str],
+    tokens: Sequence[int],
+    budget: int,
+    scored: Scored | None = None,
+    *,
+    tail_share: float = 0.5,
+) -> Plan:
+    """The end of the failing step first (``tail_share`` of the budget), then the rest
+    greedily by value per marginal token: a line next to a kept one costs no gap marker."""
+    scored = scored or score(lines, tokens, budget)
+    values, kinds, start, end = scored.values, scored.kinds, scored.start, scored.end
     n = len(lines)
     blank = [k == signals.BLANK for k in kinds]
     # Blank lines are never worth a token on their own; a gap of blank lines needs no
@@ -164,7 +188,7 @@ def plan(
     spent = 0
     gap = False
     for i in range(min(end, n - 1), start - 1, -1):  # the failing step's end, minus noise
-        if i in skip:
+        if values[i] == 0.0 and not blank[i]:
             break
         if blank[i]:
             continue
@@ -172,7 +196,7 @@ def plan(
         if kinds[i] == signals.NOISE or key in texts or values[i] == 0.0:
             gap = True
             continue
-        if boost is not None and boost.get(i, 1.0) < 1.0:
+        if i in scored.demoted:
             gap = True
             continue
         cost = tokens[i] + (MARKER_COST if gap else 0)
@@ -215,7 +239,7 @@ def plan(
                 heapq.heappush(heap, (-density(j), j))
     # Blank lines between kept lines keep a block's shape, when there is room for them.
     for i in range(n):
-        inside = blank[i] and not kept[i] and before[i] >= 0 and after[i] < n
+        inside = blank[i] and values[i] > 0.0 and not kept[i] and before[i] >= 0 and after[i] < n
         if inside and kept[before[i]] and kept[after[i]] and spent + tokens[i] <= budget:
             kept[i] = True
             spent += tokens[i]

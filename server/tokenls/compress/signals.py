@@ -106,6 +106,32 @@ def kind(line: str) -> int:
     return PLAIN
 
 
+_NUMBER = re.compile(r"\d+")
+
+
+class KindCache:
+    """``kind`` remembered by the line's shape: the patterns above only ever ask whether a
+    number is zero, so lines differing in other numbers (timestamps, ids, durations) share
+    one answer. Repetitive logs classify at the speed of a dictionary lookup."""
+
+    def __init__(self, size: int = 1 << 16) -> None:
+        self._memo: dict[str, int] = {}
+        self._size = size
+
+    def __call__(self, line: str) -> int:
+        key = _NUMBER.sub(_zero_or_one, line)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= self._size:
+                self._memo.clear()
+            found = self._memo[key] = kind(line)
+        return found
+
+
+def _zero_or_one(match: re.Match[str]) -> str:
+    return "0" if match.group(0).strip("0") == "" else "1"
+
+
 # Failure words that a passing line may contain ("0 failed", "expected 3 … passed").
 _SOFT = frozenset(
     ["failed", "Failed", "failure", "Failure", "Expected", "expected", "Actual", "actual",
