@@ -46,9 +46,12 @@ HEADER = re.compile(
     r"--- FAIL|^FAIL\b|\bFAILED\b|[✕✖✗●]|^\s*\d+\) \S|Traceback|^panic:|\bpanicked at\b"
     r"|^\s*(?:Error|ERROR|error)(?:\[\w+\])?:|\*\*\* FAILED|<<< (?:FAILURE|ERROR)|^not ok\b"
     r"|^\[-\]|^\s*(?:Failure|Error):\s*$|: error:|^E\s{2,}\S|^\S+Error: |^\S+Exception: "
+    r"|^---- \S+ stdout ----"
 )
 # Failure headers that start a line: numbered failures, pytest's E lines, frames' owners.
-_FAILURE_START = re.compile(r"\s*(?:\d+\) \S|E {2,}\S|>\s{3}\S|- .* \*\*\* FAILED|\[-\] )")
+_FAILURE_START = re.compile(
+    r"\s*(?:\d+\) \S|E {2,}\S|>\s{3}\S|- .* \*\*\* FAILED|\[-\] |---- \S+ stdout ----)"
+)
 # Test and build summaries: short, and they say what failed.
 _SUMMARY = re.compile(
     r"^\s*(?:Tests?:|Tests run:|Test Suites:|Ran \d+ tests?|FAILED \(|OK \(|OK, but|FAILURES!"
@@ -77,6 +80,7 @@ _LIBRARY_FRAME = re.compile(
     r"|org\.gradle|junit\.|kotlin\.|scala\.|node:internal|internal/|\S*node_modules/|/usr/lib/"
     r"|/usr/local/lib/|\S*site-packages/|\S*/runtime/|testing\.|runtime\.|<frozen |\S*/gems/)"
     r"|\s*File \"[^\"]*(?:site-packages|dist-packages|/lib/python\d)"
+    r"|\s*at /rustc/|\s*\d+: (?:core|std|alloc|test|__rustc)::|\s*\d+: <"
 )
 # Lines that continue the message above them: frames, source excerpts, diffs, indentation.
 _DETAIL = re.compile(
