@@ -21,7 +21,7 @@ STEP_FAILED = re.compile(
 # A command the runner retried after it failed: its quoted text.
 RETRIED = re.compile(r'The command (".*") failed\. Retrying')
 # A step of the CI job started (Travis echoes each command as ``$ cmd``).
-STEP_START = re.compile(r"^\$ \S|^Run \S|^\[Pipeline\] \{|^Executing \"step_script\"")
+STEP_START = re.compile(r"^\$ \S|^\[Pipeline\] \{|^Executing \"step_script\"")
 # Lines a runner prints after the job's work is over.
 EPILOGUE = re.compile(r"^Done\. Your build exited with|^Cleaning up |^Uploading artifacts")
 
