@@ -67,13 +67,20 @@ def target_for(tokens: int, overflow: int | None) -> int:
 
 
 def compress_text(
-    text: str, budget: int, counter: Counter, cancelled: Callable[[], bool] | None = None
+    text: str,
+    budget: int,
+    counter: Counter,
+    cancelled: Callable[[], bool] | None = None,
+    baseline: Sequence[str] | None = None,
 ) -> str:
-    from tokenls.compress import compress  # the template miner loads only when used
+    from tokenls.compress import compress  # loads only when an action is resolved
 
     chunk = 1 << 20
     chunks = (text[i : i + chunk] for i in range(0, len(text), chunk))
-    return compress(chunks, budget, counter, cancelled=cancelled, count_input=False).text
+    result = compress(
+        chunks, budget, counter, baseline=baseline, cancelled=cancelled, count_input=False
+    )
+    return result.text
 
 
 def plan_block(
@@ -85,10 +92,11 @@ def plan_block(
     counter: Counter,
     title_prefix: str = "Compress log",
     cancelled: Callable[[], bool] | None = None,
+    baseline: Sequence[str] | None = None,
 ) -> ActionPlan:
     """Replace ``text`` (the prompt between two positions) with its compressed form."""
     target = target_for(tokens, overflow)
-    compressed = compress_text(text, target, counter, cancelled)
+    compressed = compress_text(text, target, counter, cancelled, baseline)
     if text.endswith("\n") and not compressed.endswith("\n"):
         compressed += "\n"
     if not text.endswith("\n") and compressed.endswith("\n"):
@@ -192,8 +200,11 @@ def offers(
     start: Position,
     end: Position,
     on_budget_diagnostic: bool,
+    has_baseline: bool = False,
 ) -> list[Offer]:
-    """Cheap offers for an LSP range; the compressed text is computed on resolve."""
+    """Cheap offers for an LSP range; the compressed text is computed on resolve. With a
+    passing run's log configured (``[compress] baseline``), each in-place offer has a twin
+    that compresses against it."""
     uri = doc.uri
     lines = doc.document.lines
     counter = doc.document.counter
@@ -239,6 +250,16 @@ def offers(
                     {**base, "action": "reference", "index": index},
                 )
             )
+    if has_baseline:
+        offers.extend(
+            Offer(
+                offer.title.replace("Compress log", "Compress log against the passing run"),
+                offer.kind,
+                {**offer.data, "baseline": True},
+            )
+            for offer in list(offers)
+            if offer.data.get("action") == "range"
+        )
     if on_budget_diagnostic and overflow:
         largest = _largest_log(doc, analysis)
         if largest is not None:
@@ -254,10 +275,14 @@ def offers(
 
 
 def prepare(
-    doc: OpenDocument, analysis: Analysis, data: Mapping[str, Any]
+    doc: OpenDocument,
+    analysis: Analysis,
+    data: Mapping[str, Any],
+    passing: Sequence[str] | None = None,
 ) -> Callable[[Callable[[], bool]], ActionPlan | None] | None:
     """Snapshot what an offer needs (on the caller's thread) and return the slow part,
-    the compression, as a function safe to run on a worker thread."""
+    the compression, as a function safe to run on a worker thread. ``passing`` is the
+    configured passing run's log, for offers made against it."""
     counter = Counter(doc.document.counter.encoding_name)  # the worker's own piece cache
     overflow = analysis.overflow
     lines = doc.document.lines
@@ -266,8 +291,12 @@ def prepare(
         text = slice_text(lines, (l0, i0), (l1, i1))
         title = "Compress the largest log" if data.get("largest") else "Compress log"
         tokens = int(data["tokens"])
+        if data.get("baseline"):
+            if passing is None:
+                return None
+            title = "Compress log against the passing run"
         return lambda cancelled: plan_block(
-            text, (l0, i0), (l1, i1), tokens, overflow, counter, title, cancelled
+            text, (l0, i0), (l1, i1), tokens, overflow, counter, title, cancelled, passing
         )
     if data.get("action") == "reference":
         index = int(data["index"])

@@ -264,8 +264,9 @@ class Session:
     ) -> list[Offer]:
         if self.get(uri).unsynced is not None:
             return []  # an edit computed on a text the editor does not have would damage it
+        baseline = self.workspace(uri).settings.compress.get("baseline") is not None
         return log_actions.offers(
-            self.get(uri), self.analyse(uri), start, end, on_budget_diagnostic
+            self.get(uri), self.analyse(uri), start, end, on_budget_diagnostic, baseline
         )
 
     def prepare_code_action(
@@ -278,7 +279,8 @@ class Session:
         doc = self._docs[uri]
         if data.get("version") != doc.version or doc.unsynced is not None:
             return None
-        return log_actions.prepare(doc, self.analyse(uri), data)
+        passing = self.workspace(uri).passing_log() if data.get("baseline") else None
+        return log_actions.prepare(doc, self.analyse(uri), data, passing)
 
     def version(self, uri: str) -> int | None:
         """The open document's version, or None when it is closed."""

@@ -138,6 +138,28 @@ class Workspace:
             (self.root, *self.confine),
         )
 
+    def passing_log(self) -> list[str] | None:
+        """The lines of ``[compress] baseline`` (a passing run's log, inside the workspace),
+        for compressing against it; None when none is configured or it cannot be read."""
+        from tokenls.compress.normalize import visible_lines
+        from tokenls.references.files import (
+            ReferenceRefused,
+            open_safely,
+            read_chunks_fd,
+            resolve_path,
+        )
+
+        target = self.settings.compress.get("baseline")
+        if not isinstance(target, str):
+            return None
+        policy = policy_for(self.settings, (self.root, *self.confine))
+        try:
+            with open_safely(resolve_path(target, self.root, policy), policy) as (fd, info):
+                data = b"".join(read_chunks_fd(fd, info.st_size))
+        except (ReferenceRefused, OSError):
+            return None
+        return visible_lines(data.decode("utf-8", "replace"))
+
     @property
     def resolver(self) -> Resolver:
         if self._resolver is None:

@@ -9,7 +9,7 @@ from pytest_lsp import LanguageClient
 
 from tests.conftest import truth
 from tests.e2e.lsp_helpers import document_tokens, open_document, until
-from tests.logs import MAVEN_FAILURE, failing_build
+from tests.logs import FIXTURES, MAVEN_FAILURE, failing_build
 
 
 def _apply(text: str, edits: list[types.TextEdit]) -> str:
@@ -137,3 +137,29 @@ async def test_an_action_is_withdrawn_when_the_text_changes_while_it_is_computed
     assert again.data["version"] == 2
     fresh = await client.code_action_resolve_async(again)
     assert fresh.edit.document_changes[0].text_document.version == 2
+
+
+async def test_a_fenced_log_is_compressed_against_the_configured_passing_run(
+    client: LanguageClient,
+) -> None:
+    root: Path = client.root
+    (root / "ci").mkdir()
+    (root / "ci" / "pytest-pass.log").write_text((FIXTURES / "pytest-pass.log").read_text())
+    (root / "tokenls.toml").write_text('[compress]\nbaseline = "ci/pytest-pass.log"\n')
+    log = (FIXTURES / "pytest-fail.log").read_text()
+    text = "# Why?\n\n```log\n" + log + "```\n"
+    uri = (root / "ask.md").as_uri()
+    open_document(client, uri, text)
+    offers = await _actions(client, uri, 10)
+    [against] = [a for a in offers if a.title.startswith("Compress log against the passing run")]
+    resolved = await client.code_action_resolve_async(against)
+    [change] = resolved.edit.document_changes
+    body = _apply(text, change.edits).split("```log\n")[1].split("```")[0]
+    # The lines only the failing run has, read by hand from the two captured logs.
+    for line in [
+        "E       KeyError: 'US'",
+        "FAILED tests/test_parse.py::test_parse_invoice_outside_eu_is_untaxed - KeyError: 'US'",
+    ]:
+        assert line in body
+    target = int(against.title.split("fit ")[1].split(" tokens")[0].replace(",", ""))
+    assert truth(body, "o200k_base") <= target

@@ -94,15 +94,13 @@ def _chunks(source: Path | None, size: int) -> Iterator[str]:
 
 def _baseline(path: str) -> list[str]:
     """The passing log's visible lines: its shapes are all that is compared."""
-    from tokenls.compress.held import split_lines
-    from tokenls.compress.normalize import clean_line
+    from tokenls.compress.normalize import visible_lines
 
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read the baseline: {exc.strerror or exc}", path) from None
-    text = data.decode("utf-8", "replace")
-    return [c.text for raw in split_lines([text]) if (c := clean_line(raw)) is not None]
+    return visible_lines(data.decode("utf-8", "replace"))
 
 
 def _compress(chunks, args, counter, options, on_chunk=None) -> CompressResult:  # type: ignore[no-untyped-def]
