@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from tokenls.compress import signals
 from tokenls.compress.normalize import clean_line
 
-HOLD_CHARS = 8 * 1024 * 1024
+HOLD_CHARS = 4 * 1024 * 1024
 _NEAR = 3  # lines around a failure that stay held with it
 _TAIL_SHARE = 0.25  # of the limit, the end of the log held whole
 
