@@ -36,9 +36,7 @@ _BASE = {
 @dataclass(frozen=True, slots=True)
 class Plan:
     kept: list[int]  # indices into the lines, ascending
-    values: list[float]
-    kinds: list[int]  # signals.kind of each line
-    failing_end: int  # index of the line that reported the failing step, or len(lines)
+    values: list[float]  # every line's worth (the least worth per token goes first in a fit)
 
 
 def shape(line: str) -> str:
@@ -167,80 +165,97 @@ def plan(
     """The end of the failing step first (``tail_share`` of the budget), then the rest
     greedily by value per marginal token: a line next to a kept one costs no gap marker."""
     scored = scored or score(lines, tokens, budget)
-    values, kinds, start, end = scored.values, scored.kinds, scored.start, scored.end
-    n = len(lines)
-    blank = [k == signals.BLANK for k in kinds]
-    # Blank lines are never worth a token on their own; a gap of blank lines needs no
-    # marker, so neighbours are the nearest lines with text.
-    before, after = [-1] * n, [n] * n
-    last = -1
-    for i in range(n):
-        before[i] = last
-        if not blank[i]:
-            last = i
-    last = n
-    for i in range(n - 1, -1, -1):
-        after[i] = last
-        if not blank[i]:
-            last = i
-    kept = [False] * n
-    texts: set[str] = set()
-    spent = 0
-    gap = False
-    for i in range(min(end, n - 1), start - 1, -1):  # the failing step's end, minus noise
-        if values[i] == 0.0 and not blank[i]:
-            break
-        if blank[i]:
-            continue
-        key = lines[i].strip()
-        if kinds[i] == signals.NOISE or key in texts or values[i] == 0.0:
-            gap = True
-            continue
-        if i in scored.demoted:
-            gap = True
-            continue
-        cost = tokens[i] + (MARKER_COST if gap else 0)
-        if spent + cost > budget * tail_share:
-            break
-        texts.add(key)
-        kept[i] = True
-        spent += cost
-        gap = False
+    chosen = _Selection(lines, tokens, scored)
+    chosen.take_failing_end(budget * tail_share)
+    chosen.take_by_value(budget)
+    chosen.fill_blank_lines(budget)
+    return Plan([i for i, kept in enumerate(chosen.kept) if kept], scored.values)
 
-    def joins(i: int) -> tuple[bool, bool]:
-        return before[i] >= 0 and kept[before[i]], after[i] < n and kept[after[i]]
 
-    def density(i: int) -> float:
-        left, right = joins(i)
-        extra = MARKER_COST if not (left or right) else -MARKER_COST if left and right else 0
-        return values[i] / max(tokens[i] + extra, 1) ** 0.7
+class _Selection:
+    """Lines chosen so far, what they cost, and each line's nearest neighbours with text:
+    blank lines are never worth a token on their own, and a gap of blank lines needs no
+    marker."""
 
-    heap = [(-density(i), i) for i in range(n) if values[i] > 0.0 and not blank[i]]
-    heapq.heapify(heap)
-    while heap:
-        neg, i = heapq.heappop(heap)
-        if kept[i]:
-            continue
-        current = density(i)
-        if current > -neg + 1e-12:  # a neighbour was kept since: cheaper now, queue again
-            heapq.heappush(heap, (-current, i))
-            continue
-        cost = tokens[i] + (0 if any(joins(i)) else MARKER_COST)
-        if spent + cost > budget:
-            continue
-        key = lines[i].strip()
-        if key in texts:
-            continue
-        texts.add(key)
-        kept[i] = True
-        spent += cost
-        for j in (before[i], after[i]):
-            if 0 <= j < n and not kept[j] and values[j] > 0.0:
-                heapq.heappush(heap, (-density(j), j))
-    # Blank lines between kept lines keep a block's shape, when there is room for them.
-    for i in range(n):
-        inside = blank[i] and values[i] > 0.0 and not kept[i] and before[i] >= 0 and after[i] < n
-        if inside and kept[before[i]] and kept[after[i]] and spent + tokens[i] <= budget:
-            kept[i] = True
-            spent += tokens[i]
-    return Plan([i for i in range(n) if kept[i]], values, kinds, end)
+    def __init__(self, lines: Sequence[str], tokens: Sequence[int], scored: Scored) -> None:
+        self.lines, self.tokens, self.scored = lines, tokens, scored
+        n = len(lines)
+        self.blank = [k == signals.BLANK for k in scored.kinds]
+        self.before, self.after = [-1] * n, [n] * n
+        last = -1
+        for i in range(n):
+            self.before[i] = last
+            last = last if self.blank[i] else i
+        last = n
+        for i in range(n - 1, -1, -1):
+            self.after[i] = last
+            last = last if self.blank[i] else i
+        self.kept = [False] * n
+        self.texts: set[str] = set()  # a line identical to a kept one adds nothing
+        self.spent = 0
+
+    def keep(self, i: int, cost: int) -> None:
+        self.kept[i] = True
+        self.texts.add(self.lines[i].strip())
+        self.spent += cost
+
+    def joins(self, i: int) -> tuple[bool, bool]:
+        before, after = self.before[i], self.after[i]
+        return before >= 0 and self.kept[before], after < len(self.kept) and self.kept[after]
+
+    def take_failing_end(self, limit: float) -> None:
+        """Walk back from the failing step's end, skipping noise, repeats and lines a
+        passing run also has (each skip costs a gap marker)."""
+        scored, gap = self.scored, False
+        for i in range(min(scored.end, len(self.lines) - 1), scored.start - 1, -1):
+            if self.blank[i]:
+                continue
+            if scored.values[i] == 0.0:  # folded away: the held end of the log is over
+                break
+            if (
+                scored.kinds[i] == signals.NOISE
+                or i in scored.demoted
+                or self.lines[i].strip() in self.texts
+            ):
+                gap = True
+                continue
+            cost = self.tokens[i] + (MARKER_COST if gap else 0)
+            if self.spent + cost > limit:
+                break
+            self.keep(i, cost)
+            gap = False
+
+    def take_by_value(self, budget: int) -> None:
+        values, tokens = self.scored.values, self.tokens
+
+        def density(i: int) -> float:
+            left, right = self.joins(i)
+            extra = MARKER_COST if not (left or right) else -MARKER_COST if left and right else 0
+            return values[i] / max(tokens[i] + extra, 1) ** 0.7
+
+        n = len(values)
+        heap = [(-density(i), i) for i in range(n) if values[i] > 0.0 and not self.blank[i]]
+        heapq.heapify(heap)
+        while heap:
+            neg, i = heapq.heappop(heap)
+            if self.kept[i]:
+                continue
+            current = density(i)
+            if current > -neg + 1e-12:  # a neighbour was kept since: cheaper now, queue again
+                heapq.heappush(heap, (-current, i))
+                continue
+            cost = tokens[i] + (0 if any(self.joins(i)) else MARKER_COST)
+            if self.spent + cost > budget or self.lines[i].strip() in self.texts:
+                continue
+            self.keep(i, cost)
+            for j in (self.before[i], self.after[i]):
+                if 0 <= j < n and not self.kept[j] and values[j] > 0.0:
+                    heapq.heappush(heap, (-density(j), j))
+
+    def fill_blank_lines(self, budget: int) -> None:
+        """Blank lines between kept lines keep a block's shape, when there is room."""
+        for i, blank in enumerate(self.blank):
+            between = blank and not self.kept[i] and all(self.joins(i))
+            if between and self.scored.values[i] > 0.0 and self.spent + self.tokens[i] <= budget:
+                self.kept[i] = True
+                self.spent += self.tokens[i]
