@@ -67,19 +67,26 @@ def line_values(
     lines: Sequence[str], kinds: Sequence[int], tokens: Sequence[int], budget: int
 ) -> tuple[list[float], int, int]:
     """Each line's worth: what it says, how rare its shape is, where it sits."""
-    n = len(lines)
     shapes = [shape(line) for line in lines]
     seen = Tally(shapes)
-    start, end = failing_step(lines)
     # What a line says, less the more often its shape recurs in this log.
     own = [_BASE[k] / (1.0 + math.log2(seen[shapes[i]])) for i, k in enumerate(kinds)]
+    values = _with_context(lines, kinds, own)
+    start, end = failing_step(lines)
+    _weigh_position(lines, kinds, tokens, values, start, end, budget)
+    return values, start, end
+
+
+def _with_context(lines: Sequence[str], kinds: Sequence[int], own: list[float]) -> list[float]:
+    """The detail under a failure (frames, excerpts, diffs) and the line that introduces it
+    share its worth, fading with distance; a passing test ends a failure's detail."""
     values = list(own)
     heat = 0.0
-    for i, line in enumerate(lines):  # the detail under a failure belongs with it
+    for i, line in enumerate(lines):
         k = kinds[i]
         if k == signals.FAILURE or k == signals.TROUBLE:
             heat = max(heat * 0.97, own[i])
-        elif k == signals.NOISE and signals.is_passing(line):  # ends the failure above it
+        elif k == signals.NOISE and signals.is_passing(line):
             heat *= 0.3
             continue
         elif k == signals.BLANK or signals.is_detail(line):
@@ -90,13 +97,28 @@ def line_values(
         if k <= signals.PLAIN and signals.is_library_frame(line):
             values[i] *= 0.7
     heat = 0.0
-    for i in range(n - 1, -1, -1):  # and so does what introduces it
+    for i in range(len(lines) - 1, -1, -1):
         k = kinds[i]
         if k in (signals.FAILURE, signals.SUMMARY):
             heat = 0.6 * own[i]
         else:
             heat *= 0.6 if k != signals.BLANK else 0.8
             values[i] = max(values[i], heat)
+    return values
+
+
+def _weigh_position(
+    lines: Sequence[str],
+    kinds: Sequence[int],
+    tokens: Sequence[int],
+    values: list[float],
+    start: int,
+    end: int,
+    budget: int,
+) -> None:
+    """The first failure of the failing step is usually the cause; the step's end is where
+    failures cluster; other steps and the runner's epilogue matter less."""
+    n = len(lines)
     first = next(
         (
             i
@@ -105,7 +127,7 @@ def line_values(
         ),
         None,
     )
-    if first is not None:  # the first failure of the failing step is usually the cause
+    if first is not None:
         for i in range(max(first - 2, 0), min(first + 40, n)):
             values[i] *= FIRST_FAILURE_WEIGHT
     scale = max(budget * 0.5, 1.0)
@@ -117,7 +139,6 @@ def line_values(
         values[i] *= 0.4
     if end < n:
         values[end] = max(values[end], 20.0)
-    return values, start, end
 
 
 MARKER_COST = 12  # tokens of a typical gap marker
