@@ -12,7 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tokenls.config import load_config_for, workspace_root
+from tokenls.config import Settings, load_config_for, workspace_root
+from tokenls.config.trust import absolute_in
 from tokenls.contributors import display_target
 from tokenls.filecount import PROMPT_MAX_BYTES, FileCount, count_paths
 from tokenls.files import STDIN
@@ -26,10 +27,11 @@ _NAMES_SHOWN = 3
 
 def run_count(args: argparse.Namespace, terminal: Terminal) -> int:
     paths: list[str] = args.paths
-    encoding = args.encoding or load_config_for(_anchor(paths[0]))[0].encoding
+    root = args.root or workspace_root(_anchor(paths[0]))
+    encoding = args.encoding or _configured_encoding(load_config_for(_anchor(paths[0]))[0], root)
     prompts = None
     if not args.no_references:
-        prompts = PromptChecker(args.root or workspace_root(_anchor(paths[0])), encoding)
+        prompts = PromptChecker(root, encoding, args.model)
     results = _count(paths, encoding, args, prompts, terminal)
     counted = [r for r in results if r.count is not None]
     errors = [r for r in results if r.error is not None]
@@ -37,7 +39,10 @@ def run_count(args: argparse.Namespace, terminal: Terminal) -> int:
     total = text_once_total(parts)
     exact = all(r.count is not None and r.count.exact for r in counted)
     if args.json:
-        terminal.json(_json_report(encoding, total, exact, results, args.top))
+        report = _json_report(encoding, total, exact, results, args.top)
+        if args.model:
+            report["model"] = args.model
+        terminal.json(report)
     elif args.tree:
         _print_tree(parts, [Path(p) for p in paths], terminal)
     elif args.compare:
@@ -49,6 +54,14 @@ def run_count(args: argparse.Namespace, terminal: Terminal) -> int:
     if not args.json:
         _summarise_skipped(results, terminal)
     return EXIT_USAGE if errors else EXIT_OK
+
+
+def _configured_encoding(settings: Settings, root: Path) -> str:
+    """The configured encoding; a relative tokenizer file is relative to the root."""
+    encoding = settings.encoding
+    if encoding.endswith(".json"):
+        return str(absolute_in(encoding, root))
+    return encoding
 
 
 def _anchor(path: str) -> Path:
@@ -113,6 +126,8 @@ def _json_report(
         }
         if not r.count.exact:
             entry["upper_bound"] = r.count.bound
+        if r.reason:
+            entry["reason"] = r.reason
         if r.decode_errors:
             entry["decode_errors"] = True
         if r.own is not None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenls.engine.counting import BATCH_MAX_EXACT, Count, Counter
+from tokenls.engine.tokenizer_files import make_counter
 from tokenls.files import (
     CHUNK_BYTES,
     SNIFF_BYTES,
@@ -49,6 +50,7 @@ class FileCount:
     own: Count | None = None  # set when the file's references were resolved
     references: list[dict[str, Any]] | None = None
     oversized: bool = False
+    reason: str | None = None  # why the count is an estimate
 
     @property
     def own_tokens(self) -> int:
@@ -103,6 +105,7 @@ def _count_prompt(
         report.decode_errors,
         own=Count(report.own_tokens),
         references=report.references,
+        reason=report.reason,
     )
 
 
@@ -166,7 +169,7 @@ def count_paths(
             ident = threading.get_ident()
             counter = counters.get(ident)
             if counter is None:
-                counter = counters[ident] = Counter(encoding, max_exact=BATCH_MAX_EXACT)
+                counter = counters[ident] = make_counter(encoding, max_exact=BATCH_MAX_EXACT)
             if item.stdin:
                 result = count_stdin(counter, prompts, stdin_name)
             else:

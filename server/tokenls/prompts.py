@@ -40,14 +40,16 @@ class PromptReport:
     chars: int
     decode_errors: bool
     contributors: list[Contributor] = field(default_factory=list)  # when over budget
+    reason: str | None = None  # why the count is an estimate (no API key, an API error...)
 
 
 class PromptChecker:
     """Counts prompts with their references; safe to call from the counting threads."""
 
-    def __init__(self, root: Path, encoding: str | None = None) -> None:
+    def __init__(self, root: Path, encoding: str | None = None, model: str | None = None) -> None:
         self.root = root.resolve()
         self.encoding = encoding
+        self.model = model
         # Built on the first prompt: trees of code never need it.
         self._workspaces: Workspaces | None = None
         self._lock = threading.Lock()
@@ -59,7 +61,10 @@ class PromptChecker:
             from tokenls.workspace import Shared, Workspaces
 
             shared = Shared(
-                urls=_blocking_urls, encoding_override=self.encoding, max_exact=BATCH_MAX_EXACT
+                urls=_blocking_urls,
+                encoding_override=self.encoding,
+                model_override=self.model,
+                max_exact=BATCH_MAX_EXACT,
             )
             self._workspaces = Workspaces(shared)
         return self._workspaces
@@ -101,7 +106,7 @@ class PromptChecker:
             encoding = workspace.encoding_for(frontmatter.data)
             counter = workspace.shared.counter(encoding)
             cache = workspace.cache
-            key = f"count:{encoding}:{digest}"
+            key = f"count:{counter.cache_id}:{digest}"
             cached, _ = cache.get(key)
             if cached is not None:  # own text counted before, under this encoding: reuse it
                 document = Document.with_known_total(text, counter, Count(*cached), "utf-32")
@@ -131,6 +136,7 @@ class PromptChecker:
             len(text),
             decoded.replaced,
             parts,
+            "; ".join(analysis.notes) or None,
         )
 
     def _warn(self, problems: list[Problem]) -> None:

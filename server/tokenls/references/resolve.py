@@ -142,7 +142,7 @@ class Resolver:
     def count_text(self, text: str, counter: Counter) -> tuple[Count, Source]:
         """A content-keyed count of any text (fetched bodies, large values)."""
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-        key = f"count:{counter.encoding_name}:{digest}"
+        key = f"count:{counter.cache_id}:{digest}"
         cached, source = self.cache.get(key)
         if cached is not None and source is not None:
             return Count(*cached), source
@@ -239,7 +239,7 @@ class Resolver:
         facts = self._facts(path)
         if facts.binary:
             raise ReferenceRefused(f"{path.name} is a binary file")
-        key = f"count:{counter.encoding_name}:{facts.digest}"
+        key = f"count:{counter.cache_id}:{facts.digest}"
         cached, source = self.cache.get(key)
         if cached is not None and source is not None:
             tokens, exact, upper = cached

@@ -17,6 +17,11 @@ from tokenls.references.urls import Fetched, UrlFetcher
 
 
 def fetcher_for(settings: Settings, cache: TokenCache) -> UrlFetcher:
+    return UrlFetcher(settings.http, tracker_for(settings, cache), cache)
+
+
+def tracker_for(settings: Settings, cache: TokenCache) -> RateTracker:
+    """The rate tracker the settings describe, its state in their store."""
     rate = settings.rate
     config = RateConfig(
         target=rate.target,
@@ -28,8 +33,7 @@ def fetcher_for(settings: Settings, cache: TokenCache) -> UrlFetcher:
         },
     )
     directory = cache.directory or default_cache_dir()
-    tracker = RateTracker(open_store(rate.store, Path(directory)), config)
-    return UrlFetcher(settings.http, tracker, cache)
+    return RateTracker(open_store(rate.store, Path(directory)), config)
 
 
 class BlockingUrls:

@@ -1,0 +1,126 @@
+"""A document's own count when the exact one costs more than a keystroke.
+
+Two cases, one pattern: a ``tokenizer.json`` counts only the whole text exactly (its
+pre-tokenizer has no proven cut rule, so the editor's per-segment sums are an estimate),
+and a Claude model counts exactly only through Anthropic's count-tokens API. Either way
+the exact count is kept in the disk cache by content digest; the command line waits for
+it, while the editor shows the local estimate at once, marked, and a scheduled job (off the
+event loop, the latest text of each document only) swaps the exact count in when it lands.
+Without a key, offline or on an API error the estimate stays, with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tokenls.engine.counting import Count, Counter
+from tokenls.open_document import OpenDocument
+from tokenls.providers.calibration import Ratio, describe, estimate, ratio_for
+from tokenls.workspace import Workspace
+
+# Schedules ``job`` for a document, replacing any job of that document still waiting.
+Runner = Callable[[str, Callable[[], None]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class OwnCount:
+    count: Count
+    note: str | None = None  # why the count is an estimate; None when exact
+    pending: bool = False  # an exact count is on its way
+
+
+def own_count(doc: OpenDocument, workspace: Workspace) -> OwnCount:
+    """The document's own text, counted as exactly as its model allows right now."""
+    local = doc.document.total
+    counter = doc.document.counter
+    model = workspace.model_for(doc.frontmatter.data)
+    ratio = ratio_for(model) if model else None
+    if model and ratio is not None:
+        return _through_api(doc, workspace, model, ratio, local)
+    if not counter.additive:
+        return _whole_text(doc, workspace, counter, local)
+    return OwnCount(local)
+
+
+def references_count(
+    count: Count, doc: OpenDocument, workspace: Workspace
+) -> tuple[Count, str | None]:
+    """What the references add: for an estimated model, scaled by its ratio."""
+    model = workspace.model_for(doc.frontmatter.data)
+    ratio = ratio_for(model) if model else None
+    if ratio is None or count.tokens == 0:
+        return count, None
+    how = describe(ratio, doc.document.counter.encoding_name)
+    return estimate(count, ratio), f"references are estimated: {how}"
+
+
+def _whole_text(
+    doc: OpenDocument, workspace: Workspace, counter: Counter, local: Count
+) -> OwnCount:
+    text = doc.document.text
+    key = f"whole:{counter.cache_id}:{_digest(text)}"
+    cache = workspace.cache
+
+    def job() -> Count:
+        counted = counter.count(text)
+        cache.put(key, (counted.tokens, counted.exact, counted.upper))
+        return counted
+
+    cached, _ = cache.get(key)
+    if cached is not None:
+        return OwnCount(Count(*cached))
+    runner = workspace.shared.exact_runner
+    if runner is None:
+        return OwnCount(job())
+    runner(doc.uri, job)
+    upper = max(local.bound, len(text.encode("utf-8", "surrogatepass")))
+    note = "counting the whole text (a sum of its parts until then)"
+    return OwnCount(Count(local.tokens, exact=False, upper=upper), note, pending=True)
+
+
+def _through_api(
+    doc: OpenDocument, workspace: Workspace, model: str, ratio: Ratio, local: Count
+) -> OwnCount:
+    from tokenls.providers.anthropic import KEY_ENV, api_key
+
+    text = doc.document.text
+    digest = _digest(text)
+    key = f"anthropic:{model}:{digest}"
+    cache = workspace.cache
+    cached, _ = cache.get(key)
+    if isinstance(cached, int):
+        return OwnCount(Count(cached))
+    guess = estimate(local, ratio)
+    how = describe(ratio, doc.document.counter.encoding_name)
+    if api_key() is None:
+        return OwnCount(guess, f"estimate, no {KEY_ENV} set: {how}")
+    api = workspace.count_api()
+    failed = api.unavailable or api.failures.get(key)
+    if failed:
+        return OwnCount(guess, f"estimate ({failed}): {how}")
+
+    def lookup() -> int | None:
+        value, _ = cache.get(key)
+        return value if isinstance(value, int) else None
+
+    def job() -> Count | None:
+        answer = api.count(model, text, digest, lookup, lambda tokens: cache.put(key, tokens))
+        if answer.tokens is None:
+            api.failures[key] = answer.reason or "no answer"
+            return None
+        return Count(answer.tokens)
+
+    runner = workspace.shared.exact_runner
+    if runner is not None:
+        runner(doc.uri, job)
+        return OwnCount(guess, f"estimate until Anthropic's count arrives: {how}", pending=True)
+    exact = job()
+    if exact is not None:
+        return OwnCount(exact)
+    return OwnCount(guess, f"estimate ({api.failures[key]}): {how}")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
