@@ -19,6 +19,7 @@ from tokenls.engine.document import Position
 from tokenls.engine.text import index_to_column, line_body
 from tokenls.open_document import OpenDocument
 from tokenls.outline import Section, paragraph_at
+from tokenls.providers.calibration import estimate, ratio_for
 from tokenls.references.resolve import Resolved
 
 
@@ -134,9 +135,13 @@ def hover(
     start, end = paragraph_at(doc.document.lines, line)
     if start == end:
         return None
-    count = doc.document.count_lines(start, end)
+    count = part_count(doc, analysis, doc.document.count_lines(start, end))
     what = "Line" if end - start == 1 else f"Paragraph (lines {start + 1}–{end})"
-    parts = [f"**{what}: {count.label()}**", views.shares(count, analysis)]
+    parts = [
+        f"**{what}: {count.label()}**",
+        views.estimate_note(analysis),
+        views.shares(count, analysis),
+    ]
     return "\n\n".join(p for p in parts if p)
 
 
@@ -156,6 +161,12 @@ def document_tokens(doc: OpenDocument, analysis: Analysis) -> dict[str, Any]:
     }
     if not analysis.total.exact:
         result["upperBound"] = analysis.total.bound
+    if analysis.model:
+        result["model"] = analysis.model
+    if analysis.notes:
+        result["reason"] = "; ".join(analysis.notes)
+    if analysis.pending:
+        result["pending"] = True
     return result
 
 
@@ -176,12 +187,23 @@ def reference_json(doc: OpenDocument, ref: Resolved) -> dict[str, Any]:
     }
 
 
+def part_count(doc: OpenDocument, analysis: Analysis, count: Count) -> Count:
+    """A part of the document, in the document's terms: scaled for an estimated model,
+    and marked inexact where the tokenizer's counts of parts need not add up."""
+    ratio = ratio_for(analysis.model) if analysis.model else None
+    if ratio is not None:
+        return estimate(count, ratio)
+    if not doc.document.counter.additive:
+        return Count(count.tokens, exact=False, upper=count.bound)
+    return count
+
+
 def section_count(doc: OpenDocument, analysis: Analysis, section: Section) -> Count:
     count = doc.document.count_lines(section.heading.line, section.end)
     for ref in analysis.references:
         if section.heading.line <= ref.reference.line < section.end and counted(ref):
             count = count + Count(ref.tokens, ref.exact, None if ref.exact else ref.tokens)
-    return count
+    return part_count(doc, analysis, count)
 
 
 def section_at(doc: OpenDocument, line: int) -> Section | None:

@@ -24,7 +24,7 @@ from tokenls.log_actions import Offer
 from tokenls.open_document import Change, OpenDocument, uri_to_path
 from tokenls.outline import read_frontmatter
 from tokenls.presentation import Finding, Hint
-from tokenls.workspace import Shared, UrlFactory, Workspace, Workspaces
+from tokenls.workspace import ExactRunner, Shared, UrlFactory, Workspace, Workspaces
 
 __all__ = ["Change", "Finding", "Hint", "Session", "UnknownDocument", "uri_to_path"]
 
@@ -47,10 +47,12 @@ class Session:
         encoding_override: str | None = None,
         urls: UrlFactory | None = None,
         shared: Shared | None = None,
+        exact_runner: ExactRunner | None = None,
     ) -> None:
         self.position_encoding: PositionEncoding = position_encoding
         self.workspaces = Workspaces(
-            shared or Shared(urls=urls, encoding_override=encoding_override)
+            shared
+            or Shared(urls=urls, encoding_override=encoding_override, exact_runner=exact_runner)
         )
         self._docs: dict[str, OpenDocument] = {}
         self._routes: dict[str, Workspace] = {}

@@ -103,10 +103,11 @@ class CountTokensApi:
             "anthropic-version": API_VERSION,
             "content-type": "application/json",
         }
+        client = self._http()  # made before the slot: a request leaves as soon as admitted
         for attempt in range(MAX_ATTEMPTS):
             self._slot()
             try:
-                response = self._http().post(self.url, json=body, headers=headers)
+                response = client.post(self.url, json=body, headers=headers)
             except httpx.HTTPError as exc:
                 self.tracker.record(self.rate_key, 0, {}, attempt)
                 what = "timed out" if isinstance(exc, httpx.TimeoutException) else "unreachable"
