@@ -23,7 +23,7 @@ class ExactJobs:
         self.delay_s = delay_s
         self._waiting: dict[str, Job] = {}
         self._stamps: dict[str, int] = {}
-        self._running: set[str] = set()
+        self._running: dict[str, asyncio.Task[None]] = {}
 
     def submit(self, uri: str, job: Job) -> None:
         """Count this document's latest text once it has been quiet for the debounce."""
@@ -35,8 +35,7 @@ class ExactJobs:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # no event loop (a core test): the job waits for ``run_waiting``
-        self._running.add(uri)
-        loop.create_task(self._drain(uri))
+        self._running[uri] = loop.create_task(self._drain(uri))
 
     def forget(self, uri: str) -> None:
         """The document closed: its waiting job is dropped."""
@@ -68,4 +67,4 @@ class ExactJobs:
                     continue
                 self.on_done(uri)
         finally:
-            self._running.discard(uri)
+            self._running.pop(uri, None)

@@ -203,7 +203,7 @@ def plan(
                 heapq.heappush(heap, (-density(j), j))
     # Blank lines between kept lines keep a block's shape, when there is room for them.
     for i in range(n):
-        if blank[i] and not kept[i] and before[i] >= 0 and after[i] < n:
+        if blank[i] and not kept[i] and 0 <= before[i] and after[i] < n:
             if kept[before[i]] and kept[after[i]] and spent + tokens[i] <= budget:
                 kept[i] = True
                 spent += tokens[i]
