@@ -32,11 +32,14 @@ class CountTokensStandIn:
         spacing_s: float = 0.0,
         requests_limit: int = 4000,
         script: list[tuple[int, dict[str, str]]] | None = None,
+        port: int = 0,
+        gate: threading.Event | None = None,
     ) -> None:
         self.key = key
         self.spacing_s = spacing_s
         self.requests_limit = requests_limit
         self.script = list(script or [])  # forced (status, headers) answers, in order
+        self.gate = gate  # when set, answers wait for it (a slow endpoint)
         self.lock = threading.Lock()
         self.requests = 0
         self.rejections = 0
@@ -52,7 +55,7 @@ class CountTokensStandIn:
             def do_POST(self) -> None:
                 standin.handle(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -67,6 +70,8 @@ class CountTokensStandIn:
 
     def handle(self, h: BaseHTTPRequestHandler) -> None:
         body = h.rfile.read(int(h.headers.get("Content-Length", "0")))
+        if self.gate is not None:
+            self.gate.wait(30)
         now = time.monotonic()
         with self.lock:
             self.requests += 1

@@ -55,9 +55,7 @@ def _run(root: Path, env: dict[str, str], processes: int = 1) -> list[dict]:
 
 
 def _files_holding(directory: Path, secret: str) -> list[Path]:
-    return [
-        p for p in directory.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()
-    ]
+    return [p for p in directory.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
 
 
 @pytest.mark.e2e

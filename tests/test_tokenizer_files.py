@@ -20,7 +20,7 @@ DEEPSEEK = packaged_path("deepseek-v4")  # DeepSeek-V4's file, shipped by deepse
 SAMPLES = {
     "code.py": (
         "import os\n\n\ndef walk(root: str) -> list[str]:\n"
-        "    \"\"\"Every file under root.\"\"\"\n    found = []\n"
+        '    """Every file under root."""\n    found = []\n'
         "    for base, _dirs, files in os.walk(root):\n"
         "        found += [os.path.join(base, f) for f in files if not f.startswith('.')]\n"
         "    return sorted(found)  # 12345 items, 3.14159\n"
@@ -61,7 +61,10 @@ def test_count_json_with_a_tokenizer_path_equals_the_tokenizers_library(
     for name, text in texts.items():
         assert counts[name]["tokens"] == _truth(text), name
         assert counts[name]["exact"] is True
-    assert report["total"] == sum(_truth(t) for t in texts.values()) + counts["tokenizer.json"]["tokens"]
+    assert (
+        report["total"]
+        == sum(_truth(t) for t in texts.values()) + counts["tokenizer.json"]["tokens"]
+    )
 
 
 def test_the_packaged_deepseek_encoding_is_its_tokenizer_file(
