@@ -169,3 +169,21 @@ def test_a_repository_config_cannot_choose_the_endpoint(tmp_path: Path) -> None:
     (tmp_path / "tokenls.toml").write_text('[anthropic]\nbase_url = "http://evil.example"\n')
     (tmp_path / "a.md").write_text("x\n")
     assert main(["count", str(tmp_path / "a.md")]) == 2
+
+
+def test_plain_files_are_counted_through_the_endpoint_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    code = "def add(a, b):\n    return a + b\n"
+    (tmp_path / "add.py").write_text(code)
+    (tmp_path / "notes.md").write_text("notes\n")
+    with CountTokensStandIn(KEY) as standin:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.base_url)
+        argv = ["count", "--json", "--no-references", "--model", MODEL, str(tmp_path)]
+        assert main(argv) == 0
+        assert sorted(standin.answered) == sorted([code, "notes\n"])
+    counts = {
+        Path(f["path"]).name: f["tokens"] for f in json.loads(capsys.readouterr().out)["files"]
+    }
+    assert counts == {"add.py": answer_for(code), "notes.md": answer_for("notes\n")}

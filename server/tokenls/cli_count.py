@@ -30,8 +30,8 @@ def run_count(args: argparse.Namespace, terminal: Terminal) -> int:
     root = args.root or workspace_root(_anchor(paths[0]))
     encoding = args.encoding or _configured_encoding(load_config_for(_anchor(paths[0]))[0], root)
     prompts = None
-    if not args.no_references:
-        prompts = PromptChecker(root, encoding, args.model)
+    if not args.no_references or args.model:
+        prompts = PromptChecker(root, encoding, args.model, references=not args.no_references)
     results = _count(paths, encoding, args, prompts, terminal)
     counted = [r for r in results if r.count is not None]
     errors = [r for r in results if r.error is not None]
@@ -48,11 +48,12 @@ def run_count(args: argparse.Namespace, terminal: Terminal) -> int:
     elif args.compare:
         _print_compare(counted, encoding, terminal)
     else:
-        _print_table(counted, total, exact, encoding, args.top, terminal)
+        _print_table(counted, total, exact, args.model or encoding, args.top, terminal)
     for r in errors:
         print(f"tokenls: {r.path}: {r.error}", file=sys.stderr)
     if not args.json:
         _summarise_skipped(results, terminal)
+        _summarise_estimates(counted, terminal)
     return EXIT_USAGE if errors else EXIT_OK
 
 
@@ -62,6 +63,16 @@ def _configured_encoding(settings: Settings, root: Path) -> str:
     if encoding.endswith(".json"):
         return str(absolute_in(encoding, root))
     return encoding
+
+
+def _summarise_estimates(counted: list[FileCount], terminal: Terminal) -> None:
+    """Why counts are estimates (no API key, an API error...): one line per reason."""
+    reasons: dict[str, int] = {}
+    for r in counted:
+        if r.reason:
+            reasons[r.reason] = reasons.get(r.reason, 0) + 1
+    for reason, files in reasons.items():
+        terminal.note(f"{files} file(s) estimated: {reason}")
 
 
 def _anchor(path: str) -> Path:

@@ -30,9 +30,7 @@ from tokenls.files import (
     read_chunks,
     walk,
 )
-from tokenls.prompts import PromptChecker
-
-PROMPT_MAX_BYTES = 10 * 1024 * 1024
+from tokenls.prompts import PROMPT_MAX_BYTES, PromptChecker
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +77,12 @@ def count_file(path: Path, counter: Counter, prompts: PromptChecker | None = Non
                 yield chunk
 
         count = counter.count_stream(chunks())
+        reason = None
+        if prompts is not None:
+            count, reason = prompts.model_count(path, count)
     except OSError as exc:
         return FileCount(path, error=exc.strerror or str(exc))
-    return FileCount(path, count, size, chars, report.replaced)
+    return FileCount(path, count, size, chars, report.replaced, reason=reason)
 
 
 def _count_prompt(
@@ -92,6 +93,9 @@ def _count_prompt(
             size = path.stat().st_size
             if not path.is_file() or size > PROMPT_MAX_BYTES or is_binary(path):
                 plain = count_file(path, counter)  # counted as a plain file, references not read
+                if plain.count is not None:
+                    count, reason = prompts.model_count(path, plain.count)
+                    plain = replace(plain, count=count, reason=reason)
                 return replace(plain, oversized=size > PROMPT_MAX_BYTES and plain.count is not None)
             data = path.read_bytes()
     except OSError as exc:

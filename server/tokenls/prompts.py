@@ -22,6 +22,8 @@ from tokenls.contributors import Contributor, biggest_contributors
 from tokenls.engine.counting import BATCH_MAX_EXACT, Count
 from tokenls.files import DecodeReport, decode_bytes
 
+PROMPT_MAX_BYTES = 10 * 1024 * 1024  # larger files are counted as plain text only
+
 if TYPE_CHECKING:
     from tokenls.presentation import Finding
     from tokenls.references.resolve import UrlSource
@@ -46,10 +48,17 @@ class PromptReport:
 class PromptChecker:
     """Counts prompts with their references; safe to call from the counting threads."""
 
-    def __init__(self, root: Path, encoding: str | None = None, model: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        encoding: str | None = None,
+        model: str | None = None,
+        references: bool = True,
+    ) -> None:
         self.root = root.resolve()
         self.encoding = encoding
         self.model = model
+        self.references = references  # False: every file is plain text (--no-references)
         # Built on the first prompt: trees of code never need it.
         self._workspaces: Workspaces | None = None
         self._lock = threading.Lock()
@@ -85,7 +94,39 @@ class PromptChecker:
 
     def is_prompt(self, path: Path) -> bool:
         """Whether ``path`` matches the configured ``include`` globs (prompt-like files)."""
-        return self.workspace(path).includes(path)
+        return self.references and self.workspace(path).includes(path)
+
+    def model_count(self, path: Path, local: Count) -> tuple[Count, str | None]:
+        """A plain file's count for its model: through the provider when the model has one
+        (``local`` is its local count), else ``local`` itself."""
+        from tokenls.engine.document import Document
+        from tokenls.open_document import OpenDocument
+        from tokenls.outline import read_frontmatter
+        from tokenls.own_counts import own_count
+        from tokenls.providers.calibration import describe, estimate, ratio_for
+
+        workspace = self.workspace(path)
+        model = workspace.model_for({})
+        ratio = ratio_for(model) if model else None
+        if ratio is None:
+            return local, None
+        counter = workspace.shared.counter(workspace.encoding_for({}))
+        if path.stat().st_size > PROMPT_MAX_BYTES:
+            return estimate(
+                local, ratio
+            ), f"estimate, too large to send: {describe(ratio, counter.encoding_name)}"
+        text = decode_bytes(path.read_bytes(), DecodeReport())
+        document = Document.with_known_total(text, counter, local, "utf-32")
+        doc = OpenDocument(
+            path.resolve().as_uri(),
+            path.resolve(),
+            document,
+            workspace.settings,
+            read_frontmatter([]),
+        )
+        with self._lock:
+            counted = own_count(doc, workspace)
+        return counted.count, counted.note
 
     def report(self, path: Path, data: bytes | None = None) -> PromptReport:
         from tokenls import presentation
