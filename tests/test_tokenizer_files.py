@@ -128,3 +128,17 @@ def test_the_editor_shows_a_sum_of_parts_then_the_whole_text_count(tmp_path: Pat
     assert after["exact"] is True and after["tokens"] == _truth(texts["long.md"])
     hover = session.hover(uri, 0, 0) or ""
     assert "≈" in hover  # a paragraph's count is a part: not claimed exact
+
+
+def test_frontmatter_cannot_name_a_tokenizer_outside_the_workspace(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    text = f"---\ntokenls:\n  encoding: {DEEPSEEK}\n---\nhello world\n"
+    session = Session()
+    session.roots = [root]
+    uri = (root / "a.md").as_uri()
+    session.open(uri, text, 1)
+    payload = session.document_tokens(uri)
+    assert payload["encoding"] == "o200k_base" and payload["tokens"] == truth(text, "o200k_base")
+    messages = [f.message for f in session.findings(uri)]
+    assert any("outside the workspace; not used" in m for m in messages)

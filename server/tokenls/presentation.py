@@ -77,7 +77,7 @@ def hints(doc: OpenDocument, analysis: Analysis, start_line: int, end_line: int)
         return []
     found: list[Hint] = []
     if start_line <= 0 <= end_line:
-        found.append(_hint(doc, 0, analysis.total.label(), "total"))
+        found.append(_hint(doc, 0, total_label(analysis), "total"))
     if level in ("sections", "all"):
         for section in doc.sections():
             line = section.heading.line
@@ -185,6 +185,15 @@ def reference_json(doc: OpenDocument, ref: Resolved) -> dict[str, Any]:
         "countedOnce": ref.duplicate,
         "source": ref.source,
     }
+
+
+def total_label(analysis: Analysis) -> str:
+    """``1,234 tok``; an estimate from a model's ratio adds its error: ``≈1,604 tok ±15%``."""
+    label = analysis.total.label()
+    ratio = ratio_for(analysis.model) if analysis.model else None
+    if ratio is not None and not analysis.total.exact:
+        label += f" ±{ratio.error:.0%}"
+    return label
 
 
 def part_count(doc: OpenDocument, analysis: Analysis, count: Count) -> Count:

@@ -18,7 +18,7 @@ from tokenls.cache import TokenCache
 from tokenls.config import Problem
 from tokenls.engine.counting import Count
 from tokenls.engine.document import Document, Position
-from tokenls.engine.encodings import get_encoding
+from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS, get_encoding
 from tokenls.engine.text import PositionEncoding, split_lines
 from tokenls.log_actions import Offer
 from tokenls.open_document import Change, OpenDocument, uri_to_path
@@ -116,7 +116,8 @@ class Session:
 
     def warm_up(self) -> None:
         """Load the default encoding ahead of the first document (safe from any thread)."""
-        get_encoding(self.workspaces.shared.editor.values.get("encoding", "o200k_base"))
+        name = self.workspaces.shared.editor.values.get("encoding", DEFAULT_ENCODING)
+        get_encoding(name if name in ENCODINGS else DEFAULT_ENCODING)
 
     # -- documents -------------------------------------------------------------------
 

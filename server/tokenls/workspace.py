@@ -184,11 +184,15 @@ class Workspace:
 
     def rate_status(self) -> list[str]:
         """One line per rate-limited host seen or configured."""
+        lines = []
+        if self._count_api is not None:
+            api = self._count_api
+            lines.append(api.tracker.status(api.rate_key).line())
         fetcher = getattr(self._url_source, "fetcher", None)
         if fetcher is None:
-            return []
+            return lines
         keys = set(fetcher.tracker.config.limits) | set(fetcher.http.allow_hosts)
-        return [fetcher.tracker.status(key).line() for key in sorted(keys) if key != "*"]
+        return lines + [fetcher.tracker.status(key).line() for key in sorted(keys) if key != "*"]
 
     def includes(self, path: Path | None) -> bool:
         """Whether a file is a prompt here: it matches the ``include`` globs (relative to the

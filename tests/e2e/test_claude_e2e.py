@@ -89,7 +89,8 @@ async def test_a_claude_prompt_shows_the_estimate_then_the_exact_count(
         assert first["exact"] is False and first["model"] == MODEL
         assert "estimate until Anthropic's count arrives" in first["reason"]
         assert first["tokens"] == round(truth(text, "o200k_base") * 1.3)
-        assert (await _total_hint(claude_client, uri)).startswith("≈")
+        estimate = round(truth(text, "o200k_base") * 1.3)
+        assert await _total_hint(claude_client, uri) == f"≈{estimate:,} tok ±15%"
         hover = await claude_client.text_document_hover_async(
             types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(2, 3))
         )
