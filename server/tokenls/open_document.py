@@ -38,6 +38,9 @@ class OpenDocument:
     _references: list[Reference] | None = None
     _reference_syntaxes: tuple[str, ...] = ()
     _outline: tuple[int, list[Section]] | None = None
+    # (local count, exact count) of the last text a provider counted: estimates while
+    # typing start from it, so only the change is scaled by the model's ratio.
+    exact_anchor: tuple[int, int] | None = None
 
     @property
     def version(self) -> int:

@@ -83,7 +83,7 @@ def _whole_text(
 def _through_api(
     doc: OpenDocument, workspace: Workspace, model: str, ratio: Ratio, local: Count
 ) -> OwnCount:
-    from tokenls.providers.anthropic import KEY_ENV, api_key
+    from tokenls.providers.anthropic import KEY_ENV, Answer, api_key
 
     text = doc.document.text
     digest = _digest(text)
@@ -91,9 +91,12 @@ def _through_api(
     cache = workspace.cache
     cached, _ = cache.get(key)
     if isinstance(cached, int):
+        doc.exact_anchor = (local.tokens, cached)
         return OwnCount(Count(cached))
-    guess = estimate(local, ratio)
+    guess = _anchored(doc.exact_anchor, local, ratio)
     how = describe(ratio, doc.document.counter.encoding_name)
+    if doc.exact_anchor is not None:
+        how = f"the last exact count plus the change as {how}"
     if api_key() is None:
         return OwnCount(guess, f"estimate, no {KEY_ENV} set: {how}")
     api = workspace.count_api()
@@ -105,21 +108,31 @@ def _through_api(
         value, _ = cache.get(key)
         return value if isinstance(value, int) else None
 
-    def job() -> Count | None:
+    def job() -> Answer:
         answer = api.count(model, text, digest, lookup, lambda tokens: cache.put(key, tokens))
-        if answer.tokens is None:
-            api.failures[key] = answer.reason or "no answer"
-            return None
-        return Count(answer.tokens)
+        if answer.tokens is None and not api.unavailable:
+            api.failures[key] = answer.reason or "no answer"  # this text is not asked again
+        return answer
 
     runner = workspace.shared.exact_runner
     if runner is not None:
         runner(doc.uri, job)
         return OwnCount(guess, f"estimate until Anthropic's count arrives: {how}", pending=True)
-    exact = job()
-    if exact is not None:
-        return OwnCount(exact)
-    return OwnCount(guess, f"estimate ({api.failures[key]}): {how}")
+    answer = job()
+    if answer.tokens is not None:
+        return OwnCount(Count(answer.tokens))
+    return OwnCount(guess, f"estimate ({answer.reason}): {how}")
+
+
+def _anchored(anchor: tuple[int, int] | None, local: Count, ratio: Ratio) -> Count:
+    """The estimate: the local count scaled, or the last exact count plus the change scaled."""
+    if anchor is None:
+        return estimate(local, ratio)
+    before, exact = anchor
+    change = estimate(Count(abs(local.tokens - before), local.exact), ratio)
+    sign = 1 if local.tokens >= before else -1
+    tokens = max(exact + sign * change.tokens, 0)
+    return Count(tokens, exact=False, upper=exact + change.bound)
 
 
 def _digest(text: str) -> str:

@@ -103,3 +103,22 @@ async def test_a_claude_prompt_shows_the_estimate_then_the_exact_count(
         assert "reason" not in exact
         assert await _total_hint(claude_client, uri) == f"{answer_for(text):,} tok"
         assert standin.requests == 1
+
+        # Typing: the estimate starts from the last exact count, only the change is scaled.
+        answer.clear()
+        edited = text + "Quote the failing assertion verbatim.\n"
+        claude_client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)],
+            )
+        )
+        typing = await document_tokens(claude_client, uri)
+        change = truth(edited, "o200k_base") - truth(text, "o200k_base")
+        assert typing["exact"] is False and "last exact count" in typing["reason"]
+        assert typing["tokens"] == answer_for(text) + round(change * 1.3)
+        refreshes = claude_client.refreshes  # type: ignore[attr-defined]
+        answer.set()
+        await until(lambda: claude_client.refreshes > refreshes)  # type: ignore[attr-defined]
+        again = await document_tokens(claude_client, uri)
+        assert again["exact"] is True and again["tokens"] == answer_for(edited)

@@ -33,6 +33,7 @@ PATH = "/v1/messages/count_tokens"
 MAX_ATTEMPTS = 4
 MAX_WAIT_S = 60.0  # a retry-after longer than this ends the attempt with an estimate
 CLAIM_S = 30.0  # how long a claim on a text holds while its owner asks the API
+OFFLINE_S = 60.0  # after the endpoint was unreachable, texts are estimated this long
 _OVERLOADED = 529
 
 
@@ -62,10 +63,22 @@ class CountTokensApi:
         self.rate_key = host_key(self.url)
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
-        # After a refused key or an unreachable endpoint, later texts are estimated at once.
-        self.unavailable: str | None = None
+        # After a refused key (for good) or an unreachable endpoint (for OFFLINE_S), later
+        # texts are estimated at once instead of each waiting for the same failure.
+        self._unavailable: tuple[str, float] | None = None
         self.failures: dict[str, str] = {}  # cache key -> why that text has no exact count
         self.requests = 0
+
+    @property
+    def unavailable(self) -> str | None:
+        """Why no request is sent at the moment, or None."""
+        if self._unavailable is None or time.monotonic() > self._unavailable[1]:
+            return None
+        return self._unavailable[0]
+
+    def _give_up(self, reason: str, for_s: float = float("inf")) -> Answer:
+        self._unavailable = (reason, time.monotonic() + for_s)
+        return Answer(reason=reason)
 
     def count(self, model: str, text: str, digest: str, lookup: Any, store: Any) -> Answer:
         """The count of ``text`` for ``model``: from ``lookup`` (the disk cache) when another
@@ -111,8 +124,7 @@ class CountTokensApi:
             except httpx.HTTPError as exc:
                 self.tracker.record(self.rate_key, 0, {}, attempt)
                 what = "timed out" if isinstance(exc, httpx.TimeoutException) else "unreachable"
-                self.unavailable = f"{self.rate_key} {what} ({type(exc).__name__})"
-                return Answer(reason=self.unavailable)
+                return self._give_up(f"{self.rate_key} {what} ({type(exc).__name__})", OFFLINE_S)
             finally:
                 self.requests += 1
             status = response.status_code
@@ -123,8 +135,7 @@ class CountTokensApi:
             if status == 200:
                 return _tokens(response)
             if status in (401, 403):
-                self.unavailable = f"HTTP {status}: the API key in {KEY_ENV} was refused"
-                return Answer(reason=self.unavailable)
+                return self._give_up(f"HTTP {status}: the API key in {KEY_ENV} was refused")
             if status in (429, 503, _OVERLOADED):
                 what = "overloaded" if status == _OVERLOADED else "rate limited"
                 if attempt + 1 == MAX_ATTEMPTS or delay > MAX_WAIT_S:
