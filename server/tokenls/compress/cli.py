@@ -13,6 +13,7 @@ from tokenls.compress import CompressResult, ErrorMemory, ProfileError, compress
 from tokenls.compress.baseline import head_tail
 from tokenls.config import load_config_for, workspace_root
 from tokenls.engine.counting import BATCH_MAX_EXACT, Counter
+from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS
 from tokenls.files import SNIFF_BYTES, STDIN, DecodeReport, decode_chunks
 from tokenls.output_file import write_output
 from tokenls.terminal import EXIT_OK, Terminal, UsageError
@@ -31,7 +32,10 @@ def run_compress(args: argparse.Namespace, terminal: Terminal) -> int:
         raise UsageError("--json and -o - would both write to standard output")
     source = Path(args.log) if args.log != STDIN else None
     settings, _ = load_config_for(source or Path.cwd())
-    encoding = args.encoding or settings.encoding
+    # Compression counts with tiktoken; a configured tokenizer file falls back to the default.
+    encoding = args.encoding or (
+        settings.encoding if settings.encoding in ENCODINGS else DEFAULT_ENCODING
+    )
     counter = Counter(encoding, max_exact=BATCH_MAX_EXACT)
     table = _compress_table(source)
     custom = table.get("profiles", {})

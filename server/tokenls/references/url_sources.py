@@ -17,6 +17,11 @@ from tokenls.references.urls import Fetched, UrlFetcher
 
 
 def fetcher_for(settings: Settings, cache: TokenCache) -> UrlFetcher:
+    return UrlFetcher(settings.http, tracker_for(settings, cache), cache)
+
+
+def tracker_for(settings: Settings, cache: TokenCache) -> RateTracker:
+    """The rate tracker the settings describe, its state in their store."""
     rate = settings.rate
     config = RateConfig(
         target=rate.target,
@@ -30,8 +35,7 @@ def fetcher_for(settings: Settings, cache: TokenCache) -> UrlFetcher:
     # The shared rate state lives beside the counts, in a directory tokenls owns; when the
     # cache may not use its directory, the state stays in this process.
     owner = cache if cache.directory is not None else TokenCache(default_cache_dir())
-    tracker = RateTracker(open_store(rate.store, owner.usable_directory), config)
-    return UrlFetcher(settings.http, tracker, cache)
+    return RateTracker(open_store(rate.store, owner.usable_directory), config)
 
 
 class BlockingUrls:
