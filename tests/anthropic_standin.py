@@ -6,7 +6,8 @@ headers; the answer ``{"input_tokens": N}`` with ``anthropic-ratelimit-requests-
 remaining,reset}`` headers; errors as ``{"type": "error", "error": {"type", "message"}}``
 with 401 for a wrong key, 429 with ``retry-after`` and 529 when overloaded. Requests
 arriving closer together than ``spacing_s`` are rejected with 429, so a test can count
-how often a client overran the spacing it was configured with.
+how often a client overran the spacing it was configured with. With ``trickle_s`` an
+answer's body is sent one byte at a time, that many seconds apart (a stalling endpoint).
 """
 
 from __future__ import annotations
@@ -34,12 +35,14 @@ class CountTokensStandIn:
         script: list[tuple[int, dict[str, str]]] | None = None,
         port: int = 0,
         gate: threading.Event | None = None,
+        trickle_s: float = 0.0,
     ) -> None:
         self.key = key
         self.spacing_s = spacing_s
         self.requests_limit = requests_limit
         self.script = list(script or [])  # forced (status, headers) answers, in order
         self.gate = gate  # when set, answers wait for it (a slow endpoint)
+        self.trickle_s = trickle_s
         self.lock = threading.Lock()
         self.requests = 0
         self.rejections = 0
@@ -109,7 +112,23 @@ class CountTokensStandIn:
             "anthropic-ratelimit-requests-remaining": str(remaining),
             "anthropic-ratelimit-requests-reset": reset,
         }
+        if self.trickle_s:
+            return self.trickle(h, {"input_tokens": answer_for(text)})
         return self.reply(h, 200, {"input_tokens": answer_for(text)}, headers)
+
+    def trickle(self, h: BaseHTTPRequestHandler, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        try:
+            for byte in data:
+                h.wfile.write(bytes([byte]))
+                h.wfile.flush()
+                time.sleep(self.trickle_s)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def error(
         self, h: BaseHTTPRequestHandler, status: int, kind: str, headers: dict | None = None

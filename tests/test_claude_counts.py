@@ -146,6 +146,45 @@ def test_retry_after_is_honoured_then_the_exact_count_is_used(
     assert elapsed >= 1.0
 
 
+def test_a_trickling_endpoint_cannot_hold_a_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "tokenls.toml").write_text("[http]\ntimeout_s = 1\n")
+    text = "a prompt whose answer never quite arrives\n"
+    (tmp_path / "a.md").write_text(text)
+    # Each byte comes in well under the timeout, so only a deadline for the whole
+    # exchange ends it: the answer (about 20 bytes) would take 10 s.
+    with CountTokensStandIn(KEY, trickle_s=0.5) as standin:
+        started = time.monotonic()
+        report = _count_one(tmp_path, monkeypatch, standin, capsys)
+        elapsed = time.monotonic() - started
+    [entry] = [f for f in report["files"] if f["path"].endswith("a.md")]
+    assert entry["exact"] is False and "timed out" in entry["reason"]
+    assert entry["tokens"] == round(truth(text, "o200k_base") * 1.3)
+    assert elapsed < 6
+
+
+def test_a_retry_after_beyond_the_wait_limit_gives_estimates_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    for i in range(2):
+        (tmp_path / f"p{i}.md").write_text(f"prompt number {i}\n")
+    with CountTokensStandIn(KEY, script=[(429, {"retry-after": "86400"})]) as standin:
+        started = time.monotonic()
+        report = _count_one(tmp_path, monkeypatch, standin, capsys)
+        elapsed = time.monotonic() - started
+        sent = standin.requests
+    # The first text is refused for a day; the second is not even sent: the shared backoff
+    # already says no request may go out within the wait limit.
+    assert sent == 1
+    reasons = sorted(f["reason"] for f in report["files"])
+    assert all(f["exact"] is False for f in report["files"])
+    assert "HTTP 429: rate limited after 1 attempts" in reasons[0]
+    assert reasons[1].startswith("estimate (rate limited (backoff limit)")
+    assert elapsed < 10
+
+
 def test_the_rate_tracker_learns_the_anthropic_request_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
