@@ -156,3 +156,29 @@ def test_text_past_the_whole_text_limit_is_an_estimate_bounded_by_its_bytes(
     assert counted.exact is False and counted.upper == len(text.encode("utf-8"))
     assert counted.tokens <= counted.upper
     assert counter.count(SAMPLES["code.py"]).exact is True
+
+
+def test_a_prompt_counted_in_parts_never_files_their_sum_as_its_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A tokenizer with a merge across a line break: "a\na\n" is 3 tokens whole ("a", "\na",
+    # "\n") but 4 as two lines, so a text's count differs from the sum of its segments.
+    from tokenizers.models import BPE
+
+    vocab = {"[UNK]": 0, "a": 1, "\n": 2, "\na": 3}
+    model = BPE(vocab=vocab, merges=[("\n", "a")], unk_token="[UNK]")
+    tokenizer = tmp_path / "tokenizer.json"
+    tokenizers.Tokenizer(model).save(str(tokenizer))
+    text = "a\n" * 4000  # several segments of about SEGMENT_CHARS each
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "rules.md").write_text(text)
+    (tmp_path / "prompt.md").write_text("#file:rules.md\n")
+    argv = ["count", "--json", "--encoding", str(tokenizer)]
+    assert main([*argv, str(tmp_path / "rules.md")]) == 0
+    [rules] = json.loads(capsys.readouterr().out)["files"]
+    assert rules["tokens"] == _truth(text, tokenizer) == 4001
+    # A later run reads the referenced file's count from the cache: the whole text's.
+    assert main([*argv, str(tmp_path / "prompt.md")]) == 0
+    [prompt] = json.loads(capsys.readouterr().out)["files"]
+    [ref] = prompt["references"]
+    assert ref["target"].endswith("rules.md") and ref["tokens"] == 4001
