@@ -29,3 +29,10 @@ def user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     path = tmp_path_factory.mktemp("user-config") / "tokenls.toml"
     monkeypatch.setenv("TOKENLS_CONFIG", str(path))
     return path
+
+
+@pytest.fixture(autouse=True)
+def no_provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches a real provider: keys and endpoints come only from the test itself."""
+    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)

@@ -122,6 +122,37 @@ async def test_unresolved_references_are_listed_with_the_reason(workspace: Path)
     )
 
 
+async def test_a_claude_model_is_counted_by_anthropics_endpoint_as_the_command_line_does(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.anthropic_standin import CountTokensStandIn, answer_for
+
+    key, model = "sk-ant-test-mcp-5d1e", "claude-sonnet-4-5"
+    with CountTokensStandIn(key) as standin:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.base_url)
+        report = await _ok(workspace, "count_tokens", {"paths": ["rules.md"], "model": model})
+        monkeypatch.chdir(workspace)
+        assert main(["count", "--json", "--model", model, "rules.md"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    [entry] = report["files"]
+    assert report["model"] == model and entry["exact"] is True
+    assert entry["tokens"] == answer_for(RULES) == cli["files"][0]["tokens"]
+
+
+async def test_a_workspace_counting_with_a_tokenizer_file_compresses_with_tiktoken(
+    workspace: Path,
+) -> None:
+    pytest.importorskip("tokenizers")
+    (workspace / "tokenls.toml").write_text('encoding = "deepseek-v4"\n')
+    budget = MAVEN["budget"]
+    result = await _ok(workspace, "compress_log", {"path": "build.log", "budget": budget})
+    assert truth(result["text"], "o200k_base") <= budget
+    assert _kept(result["text"], MAVEN["must_keep"]) == []
+    read = await _ok(workspace, "read_within_budget", {"path": "rules.md", "budget": 100})
+    assert read["view"] == "whole" and read["tokens"] == truth(RULES, "o200k_base")
+
+
 async def test_check_budget_gives_the_findings_of_tokenls_check(
     workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from tokenls.budget import Budget, BudgetFinding, budget_finding, resolve_budget
 from tokenls.engine.counting import Count
 from tokenls.open_document import OpenDocument
+from tokenls.own_counts import own_count, references_count
 from tokenls.references.collect import PromptReferences, collect_references
 from tokenls.references.parse import default_syntaxes
 from tokenls.references.resolve import Resolved
@@ -28,6 +29,9 @@ class Analysis:
     finding_line: int | None
     problems: list[str] = field(default_factory=list)
     references: list[Resolved] = field(default_factory=list)
+    model: str | None = None
+    notes: list[str] = field(default_factory=list)  # why the total is an estimate
+    pending: bool = False  # an exact count of the own text is on its way
 
     @property
     def urls(self) -> set[str]:
@@ -45,16 +49,21 @@ class Analysis:
 def analyse(doc: OpenDocument, workspace: Workspace) -> Analysis:
     """The document's total (own text plus each reference once) against its budget."""
     settings = doc.settings
-    own = doc.document.total
+    counted_own = own_count(doc, workspace)
+    own = counted_own.count
     refs = references_of(doc, workspace)
-    total = own + refs.count
+    added, refs_note = references_count(refs.count, doc, workspace)
+    total = own + added
     budget, problem = resolve_budget(doc.frontmatter.data, settings, workspace.origin("budget"))
     finding = budget_finding(total.tokens, budget, settings.thresholds) if budget else None
     line = None
     if finding is not None:
         # The running count includes references where they stand in the text.
         line = line_reaching(doc, refs.resolved, finding.threshold)
-    problems = [p for p in (doc.frontmatter.error, problem, *refs.problems) if p]
+    tokenizer_problem = workspace.encoding_choice(doc.frontmatter.data)[1]
+    problems = [
+        p for p in (doc.frontmatter.error, tokenizer_problem, problem, *refs.problems) if p
+    ]
     return Analysis(
         doc.version,
         total,
@@ -65,6 +74,9 @@ def analyse(doc: OpenDocument, workspace: Workspace) -> Analysis:
         line,
         problems,
         refs.resolved,
+        workspace.model_for(doc.frontmatter.data),
+        [n for n in (counted_own.note, refs_note) if n],
+        counted_own.pending,
     )
 
 

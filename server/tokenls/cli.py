@@ -17,6 +17,12 @@ from typing import NoReturn
 from tokenls import __version__
 from tokenls.config import ConfigError
 from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS, EncodingDataError
+from tokenls.engine.tokenizer_files import (
+    PACKAGED,
+    TokenizerFileError,
+    is_tokenizer_file,
+    load_tokenizer,
+)
 from tokenls.terminal import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -101,6 +107,23 @@ def _positive(text: str) -> int:
     return value
 
 
+def _encoding(text: str) -> str:
+    """A tiktoken name, a packaged tokenizer, or a tokenizer.json path (made absolute)."""
+    if text in ENCODINGS:
+        return text
+    if not is_tokenizer_file(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected one of {', '.join((*ENCODINGS, *PACKAGED))} "
+            "or a path to a tokenizer.json"
+        )
+    chosen = text if text in PACKAGED else str(Path(text).expanduser().resolve())
+    try:
+        load_tokenizer(chosen)
+    except TokenizerFileError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return chosen
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tokenls", description="Token counts for LLM prompts, exact to tiktoken.")
     parser.add_argument("--version", action="version", version=f"tokenls {__version__}")
@@ -110,13 +133,21 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "-q", "--quiet", action="store_true", help="print results only: no summary or progress"
     )
-    encoding = f"tokenizer (default: config, else {DEFAULT_ENCODING})"
+    encoding = (
+        f"{', '.join(ENCODINGS)}, a packaged tokenizer ({', '.join(PACKAGED)}) or a "
+        f"tokenizer.json path (default: config, else {DEFAULT_ENCODING})"
+    )
 
+    model = (
+        "count prompts for this model (its tokenizer and context window); claude-… models "
+        "count through Anthropic's API when ANTHROPIC_API_KEY is set, else are estimated"
+    )
     count = sub.add_parser(
         "count", parents=[common], help="count the tokens of files and directories"
     )
     count.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, or - for stdin")
-    count.add_argument("--encoding", choices=ENCODINGS, default=None, help=encoding)
+    count.add_argument("--encoding", type=_encoding, default=None, help=encoding)
+    count.add_argument("--model", default=None, help=model)
     count.add_argument("--json", action="store_true", help="machine-readable output")
     count.add_argument("--tree", action="store_true", help="per-directory totals, like du")
     count.add_argument(
@@ -143,7 +174,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("paths", nargs="*", metavar="PATH", default=["."])
     check.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text")
-    check.add_argument("--encoding", choices=ENCODINGS, default=None, help=encoding)
+    check.add_argument("--encoding", type=_encoding, default=None, help=encoding)
+    check.add_argument("--model", default=None, help=model)
     check.add_argument(
         "-o", "--output", default=None, help="write the report here (atomically); - for stdout"
     )
@@ -168,7 +200,12 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         help="auto, test_logs, error_logs, info_logs or one from config",
     )
-    squeeze.add_argument("--encoding", choices=ENCODINGS, default=None, help=encoding)
+    squeeze.add_argument(
+        "--encoding",
+        choices=ENCODINGS,
+        default=None,
+        help=f"tiktoken encoding (default: config's if a tiktoken one, else {DEFAULT_ENCODING})",
+    )
     squeeze.add_argument("--json", action="store_true", help="print statistics as JSON")
     squeeze.add_argument(
         "--compare",

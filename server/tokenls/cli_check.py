@@ -33,7 +33,7 @@ def run_check(args: argparse.Namespace, terminal: Terminal) -> int:
     if missing:
         raise UsageError(missing[0].message, missing[0].path, also=missing[1:])
     anchor = Path.cwd() if paths[0] == STDIN else Path(paths[0])
-    checker = PromptChecker(args.root or workspace_root(anchor), args.encoding)
+    checker = PromptChecker(args.root or workspace_root(anchor), args.encoding, args.model)
     explicit = {Path(p).resolve() for p in paths if p != STDIN and Path(p).is_file()}
     rows: list[FindingRow] = []
     over = checked = 0

@@ -12,7 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tokenls.config import load_config_for, workspace_root
+from tokenls.config import Settings, load_config_for, workspace_root
+from tokenls.config.trust import absolute_in
 from tokenls.contributors import display_target
 from tokenls.filecount import PROMPT_MAX_BYTES, FileCount, count_paths
 from tokenls.files import STDIN
@@ -26,10 +27,11 @@ _NAMES_SHOWN = 3
 
 def run_count(args: argparse.Namespace, terminal: Terminal) -> int:
     paths: list[str] = args.paths
-    encoding = args.encoding or load_config_for(_anchor(paths[0]))[0].encoding
+    root = args.root or workspace_root(_anchor(paths[0]))
+    encoding = args.encoding or _configured_encoding(load_config_for(_anchor(paths[0]))[0], root)
     prompts = None
-    if not args.no_references:
-        prompts = PromptChecker(args.root or workspace_root(_anchor(paths[0])), encoding)
+    if not args.no_references or args.model:
+        prompts = PromptChecker(root, encoding, args.model, references=not args.no_references)
     results = _count(paths, encoding, args, prompts, terminal)
     counted = [r for r in results if r.count is not None]
     errors = [r for r in results if r.error is not None]
@@ -37,18 +39,22 @@ def run_count(args: argparse.Namespace, terminal: Terminal) -> int:
     total = text_once_total(parts)
     exact = all(r.count is not None and r.count.exact for r in counted)
     if args.json:
-        terminal.json(json_report(encoding, total, exact, results, args.top))
+        report = json_report(encoding, total, exact, results, args.top)
+        if args.model:
+            report["model"] = args.model
+        terminal.json(report)
     elif args.tree:
         _print_tree(parts, [Path(p) for p in paths], terminal)
     elif args.compare:
         _print_compare(counted, encoding, terminal)
     else:
-        _print_table(counted, total, exact, encoding, args.top, terminal)
+        _print_table(counted, total, exact, args.model or encoding, args.top, terminal)
     for r in errors:
         print(f"tokenls: {r.path}: {r.error}", file=sys.stderr)
     _report_rate_limited(counted)
     if not args.json:
         _summarise_skipped(results, terminal)
+        _summarise_estimates(counted, terminal)
     return EXIT_USAGE if errors else EXIT_OK
 
 
@@ -60,6 +66,24 @@ def _report_rate_limited(counted: list[FileCount]) -> None:
             error = ref.get("error") or ""
             if error.startswith("rate limited"):
                 print(f"tokenls: {r.path}: {ref['target']}: {error}", file=sys.stderr)
+
+
+def _configured_encoding(settings: Settings, root: Path) -> str:
+    """The configured encoding; a relative tokenizer file is relative to the root."""
+    encoding = settings.encoding
+    if encoding.endswith(".json"):
+        return str(absolute_in(encoding, root))
+    return encoding
+
+
+def _summarise_estimates(counted: list[FileCount], terminal: Terminal) -> None:
+    """Why counts are estimates (no API key, an API error...): one line per reason."""
+    reasons: dict[str, int] = {}
+    for r in counted:
+        if r.reason:
+            reasons[r.reason] = reasons.get(r.reason, 0) + 1
+    for reason, files in reasons.items():
+        terminal.note(f"{files} file(s) estimated: {reason}")
 
 
 def _anchor(path: str) -> Path:
@@ -124,6 +148,8 @@ def json_report(
         }
         if not r.count.exact:
             entry["upper_bound"] = r.count.bound
+        if r.reason:
+            entry["reason"] = r.reason
         if r.decode_errors:
             entry["decode_errors"] = True
         if r.own is not None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenls.engine.counting import BATCH_MAX_EXACT, Count, Counter
+from tokenls.engine.tokenizer_files import make_counter
 from tokenls.files import (
     CHUNK_BYTES,
     SNIFF_BYTES,
@@ -29,9 +30,7 @@ from tokenls.files import (
     read_chunks,
     walk,
 )
-from tokenls.prompts import PromptChecker
-
-PROMPT_MAX_BYTES = 10 * 1024 * 1024
+from tokenls.prompts import PROMPT_MAX_BYTES, PromptChecker
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +48,7 @@ class FileCount:
     own: Count | None = None  # set when the file's references were resolved
     references: list[dict[str, Any]] | None = None
     oversized: bool = False
+    reason: str | None = None  # why the count is an estimate
 
     @property
     def own_tokens(self) -> int:
@@ -77,9 +77,12 @@ def count_file(path: Path, counter: Counter, prompts: PromptChecker | None = Non
                 yield chunk
 
         count = counter.count_stream(chunks())
+        reason = None
+        if prompts is not None:
+            count, reason = prompts.model_count(path, count)
     except OSError as exc:
         return FileCount(path, error=exc.strerror or str(exc))
-    return FileCount(path, count, size, chars, report.replaced)
+    return FileCount(path, count, size, chars, report.replaced, reason=reason)
 
 
 def _count_prompt(
@@ -90,6 +93,9 @@ def _count_prompt(
             size = path.stat().st_size
             if not path.is_file() or size > PROMPT_MAX_BYTES or is_binary(path):
                 plain = count_file(path, counter)  # counted as a plain file, references not read
+                if plain.count is not None:
+                    count, reason = prompts.model_count(path, plain.count)
+                    plain = replace(plain, count=count, reason=reason)
                 return replace(plain, oversized=size > PROMPT_MAX_BYTES and plain.count is not None)
             data = path.read_bytes()
     except OSError as exc:
@@ -103,6 +109,7 @@ def _count_prompt(
         report.decode_errors,
         own=Count(report.own_tokens),
         references=report.references,
+        reason=report.reason,
     )
 
 
@@ -166,7 +173,7 @@ def count_paths(
             ident = threading.get_ident()
             counter = counters.get(ident)
             if counter is None:
-                counter = counters[ident] = Counter(encoding, max_exact=BATCH_MAX_EXACT)
+                counter = counters[ident] = make_counter(encoding, max_exact=BATCH_MAX_EXACT)
             if item.stdin:
                 result = count_stdin(counter, prompts, stdin_name)
             else:

@@ -58,7 +58,12 @@ def build_server(root: Path) -> MCPServer:
             Field(description="tokenizer; default: the model's, else the workspace config's"),
         ] = None,
         model: Annotated[
-            str | None, Field(description="count with this model's tokenizer, e.g. gpt-4o")
+            str | None,
+            Field(
+                description="count for this model, e.g. gpt-4o (its tokenizer); claude-… "
+                "models count through Anthropic's API when ANTHROPIC_API_KEY is set, else "
+                "are estimated (`reason` says why)"
+            ),
         ] = None,
     ) -> results.CountResult:
         """Exact token counts of files and directories (walked with git's ignore rules): per

@@ -45,6 +45,9 @@ class OpenDocument:
     # Why tokenls's copy of the text may differ from the editor's (a change that could not
     # be applied); counts are unknown until the editor sends the whole text again.
     unsynced: str | None = None
+    # (local count, exact count) of the last text a provider counted: estimates while
+    # typing start from it, so only the change is scaled by the model's ratio.
+    exact_anchor: tuple[int, int] | None = None
 
     @property
     def version(self) -> int:

@@ -19,6 +19,7 @@ from tokenls.engine.document import Position
 from tokenls.engine.text import index_to_column, line_body
 from tokenls.open_document import OpenDocument
 from tokenls.outline import Section, paragraph_at
+from tokenls.providers.calibration import estimate, ratio_for
 from tokenls.references.resolve import Resolved
 
 
@@ -80,7 +81,7 @@ def hints(doc: OpenDocument, analysis: Analysis, start_line: int, end_line: int)
         return [_hint(doc, 0, "? tok", "total")] if start_line <= 0 <= end_line else []
     found: list[Hint] = []
     if start_line <= 0 <= end_line:
-        found.append(_hint(doc, 0, analysis.total.label(), "total"))
+        found.append(_hint(doc, 0, total_label(analysis), "total"))
     if level in ("sections", "all"):
         for section in doc.sections():
             line = section.heading.line
@@ -142,9 +143,13 @@ def hover(
     start, end = paragraph_at(doc.document.lines, line)
     if start == end:
         return None
-    count = doc.document.count_lines(start, end)
+    count = part_count(doc, analysis, doc.document.count_lines(start, end))
     what = "Line" if end - start == 1 else f"Paragraph (lines {start + 1}–{end})"
-    parts = [f"**{what}: {count.label()}**", views.shares(count, analysis)]
+    parts = [
+        f"**{what}: {count.label()}**",
+        views.estimate_note(analysis),
+        views.shares(count, analysis),
+    ]
     return "\n\n".join(p for p in parts if p)
 
 
@@ -164,6 +169,12 @@ def document_tokens(doc: OpenDocument, analysis: Analysis) -> dict[str, Any]:
     }
     if not analysis.total.exact:
         result["upperBound"] = analysis.total.bound
+    if analysis.model:
+        result["model"] = analysis.model
+    if analysis.notes:
+        result["reason"] = "; ".join(analysis.notes)
+    if analysis.pending:
+        result["pending"] = True
     if doc.unsynced is not None:  # the last known counts, flagged as such
         result.update(exact=False, level="unknown", error=unsynced(doc.unsynced))
     return result
@@ -194,12 +205,32 @@ def reference_json(doc: OpenDocument, ref: Resolved) -> dict[str, Any]:
     }
 
 
+def total_label(analysis: Analysis) -> str:
+    """``1,234 tok``; an estimate from a model's ratio adds its error: ``≈1,604 tok ±15%``."""
+    label = analysis.total.label()
+    ratio = ratio_for(analysis.model) if analysis.model else None
+    if ratio is not None and not analysis.total.exact:
+        label += f" ±{ratio.error:.0%}"
+    return label
+
+
+def part_count(doc: OpenDocument, analysis: Analysis, count: Count) -> Count:
+    """A part of the document, in the document's terms: scaled for an estimated model,
+    and marked inexact where the tokenizer's counts of parts need not add up."""
+    ratio = ratio_for(analysis.model) if analysis.model else None
+    if ratio is not None:
+        return estimate(count, ratio)
+    if not doc.document.counter.additive:
+        return Count(count.tokens, exact=False, upper=count.bound)
+    return count
+
+
 def section_count(doc: OpenDocument, analysis: Analysis, section: Section) -> Count:
     count = doc.document.count_lines(section.heading.line, section.end)
     for ref in analysis.references:
         if section.heading.line <= ref.reference.line < section.end and counted(ref):
             count = count + Count(ref.tokens, ref.exact, None if ref.exact else ref.tokens)
-    return count
+    return part_count(doc, analysis, count)
 
 
 def section_at(doc: OpenDocument, line: int) -> Section | None:

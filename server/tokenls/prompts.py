@@ -23,6 +23,8 @@ from tokenls.engine.counting import BATCH_MAX_EXACT, Count
 from tokenls.files import DecodeReport, decode_bytes
 from tokenls.references.resolve import count_key, store_count
 
+PROMPT_MAX_BYTES = 10 * 1024 * 1024  # larger files are counted as plain text only
+
 if TYPE_CHECKING:
     from tokenls.analysis import Analysis
     from tokenls.open_document import OpenDocument
@@ -43,6 +45,7 @@ class PromptReport:
     chars: int
     decode_errors: bool
     contributors: list[Contributor] = field(default_factory=list)  # when over budget
+    reason: str | None = None  # why the count is an estimate (no API key, an API error...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +61,17 @@ class AnalysedPrompt:
 class PromptChecker:
     """Counts prompts with their references; safe to call from the counting threads."""
 
-    def __init__(self, root: Path, encoding: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        encoding: str | None = None,
+        model: str | None = None,
+        references: bool = True,
+    ) -> None:
         self.root = root.resolve()
         self.encoding = encoding
+        self.model = model
+        self.references = references  # False: every file is plain text (--no-references)
         # Built on the first prompt: trees of code never need it.
         self._workspaces: Workspaces | None = None
         self._lock = threading.Lock()
@@ -72,7 +83,10 @@ class PromptChecker:
             from tokenls.workspace import Shared, Workspaces
 
             shared = Shared(
-                urls=_blocking_urls, encoding_override=self.encoding, max_exact=BATCH_MAX_EXACT
+                urls=_blocking_urls,
+                encoding_override=self.encoding,
+                model_override=self.model,
+                max_exact=BATCH_MAX_EXACT,
             )
             self._workspaces = Workspaces(shared)
         return self._workspaces
@@ -93,7 +107,39 @@ class PromptChecker:
 
     def is_prompt(self, path: Path) -> bool:
         """Whether ``path`` matches the configured ``include`` globs (prompt-like files)."""
-        return self.workspace(path).includes(path)
+        return self.references and self.workspace(path).includes(path)
+
+    def model_count(self, path: Path, local: Count) -> tuple[Count, str | None]:
+        """A plain file's count for its model: through the provider when the model has one
+        (``local`` is its local count), else ``local`` itself."""
+        from tokenls.engine.document import Document
+        from tokenls.open_document import OpenDocument
+        from tokenls.outline import read_frontmatter
+        from tokenls.own_counts import own_count
+        from tokenls.providers.calibration import describe, estimate, ratio_for
+
+        workspace = self.workspace(path)
+        model = workspace.model_for({})
+        ratio = ratio_for(model) if model else None
+        if ratio is None:
+            return local, None
+        counter = workspace.shared.counter(workspace.encoding_for({}))
+        if path.stat().st_size > PROMPT_MAX_BYTES:
+            return estimate(
+                local, ratio
+            ), f"estimate, too large to send: {describe(ratio, counter.encoding_name)}"
+        text = decode_bytes(path.read_bytes(), DecodeReport())
+        document = Document.with_known_total(text, counter, local, "utf-32")
+        doc = OpenDocument(
+            path.resolve().as_uri(),
+            path.resolve(),
+            document,
+            workspace.settings,
+            read_frontmatter([]),
+        )
+        with self._lock:
+            counted = own_count(doc, workspace)
+        return counted.count, counted.note
 
     def report(self, path: Path, data: bytes | None = None) -> PromptReport:
         from tokenls import presentation
@@ -114,6 +160,7 @@ class PromptChecker:
             prompt.chars,
             prompt.decode_errors,
             parts,
+            "; ".join(analysis.notes) or None,
         )
 
     def analysed(self, path: Path, data: bytes | None = None) -> AnalysedPrompt:
@@ -135,7 +182,7 @@ class PromptChecker:
             encoding = workspace.encoding_for(frontmatter.data)
             counter = workspace.shared.counter(encoding)
             cache = workspace.cache
-            cached, _ = cache.get(count_key(encoding, digest))
+            cached, _ = cache.get(count_key(counter.cache_id, digest))
             if cached is not None and Count(*cached).exact:  # counted exactly before: reuse it
                 document = Document.with_known_total(text, counter, Count(*cached), "utf-32")
             else:
@@ -148,7 +195,8 @@ class PromptChecker:
                 read_frontmatter(document.lines),
             )
             analysis = analyse(doc, workspace)
-            store_count(cache, counter, digest, doc.document.total)
+            if counter.additive:  # else the sum of its lines, not the text's count
+                store_count(cache, counter, digest, doc.document.total)
         return AnalysedPrompt(doc, analysis, len(text), decoded.replaced)
 
     def _warn(self, problems: list[Problem]) -> None:

@@ -19,13 +19,13 @@ from tokenls.cache import TokenCache
 from tokenls.config import Problem
 from tokenls.engine.counting import Count
 from tokenls.engine.document import Document, Position
-from tokenls.engine.encodings import get_encoding
+from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS, get_encoding
 from tokenls.engine.text import PositionEncoding, split_lines
 from tokenls.log_actions import Offer
 from tokenls.open_document import Change, ChangeNotApplied, OpenDocument, uri_to_path
 from tokenls.outline import read_frontmatter
 from tokenls.presentation import Finding, Hint
-from tokenls.workspace import Shared, UrlFactory, Workspace, Workspaces
+from tokenls.workspace import ExactRunner, Shared, UrlFactory, Workspace, Workspaces
 
 __all__ = ["Change", "Finding", "Hint", "Session", "UnknownDocument", "uri_to_path"]
 
@@ -49,10 +49,12 @@ class Session:
         encoding_override: str | None = None,
         urls: UrlFactory | None = None,
         shared: Shared | None = None,
+        exact_runner: ExactRunner | None = None,
     ) -> None:
         self.position_encoding: PositionEncoding = position_encoding
         self.workspaces = Workspaces(
-            shared or Shared(urls=urls, encoding_override=encoding_override)
+            shared
+            or Shared(urls=urls, encoding_override=encoding_override, exact_runner=exact_runner)
         )
         self._docs: dict[str, OpenDocument] = {}
         self._routes: dict[str, Workspace] = {}
@@ -116,7 +118,8 @@ class Session:
 
     def warm_up(self) -> None:
         """Load the default encoding ahead of the first document (safe from any thread)."""
-        get_encoding(self.workspaces.shared.editor.values.get("encoding", "o200k_base"))
+        name = self.workspaces.shared.editor.values.get("encoding", DEFAULT_ENCODING)
+        get_encoding(name if name in ENCODINGS else DEFAULT_ENCODING)
 
     # -- documents -------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from tokenls.engine.counting import Count
 from tokenls.models import format_cost, input_cost
 from tokenls.open_document import OpenDocument
 from tokenls.outline import Heading, Section
+from tokenls.providers.calibration import ratio_for
 from tokenls.references.resolve import Resolved
 
 DEFAULT_COST_MODELS = ("gpt-4o", "claude-sonnet-4-5")
@@ -76,6 +77,7 @@ def section_markdown(doc: OpenDocument, analysis: Analysis, section: Section, co
     parts = [
         f"**{title(section.heading)}: {count.label()}**",
         f"{share:.0%} of the document ({analysis.total.label()}), {lines_note}",
+        estimate_note(analysis),
         shares(count, analysis),
         costs(doc, count.tokens),
     ]
@@ -86,12 +88,27 @@ def total_markdown(doc: OpenDocument, analysis: Analysis) -> str:
     total = analysis.total
     exactness = "exact" if total.exact else f"estimate, at most {total.bound:,}"
     parts = [
-        f"**Document: {total.label()}** ({analysis.encoding}, {exactness})",
+        f"**Document: {total.label()}** ({counted_with(analysis)}, {exactness})",
         f"Own text {analysis.own.tokens:,} · references {total.tokens - analysis.own.tokens:,}",
+        estimate_note(analysis),
         shares(total, analysis),
         costs(doc, total.tokens),
     ]
     return "\n\n".join(p for p in parts if p)
+
+
+def counted_with(analysis: Analysis) -> str:
+    """What counted the document: the model when its provider counts it, else the encoding."""
+    if analysis.model and ratio_for(analysis.model) is not None:
+        return analysis.model
+    return analysis.encoding
+
+
+def estimate_note(analysis: Analysis) -> str:
+    """Why the total is an estimate, when it is one for a reason other than long runs."""
+    if not analysis.notes:
+        return ""
+    return "⚠ " + "; ".join(n[0].upper() + n[1:] for n in analysis.notes)
 
 
 def shares(count: Count, analysis: Analysis) -> str:

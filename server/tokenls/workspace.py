@@ -32,15 +32,27 @@ from tokenls.config import (
     trusted_settings,
     user_layer,
 )
+from tokenls.config.trust import absolute_in, inside
 from tokenls.engine.counting import EDITOR_MAX_EXACT, Counter
+from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS
+from tokenls.engine.tokenizer_files import (
+    PACKAGED,
+    TokenizerFileError,
+    is_tokenizer_file,
+    load_tokenizer,
+    make_counter,
+)
 from tokenls.models import model_info
 from tokenls.references.collect import policy_for
 from tokenls.references.resolve import Resolver, UrlSource
 
 if TYPE_CHECKING:
+    from tokenls.providers.anthropic import CountTokensApi
     from tokenls.references.urls import UrlFetcher
 
 UrlFactory = Callable[["UrlFetcher"], UrlSource]
+# Runs a slow exact count off the request path: (document uri, job). None: count at once.
+ExactRunner = Callable[[str, Callable[[], object]], None]
 
 
 @dataclass(slots=True)
@@ -49,6 +61,8 @@ class Shared:
 
     urls: UrlFactory | None = None  # how URL bodies are obtained; None: not fetched
     encoding_override: str | None = None  # the command line's --encoding
+    model_override: str | None = None  # the command line's --model
+    exact_runner: ExactRunner | None = None  # the editor's; the command line waits instead
     max_exact: int = EDITOR_MAX_EXACT
     user: Layer = field(default_factory=user_layer)
     editor: Layer = field(default_factory=lambda: Layer(EDITOR))
@@ -78,7 +92,7 @@ class Shared:
 
     def counter(self, encoding: str) -> Counter:
         if encoding not in self._counters:
-            self._counters[encoding] = Counter(encoding, max_exact=self.max_exact)
+            self._counters[encoding] = make_counter(encoding, max_exact=self.max_exact)
         return self._counters[encoding]
 
 
@@ -95,6 +109,7 @@ class Workspace:
         self._resolved: Resolved | None = None
         self._resolver: Resolver | None = None
         self._url_source: UrlSource | None = None
+        self._count_api: CountTokensApi | None = None
 
     @property
     def resolved(self) -> Resolved:
@@ -129,6 +144,7 @@ class Workspace:
         self._resolved = None
         self._resolver = None
         self._url_source = None
+        self._count_api = None
 
     @property
     def cache(self) -> TokenCache:
@@ -175,16 +191,34 @@ class Workspace:
             self._url_source = self.shared.urls(fetcher_for(self.settings, self.cache))
         return self._url_source
 
+    def count_api(self) -> CountTokensApi:
+        """This root's client of Anthropic's count-tokens endpoint, through its rate tracker."""
+        if self._count_api is None:
+            from tokenls.providers.anthropic import CountTokensApi
+            from tokenls.references.url_sources import tracker_for
+
+            tracker = tracker_for(self.settings, self.cache)
+            self._count_api = CountTokensApi(tracker, self.settings.http.timeout_s)
+        return self._count_api
+
+    def model_for(self, frontmatter: Mapping[str, Any]) -> str | None:
+        """The model a document is written for: --model, its frontmatter, the settings."""
+        return self.shared.model_override or frontmatter_model(frontmatter) or self.settings.model
+
     def existing_url_source(self) -> UrlSource | None:
         return self._url_source
 
     def rate_status(self) -> list[str]:
         """One line per rate-limited host seen or configured."""
+        lines = []
+        if self._count_api is not None:
+            api = self._count_api
+            lines.append(api.tracker.status(api.rate_key).line())
         fetcher = getattr(self._url_source, "fetcher", None)
         if fetcher is None:
-            return []
+            return lines
         keys = set(fetcher.tracker.config.limits) | set(fetcher.http.allow_hosts)
-        return [fetcher.tracker.status(key).line() for key in sorted(keys) if key != "*"]
+        return lines + [fetcher.tracker.status(key).line() for key in sorted(keys) if key != "*"]
 
     def includes(self, path: Path | None) -> bool:
         """Whether a file is a prompt here: it matches the ``include`` globs (relative to the
@@ -203,18 +237,51 @@ class Workspace:
 
     def encoding_for(self, frontmatter: Mapping[str, Any]) -> str:
         """The tokenizer of a document: --encoding, its frontmatter, its model, settings."""
+        return self.encoding_choice(frontmatter)[0]
+
+    def encoding_choice(self, frontmatter: Mapping[str, Any]) -> tuple[str, str | None]:
+        """The tokenizer of a document, and why a tokenizer file it names was not used.
+
+        A tokenizer file is returned as an absolute path: one named by the frontmatter (part
+        of the repository, so untrusted) must lie inside the workspace; one from settings is
+        relative to the root (a workspace config's own path was confined when it was read).
+        A file that cannot be used falls back to the next choice.
+        """
         if self.shared.encoding_override:
-            return self.shared.encoding_override
+            return self.shared.encoding_override, None
+        problem = None
         own = frontmatter.get("tokenls")
-        if isinstance(own, Mapping) and own.get("encoding") in ("o200k_base", "cl100k_base"):
-            return str(own["encoding"])
+        wanted = own.get("encoding") if isinstance(own, Mapping) else None
+        if wanted in ENCODINGS:
+            return str(wanted), None
+        if isinstance(wanted, str) and is_tokenizer_file(wanted):
+            chosen, problem = self._tokenizer_file(wanted, confined=True)
+            if chosen is not None:
+                return chosen, None
         settings = self.settings
         model = frontmatter_model(frontmatter) or settings.model
         if model:
             encoding = model_info(model, settings.context_windows).encoding
             if encoding:
-                return encoding
-        return settings.encoding
+                return encoding, problem
+        if is_tokenizer_file(settings.encoding):
+            chosen, problem = self._tokenizer_file(settings.encoding, confined=False)
+            return chosen or DEFAULT_ENCODING, problem
+        return settings.encoding, problem
+
+    def _tokenizer_file(self, wanted: str, *, confined: bool) -> tuple[str | None, str | None]:
+        if wanted in PACKAGED:
+            chosen = wanted
+        else:
+            path = absolute_in(wanted, self.confine[0] if self.confine else self.root)
+            if confined and not any(inside(path, root) for root in self.confine or [self.root]):
+                return None, f"tokenizer file {wanted}: outside the workspace; not used"
+            chosen = str(path)
+        try:
+            load_tokenizer(chosen)
+        except TokenizerFileError as exc:
+            return None, f"{exc}; not used"
+        return chosen, None
 
 
 class Workspaces:

@@ -7,6 +7,8 @@ import asyncio
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import truth
 from tests.http_fixture import Upstream
 from tokenls.cache import TokenCache
@@ -52,6 +54,24 @@ def test_an_estimate_is_not_served_to_a_counter_that_can_count_exactly() -> None
     assert exact.exact and source == "fresh" and exact.tokens == truth(text, "o200k_base")
     again, source = resolver.count_text(text, Counter("o200k_base", max_exact=1000))
     assert again.exact and source == "memory"  # an exact count serves every counter
+
+
+def test_a_tokenizer_file_keeps_its_own_counts_under_its_digest() -> None:
+    pytest.importorskip("tokenizers")
+    from tokenls.engine.tokenizer_files import make_counter
+
+    text = "the same words, counted by two tokenizers\n"
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    cache = TokenCache(None)
+    resolver = Resolver(cache, FilePolicy(()))
+    tiktoken_count, _ = resolver.count_text(text, Counter("o200k_base"))
+    deepseek = make_counter("deepseek-v4")
+    deepseek_count, source = resolver.count_text(text, deepseek)
+    assert source == "fresh"  # never the other tokenizer's count of the same bytes
+    assert deepseek.cache_id.startswith("hf-") and deepseek.cache_id != "deepseek-v4"
+    stored, _ = cache.get(count_key(deepseek.cache_id, digest))
+    assert stored == (deepseek_count.tokens, True, None)
+    assert cache.get(count_key("o200k_base", digest))[0] == (tiktoken_count.tokens, True, None)
 
 
 def test_url_cache_keys_follow_pretty_json_and_headers_without_holding_secrets(

@@ -47,6 +47,7 @@ class FileTokens(TypedDict):
     own_tokens: NotRequired[int]  # prompts (files matching include): their own text only
     references: NotRequired[list[Reference]]
     oversized: NotRequired[bool]
+    reason: NotRequired[str]  # why the count is an estimate (a Claude model without a key...)
 
 
 class PathError(TypedDict):
@@ -65,6 +66,7 @@ class Unresolved(TypedDict):
 
 class CountResult(TypedDict):
     encoding: str
+    model: NotRequired[str]  # the model asked for
     total: int  # every text once: each file's own text, then each reference once
     exact: bool
     files_counted: int
@@ -136,6 +138,8 @@ class ExplainResult(TypedDict):
     sections: list[Section]
     references: list[Reference]
     contributors: list[Contributor]  # the biggest sections and references, biggest first
+    model: NotRequired[str]  # the prompt's model (frontmatter or config)
+    reason: NotRequired[str]  # why the total is an estimate
 
 
 class Omitted(TypedDict):

@@ -36,7 +36,7 @@ class AgentTools:
     def __init__(self, root: Path) -> None:
         self.files = WorkspaceFiles(root)
         self.root = self.files.root
-        self._checkers: dict[str | None, PromptChecker] = {}
+        self._checkers: dict[tuple[str | None, str | None], PromptChecker] = {}
         self._lock = threading.Lock()
 
     def count_tokens(
@@ -50,11 +50,14 @@ class AgentTools:
             raise ToolFailure("give encoding or model, not both")
         found, refused = self.files.files_under(paths)
         chosen = self._encoding(encoding, model, found[0][0] if found else self.root)
-        counts = count_paths([p for p, _ in found], chosen, prompts=self._checker(chosen))
+        checker = self._checker(chosen, model)
+        counts = count_paths([p for p, _ in found], chosen, prompts=checker)
         counted = [r for r in counts if r.count is not None]
         total = text_once_total([part_of(r.path, r.own_tokens, r.references) for r in counted])
         exact = all(r.count is not None and r.count.exact for r in counted)
         report: dict[str, Any] = json_report(chosen, total, exact, counts, None)
+        if model is not None:
+            report["model"] = model
         unresolved: list[results.Unresolved] = []
         for entry in report["files"]:
             entry["path"] = self.files.shown(entry["path"])
@@ -138,7 +141,7 @@ class AgentTools:
         contributors: list[Any] = [
             {**c.as_json(), "label": self.files.shown(c.label)} for c in parts
         ]
-        return {
+        result: results.ExplainResult = {
             "path": self.files.shown(real),
             "encoding": payload["encoding"],
             "tokens": payload["tokens"],
@@ -151,6 +154,10 @@ class AgentTools:
             "references": references,
             "contributors": contributors,
         }
+        for key in ("model", "reason"):
+            if key in payload:
+                result[key] = payload[key]  # type: ignore[literal-required]
+        return result
 
     def compress_log(
         self,
@@ -200,11 +207,11 @@ class AgentTools:
                 view = _outlined(fit_outline(text, budget, counter), whole.tokens)
         return {"path": self.files.shown(real), "budget": budget, **view}  # type: ignore[typeddict-item]
 
-    def _checker(self, encoding: str | None = None) -> PromptChecker:
+    def _checker(self, encoding: str | None = None, model: str | None = None) -> PromptChecker:
         with self._lock:
-            if encoding not in self._checkers:
-                self._checkers[encoding] = PromptChecker(self.root, encoding)
-            return self._checkers[encoding]
+            if (encoding, model) not in self._checkers:
+                self._checkers[encoding, model] = PromptChecker(self.root, encoding, model)
+            return self._checkers[encoding, model]
 
     def _encoding(self, encoding: str | None, model: str | None, anchor: Path) -> str:
         """An explicit encoding, else the model's tokenizer, else the configured one."""
@@ -233,7 +240,9 @@ class AgentTools:
         return self._checker().settings(anchor)
 
     def _counter(self, anchor: Path) -> Counter:
-        return Counter(self._settings(anchor).encoding, max_exact=BATCH_MAX_EXACT)
+        from tokenls.compress.cli import compression_encoding
+
+        return Counter(compression_encoding(self._settings(anchor)), max_exact=BATCH_MAX_EXACT)
 
     def _baseline(self, target: str) -> list[str]:
         from tokenls.compress.cli import _baseline

@@ -11,14 +11,22 @@ from typing import BinaryIO
 from tokenls.cache import TokenCache, default_cache_dir
 from tokenls.compress import CompressResult, ErrorMemory, ProfileError, compress
 from tokenls.compress.baseline import head_tail
-from tokenls.config import load_config_for, workspace_root
+from tokenls.config import Settings, load_config_for, workspace_root
 from tokenls.engine.counting import BATCH_MAX_EXACT, Counter
+from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS
 from tokenls.files import SNIFF_BYTES, STDIN, DecodeReport, decode_chunks
 from tokenls.output_file import write_output
 from tokenls.terminal import EXIT_OK, Terminal, UsageError
 
 # Below this even the one-line summary of what was left out cannot fit.
 MIN_BUDGET = 32
+
+
+def compression_encoding(settings: Settings) -> str:
+    """The configured encoding when it is tiktoken's: compression's budgets add up counts of
+    lines, which only tiktoken's cut rule makes exact; a tokenizer file falls back to the
+    default."""
+    return settings.encoding if settings.encoding in ENCODINGS else DEFAULT_ENCODING
 
 
 def run_compress(args: argparse.Namespace, terminal: Terminal) -> int:
@@ -31,8 +39,7 @@ def run_compress(args: argparse.Namespace, terminal: Terminal) -> int:
         raise UsageError("--json and -o - would both write to standard output")
     source = Path(args.log) if args.log != STDIN else None
     settings, _ = load_config_for(source or Path.cwd())
-    encoding = args.encoding or settings.encoding
-    counter = Counter(encoding, max_exact=BATCH_MAX_EXACT)
+    counter = Counter(args.encoding or compression_encoding(settings), max_exact=BATCH_MAX_EXACT)
     table = _compress_table(source)
     custom = table.get("profiles", {})
     remember = args.memory if args.memory is not None else table.get("memory") is True

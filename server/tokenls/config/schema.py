@@ -18,6 +18,7 @@ from typing import Any, Literal, NewType, get_type_hints
 import cattrs
 
 from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS
+from tokenls.engine.tokenizer_files import PACKAGED, is_tokenizer_file
 
 InlayHints = Literal["off", "total", "sections", "all"]
 INLAY_HINT_LEVELS: tuple[str, ...] = ("off", "total", "sections", "all")
@@ -179,7 +180,10 @@ def _hooks() -> dict[Any, Any]:
         str: strict(str, "a string"),
         bool: strict(bool, "true or false"),
         int: strict(int, "a whole number"),
-        Encoding: check(lambda v: v in ENCODINGS, f"one of {', '.join(ENCODINGS)}"),
+        Encoding: check(
+            lambda v: isinstance(v, str) and (v in ENCODINGS or is_tokenizer_file(v)),
+            f"one of {', '.join((*ENCODINGS, *PACKAGED))}, or a path to a tokenizer.json",
+        ),
         PositiveInt: check(
             lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
             "a positive whole number",

@@ -58,9 +58,17 @@ def restrict_workspace_values(
     if isinstance(files, Mapping) and files.get("allow_home") and not trusted.files.allow_home:
         out["files"] = {k: v for k, v in files.items() if k != "allow_home"}
         refuse("files.allow_home", "reading files under ~")
+    encoding = out.get("encoding")
+    if isinstance(encoding, str) and encoding.endswith(".json"):
+        where = absolute_in(encoding, source.parent)
+        if inside(where, source.parent):
+            out["encoding"] = str(where)
+        else:
+            del out["encoding"]
+            refuse("encoding", "a tokenizer file outside the workspace")
     if isinstance(cache_dir := out.get("cache_dir"), str):
         where = absolute_in(cache_dir, source.parent)
-        if _inside(where, source.parent):
+        if inside(where, source.parent):
             out["cache_dir"] = str(where)
         else:
             del out["cache_dir"]
@@ -74,7 +82,8 @@ def absolute_in(value: str, base: Path) -> Path:
     return Path(os.path.normpath(path if path.is_absolute() else base / path))
 
 
-def _inside(path: Path, root: Path) -> bool:
+def inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` (symlinks resolved) is ``root`` or lies under it."""
     real, top = Path(os.path.realpath(path)), Path(os.path.realpath(root))
     return real == top or top in real.parents
 

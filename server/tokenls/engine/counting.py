@@ -61,8 +61,12 @@ ZERO = Count(0)
 class Counter:
     """Counts text for one encoding, caching the counts of long-text pieces."""
 
+    # Counts of pieces cut at exact cuts add up to the count of their join.
+    additive = True
+
     def __init__(self, encoding: str, *, max_exact: int = EDITOR_MAX_EXACT) -> None:
         self.encoding_name = encoding
+        self.cache_id = encoding  # names the encoding's counts in content-keyed caches
         self.max_exact = max_exact
         self._enc: tiktoken.Encoding | None = None  # loaded on first use: cached runs skip it
         self._pieces: OrderedDict[str, Count] = OrderedDict()

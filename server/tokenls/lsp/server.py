@@ -24,6 +24,7 @@ from pygls.protocol.language_server import lsp_method
 from tokenls import __version__
 from tokenls.config import Problem
 from tokenls.engine.text import PositionEncoding
+from tokenls.exact_jobs import ExactJobs
 from tokenls.lsp import convert
 from tokenls.lsp.answering import AnsweringProtocol
 from tokenls.references.url_sources import BackgroundUrls
@@ -66,7 +67,8 @@ class TokenlsServer(LanguageServer):
             protocol_cls=TokenlsProtocol,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
-        self.session = Session(urls=self._background_urls)
+        self.exact_jobs = ExactJobs(self._exact_counted, self._debounce_s)
+        self.session = Session(urls=self._background_urls, exact_runner=self.exact_jobs.submit)
         self.protocol.on_change_lost = self._change_lost  # type: ignore[attr-defined]
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.pending_problems: list[Problem] = []
@@ -86,6 +88,17 @@ class TokenlsServer(LanguageServer):
         """A URL body arrived: re-count the prompts and refresh what the editor shows."""
         self.session.files_changed()
         self.refresh_all()
+
+    def _exact_counted(self, _uri: str) -> None:
+        """An exact count arrived (whole text, or a provider's answer): show it."""
+        self.session.files_changed()
+        self.refresh_all()
+
+    def _debounce_s(self, uri: str) -> float:
+        try:
+            return self.session.get(uri).settings.debounce_ms / 1000
+        except KeyError:
+            return 0.0
 
     def _url_progress(self, done: int, total: int) -> None:
         if not _supports_progress(self):
@@ -291,6 +304,7 @@ def did_close(ls: TokenlsServer, params: types.DidCloseTextDocumentParams) -> No
     if (task := ls.pending.pop(uri, None)) is not None:
         task.cancel()
     ls.session.close(uri)
+    ls.exact_jobs.forget(uri)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 

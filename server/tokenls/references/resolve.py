@@ -315,8 +315,11 @@ def _stat_key(path: Path, info: os.stat_result) -> str:
     return f"stat:{path}:{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
 
 
-def count_key(encoding: str, digest: str, max_exact: int | None = None) -> str:
-    base = f"count:{encoding}:{digest}"
+def count_key(counter_id: str, digest: str, max_exact: int | None = None) -> str:
+    """The key of a count: the counter's ``cache_id`` (its encoding, or the digest of its
+    tokenizer file), the digest of the bytes counted, and for an estimate the exactness
+    limit it was made under."""
+    base = f"count:{counter_id}:{digest}"
     return base if max_exact is None else f"{base}:estimate-over-{max_exact}"
 
 
@@ -324,8 +327,8 @@ def cached_count(cache: TokenCache, counter: Counter, digest: str) -> tuple[Coun
     """A stored count of the text with this digest: an exact one (valid for every counter),
     else an estimate made under this counter's own exactness limit, never another's."""
     for key in (
-        count_key(counter.encoding_name, digest),
-        count_key(counter.encoding_name, digest, counter.max_exact),
+        count_key(counter.cache_id, digest),
+        count_key(counter.cache_id, digest, counter.max_exact),
     ):
         cached, source = cache.get(key)
         if cached is not None and source is not None:
@@ -335,9 +338,7 @@ def cached_count(cache: TokenCache, counter: Counter, digest: str) -> tuple[Coun
 
 def store_count(cache: TokenCache, counter: Counter, digest: str, count: Count) -> None:
     limit = None if count.exact else counter.max_exact
-    cache.put(
-        count_key(counter.encoding_name, digest, limit), (count.tokens, count.exact, count.upper)
-    )
+    cache.put(count_key(counter.cache_id, digest, limit), (count.tokens, count.exact, count.upper))
 
 
 def _counted_text(ref: Reference, count: Count, text: str, size: int, **extra: Any) -> Resolved:

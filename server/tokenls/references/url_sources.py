@@ -6,17 +6,22 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import threading
 import time
 from collections.abc import Callable
 
 from tokenls.cache import TokenCache, default_cache_dir
 from tokenls.config import Settings
+from tokenls.helper_loop import HelperLoop
 from tokenls.ratelimit import Limits, RateConfig, RateTracker, open_store
 from tokenls.references.urls import Fetched, UrlFetcher
 
 
 def fetcher_for(settings: Settings, cache: TokenCache) -> UrlFetcher:
+    return UrlFetcher(settings.http, tracker_for(settings, cache), cache)
+
+
+def tracker_for(settings: Settings, cache: TokenCache) -> RateTracker:
+    """The rate tracker the settings describe, its state in their store."""
     rate = settings.rate
     config = RateConfig(
         target=rate.target,
@@ -30,8 +35,7 @@ def fetcher_for(settings: Settings, cache: TokenCache) -> UrlFetcher:
     # The shared rate state lives beside the counts, in a directory tokenls owns; when the
     # cache may not use its directory, the state stays in this process.
     owner = cache if cache.directory is not None else TokenCache(default_cache_dir())
-    tracker = RateTracker(open_store(rate.store, owner.usable_directory), config)
-    return UrlFetcher(settings.http, tracker, cache)
+    return RateTracker(open_store(rate.store, owner.usable_directory), config)
 
 
 class BlockingUrls:
@@ -43,25 +47,13 @@ class BlockingUrls:
 
     def __init__(self, fetcher: UrlFetcher) -> None:
         self.fetcher = fetcher
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock = threading.Lock()
+        self._loop = HelperLoop("tokenls-urls")
 
     def lookup(self, url: str) -> Fetched | None:
         cached = self.fetcher.cached(url)
         if cached is not None and not cached.stale:
             return cached
-        return asyncio.run_coroutine_threadsafe(
-            self.fetcher.fetch(url), self._running_loop()
-        ).result()
-
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None:
-                self._loop = asyncio.new_event_loop()
-                threading.Thread(
-                    target=self._loop.run_forever, daemon=True, name="tokenls-urls"
-                ).start()
-            return self._loop
+        return self._loop.run(self.fetcher.fetch(url))
 
 
 class BackgroundUrls:

@@ -212,7 +212,7 @@ class UrlFetcher:
                 return _stale_or(entry, url, slot)
             ticket, slept = slot
             waited += slept
-            sent = self._on_sent(key, ticket)
+            sent = sent_trace(self.tracker, key, ticket)
             try:
                 async with asyncio.timeout(self.http.timeout_s):
                     status, headers, body, final, encoding = await self._request(
@@ -270,20 +270,6 @@ class UrlFetcher:
             pause = min(admission.wait_s, 5.0)
             await asyncio.sleep(pause)
             waited += pause
-
-    def _on_sent(self, key: str, ticket: int | None) -> Callable[[str, Any], Awaitable[None]]:
-        """An httpcore trace hook telling the tracker when the request headers went out
-        (or, called with ``"done"``, that the exchange ended without that happening)."""
-        marked = False
-
-        async def trace(event: str, _info: Any) -> None:
-            nonlocal marked
-            if not marked and event.endswith(("send_request_headers.complete", "done")):
-                marked = True
-                with contextlib.suppress(StoreBusy):
-                    await asyncio.to_thread(self.tracker.mark_sent, key, ticket)
-
-        return trace
 
     async def _record(
         self,
@@ -384,3 +370,20 @@ def _rate_limited(key: str, why: str, wait_s: float) -> Fetched:
         error=f"rate limited ({why}): next request to {key} allowed in {wait_s:.0f} s; not fetched",
         rate_limited=True,
     )
+
+
+def sent_trace(
+    tracker: RateTracker, key: str, ticket: int | None
+) -> Callable[[str, Any], Awaitable[None]]:
+    """An httpcore trace hook telling the tracker when the request headers went out (or,
+    called with ``"done"``, that the exchange ended without that happening)."""
+    marked = False
+
+    async def trace(event: str, _info: Any) -> None:
+        nonlocal marked
+        if not marked and event.endswith(("send_request_headers.complete", "done")):
+            marked = True
+            with contextlib.suppress(StoreBusy):
+                await asyncio.to_thread(tracker.mark_sent, key, ticket)
+
+    return trace

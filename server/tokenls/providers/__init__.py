@@ -1,0 +1,1 @@
+"""Counting through model providers: exact counts from their APIs, calibrated estimates."""
