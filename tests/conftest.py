@@ -29,3 +29,19 @@ def user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     path = tmp_path_factory.mktemp("user-config") / "tokenls.toml"
     monkeypatch.setenv("TOKENLS_CONFIG", str(path))
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shared_encodings_dir(tmp_path_factory: pytest.TempPathFactory):
+    """Parsed rank tables for the whole run (the servers and commands tests start too), kept
+    out of the user's own cache."""
+    import os
+
+    directory = tmp_path_factory.mktemp("encodings")
+    previous = os.environ.get("TOKENLS_ENCODINGS_DIR")
+    os.environ["TOKENLS_ENCODINGS_DIR"] = str(directory)
+    yield directory
+    if previous is None:
+        os.environ.pop("TOKENLS_ENCODINGS_DIR", None)
+    else:
+        os.environ["TOKENLS_ENCODINGS_DIR"] = previous

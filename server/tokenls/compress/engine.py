@@ -20,7 +20,6 @@ from tokenls.compress.profiles import detect_profile, load_profile
 from tokenls.compress.render import fit
 from tokenls.compress.select import plan, shape
 from tokenls.engine.counting import Counter
-from tokenls.engine.encodings import get_encoding
 
 _SAMPLE_LINES = 400
 
@@ -85,7 +84,6 @@ def compress(
     input_tokens = tokens.result()
     auto = profile == "auto"
     chosen = detect_profile(log.lines[:_SAMPLE_LINES]) if auto else load_profile(profile, custom_profiles)
-    enc = get_encoding(counter.encoding_name)
     lines = log.lines
     failures = sum(1 for k in log.kinds if k >= 6)
     whole = "".join(line + "\n" for line in lines)
@@ -95,7 +93,7 @@ def compress(
             whole, input_tokens, used, budget, chosen.name, auto, log.input_lines,
             len(lines), 0, failures, True,
         )  # fmt: skip
-    line_tokens = [len(ids) + 1 for ids in enc.encode_ordinary_batch(lines)] if lines else []
+    line_tokens = [n + 1 for n in counter.encode_lens(lines)] if lines else []
     for i in log.elided:
         line_tokens[i] = 0
     boost = _boosts(lines, log.elided, baseline, memory)
