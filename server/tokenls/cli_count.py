@@ -16,6 +16,7 @@ from tokenls.config import load_config_for, workspace_root
 from tokenls.contributors import display_target
 from tokenls.filecount import PROMPT_MAX_BYTES, FileCount, count_paths
 from tokenls.files import STDIN
+from tokenls.known_files import KnownFiles
 from tokenls.prompts import PromptChecker
 from tokenls.report import Part, directory_totals, estimate_error, part_of, text_once_total
 from tokenls.terminal import EXIT_OK, EXIT_USAGE, Terminal
@@ -26,11 +27,14 @@ _NAMES_SHOWN = 3
 
 def run_count(args: argparse.Namespace, terminal: Terminal) -> int:
     paths: list[str] = args.paths
-    encoding = args.encoding or load_config_for(_anchor(paths[0]))[0].encoding
-    prompts = None
-    if not args.no_references:
-        prompts = PromptChecker(args.root or workspace_root(_anchor(paths[0])), encoding)
-    results = _count(paths, encoding, args, prompts, terminal)
+    anchor = _anchor(paths[0])
+    encoding = args.encoding or load_config_for(anchor)[0].encoding
+    checker = PromptChecker(args.root or workspace_root(anchor), encoding)
+    prompts = None if args.no_references else checker
+    # Counts of every file are remembered in the anchor's workspace cache.
+    inside = anchor if not anchor.is_dir() else anchor / "-"
+    known = KnownFiles(checker.workspace(inside).cache, encoding)
+    results = _count(paths, encoding, args, prompts, known, terminal)
     counted = [r for r in results if r.count is not None]
     errors = [r for r in results if r.error is not None]
     parts = [part_of(r.path, r.own_tokens, r.references) for r in counted]
@@ -60,6 +64,7 @@ def _count(
     encoding: str,
     args: argparse.Namespace,
     prompts: PromptChecker | None,
+    known: KnownFiles,
     terminal: Terminal,
 ) -> list[FileCount]:
 
@@ -72,6 +77,7 @@ def _count(
             prompts=prompts,
             ignore=not args.no_ignore,
             stdin_name=args.stdin_filename,
+            known=known,
         )
 
     if terminal.quiet or not sys.stderr.isatty():

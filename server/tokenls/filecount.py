@@ -8,7 +8,9 @@ of the whole file.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -24,11 +26,12 @@ from tokenls.files import (
     SNIFF_BYTES,
     DecodeReport,
     Found,
+    decode_bytes,
     decode_chunks,
     is_binary,
-    read_chunks,
     walk,
 )
+from tokenls.known_files import KnownFile, KnownFiles
 from tokenls.prompts import PromptChecker
 
 PROMPT_MAX_BYTES = 10 * 1024 * 1024
@@ -57,29 +60,78 @@ class FileCount:
         return counted.tokens if counted else 0
 
 
-def count_file(path: Path, counter: Counter, prompts: PromptChecker | None = None) -> FileCount:
-    """Count one file; never raises for file-system trouble, it reports it."""
+def count_file(
+    path: Path,
+    counter: Counter,
+    prompts: PromptChecker | None = None,
+    known: KnownFiles | None = None,
+) -> FileCount:
+    """Count one file; never raises for file-system trouble, it reports it. With ``known``,
+    an unchanged file is answered from the cache and new counts are remembered."""
     if prompts is not None and prompts.is_prompt(path):
         return _count_prompt(path, counter, prompts)
     try:
-        if not path.is_file():
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
             return FileCount(path, error="not a regular file")
-        size = path.stat().st_size
-        if is_binary(path):
-            return FileCount(path, size=size, binary=True)
-        report = DecodeReport()
-        chars = 0
-
-        def chunks() -> Iterator[str]:
-            nonlocal chars
-            for chunk in read_chunks(path, report):
-                chars += len(chunk)
-                yield chunk
-
-        count = counter.count_stream(chunks())
+        remembered = known.by_stat(path, info) if known is not None else None
+        if remembered is not None:
+            return _from_known(path, remembered)
+        result, digest = _count_plain(path, counter, known)
     except OSError as exc:
         return FileCount(path, error=exc.strerror or str(exc))
-    return FileCount(path, count, size, chars, report.replaced)
+    if known is not None and digest is not None:
+        known.remember(
+            path,
+            info,
+            KnownFile(digest, result.count, result.size, result.chars, result.decode_errors),
+        )
+    return result
+
+
+def _from_known(path: Path, known: KnownFile) -> FileCount:
+    if known.count is None:
+        return FileCount(path, size=known.size, binary=True)
+    return FileCount(path, known.count, known.size, known.chars, known.decode_errors)
+
+
+def _count_plain(
+    path: Path, counter: Counter, known: KnownFiles | None
+) -> tuple[FileCount, str | None]:
+    """The file's count and content digest, reading it once (big files stream)."""
+    with path.open("rb") as handle:
+        head = handle.read(CHUNK_BYTES)
+        digest = hashlib.sha256(head)
+        if b"\0" in head[:SNIFF_BYTES]:
+            return FileCount(path, size=os.fstat(handle.fileno()).st_size, binary=True), (
+                digest.hexdigest() if len(head) < CHUNK_BYTES else None
+            )
+        report = DecodeReport()
+        if len(head) < CHUNK_BYTES:  # the whole file: its content may have been counted
+            hexdigest = digest.hexdigest()
+            same = known.by_digest(path, hexdigest, len(head)) if known is not None else None
+            if same is not None:
+                return _from_known(path, same), hexdigest
+            text = decode_bytes(head, report)
+            count = counter.count_stream([text])
+            return FileCount(path, count, len(head), len(text), report.replaced), hexdigest
+        size = chars = 0
+
+        def chunks() -> Iterator[bytes]:
+            nonlocal size
+            for chunk in chain([head], iter(lambda: handle.read(CHUNK_BYTES), b"")):
+                size += len(chunk)
+                digest.update(chunk)
+                yield chunk
+
+        def texts() -> Iterator[str]:
+            nonlocal chars
+            for text in decode_chunks(chunks(), report):
+                chars += len(text)
+                yield text
+
+        count = counter.count_stream(texts())
+    return FileCount(path, count, size, chars, report.replaced), digest.hexdigest()
 
 
 def _count_prompt(
@@ -151,9 +203,11 @@ def count_paths(
     prompts: PromptChecker | None = None,
     ignore: bool = True,
     stdin_name: str | None = None,
+    known: KnownFiles | None = None,
 ) -> list[FileCount]:
     """Count every file under ``paths`` (walked with git's ignore rules unless ``ignore`` is
-    false; ``-`` is standard input), in walk order."""
+    false; ``-`` is standard input), in walk order. With ``known``, unchanged files come
+    from the cache and what was counted is written back once, at the end."""
     found: list[Found] = list(walk(paths, ignore=ignore))
     workers = workers or min(os.cpu_count() or 1, 8)
     counters: dict[int, Counter] = {}
@@ -170,12 +224,16 @@ def count_paths(
             if item.stdin:
                 result = count_stdin(counter, prompts, stdin_name)
             else:
-                result = count_file(item.path, counter, prompts)
+                result = count_file(item.path, counter, prompts, known)
         if on_done is not None:
             on_done(result)
         return result
 
-    if workers <= 1 or len(found) <= 1:
-        return [one(item) for item in found]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(one, found))
+    try:
+        if workers <= 1 or len(found) <= 1:
+            return [one(item) for item in found]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(one, found))
+    finally:
+        if known is not None:
+            known.flush()

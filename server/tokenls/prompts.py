@@ -10,6 +10,7 @@ set are reported once on standard error.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ class PromptChecker:
         self._workspaces: Workspaces | None = None
         self._lock = threading.Lock()
         self._warned: set[str] = set()
+        self._folders: dict[Path, Path] = {}
+        self._by_folder: dict[Path, Workspace] = {}
 
     @property
     def workspaces(self) -> Workspaces:
@@ -66,13 +69,20 @@ class PromptChecker:
 
     def workspace(self, path: Path) -> Workspace:
         """The path's workspace, its config checked: errors raise, warnings print once."""
+        return self._workspace(self._resolve(path))
+
+    def _workspace(self, resolved: Path) -> Workspace:
+        known = self._by_folder.get(resolved.parent)  # a workspace depends on the folder only
+        if known is not None:
+            return known
         with self._lock:
-            workspace = self.workspaces.for_path(path.resolve(), fallback_root=self.root)
+            workspace = self.workspaces.for_path(resolved, fallback_root=self.root)
             problems = self.workspaces.user_problems() + workspace.problems()
             errors = [p for p in problems if p.severity == "error"]
             if errors:
                 raise ConfigError(errors)
             self._warn(problems)
+            self._by_folder[resolved.parent] = workspace
             return workspace
 
     def settings(self, path: Path) -> Settings:
@@ -80,7 +90,18 @@ class PromptChecker:
 
     def is_prompt(self, path: Path) -> bool:
         """Whether ``path`` matches the configured ``include`` globs (prompt-like files)."""
-        return self.workspace(path).includes(path)
+        resolved = self._resolve(path)
+        return self._workspace(resolved).includes_resolved(resolved)
+
+    def _resolve(self, path: Path) -> Path:
+        """``path.resolve()``, with each folder resolved once per run (a walk asks for
+        thousands of files in a few hundred folders); a symlinked file is resolved itself."""
+        if os.path.islink(path):
+            return path.resolve()
+        parent = self._folders.get(path.parent)
+        if parent is None:
+            parent = self._folders[path.parent] = path.parent.resolve()
+        return parent / path.name
 
     def report(self, path: Path, data: bytes | None = None) -> PromptReport:
         from tokenls import presentation
