@@ -107,6 +107,11 @@ def headings(lines: Sequence[str], start: int = 0) -> list[Heading]:
     return scan_structure(lines, start).headings
 
 
+def could_be_fence(line: str) -> bool:
+    """True for a line that may open or close a fenced code block."""
+    return _FENCE.match(line) is not None
+
+
 def could_be_structure(line: str) -> bool:
     """True for a line that may be a heading or a code fence (cheap, conservative)."""
     return _STRUCTURE_LINE.match(line) is not None

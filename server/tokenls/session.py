@@ -151,7 +151,7 @@ class Session:
         frontmatter = read_frontmatter(doc.document.lines)
         if frontmatter != doc.frontmatter:
             doc.frontmatter = frontmatter
-            doc._headings = doc._references = None
+            doc.forget_structure()
             self._settle(doc, self._routes[uri])
         return doc
 
