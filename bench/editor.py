@@ -84,9 +84,7 @@ def edit(client: LanguageClient, uri: str, version: int, line: int, col: int, te
 
 
 async def count(client: LanguageClient, uri: str) -> object:
-    return await client.protocol.send_request_async(
-        DOCUMENT_TOKENS, {"textDocument": {"uri": uri}}
-    )
+    return await client.protocol.send_request_async(DOCUMENT_TOKENS, {"textDocument": {"uri": uri}})
 
 
 async def bench_start(folder: Path, text: str) -> None:
