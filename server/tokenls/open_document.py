@@ -130,8 +130,10 @@ class OpenDocument:
         """Parsed references (outside code), kept across edits that cannot change them."""
         key = tuple(sorted(syntaxes))
         if self._references is None or self._reference_syntaxes != key:
-            self.headings()  # the fences, for later edits
-            self._references = parse_references(self.document.lines, syntaxes, self.frontmatter.end)
+            self.headings()  # scans the fences too
+            self._references = parse_references(
+                self.document.lines, syntaxes, self.frontmatter.end, self._fences
+            )
             self._reference_syntaxes = key
         return self._references
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tokenls.engine.cuts import last_cut, split_exact
-from tokenls.engine.encodings import get_encoding, rank_table
+from tokenls.engine.encodings import built_encoding, get_encoding, rank_table
 
 if TYPE_CHECKING:
     import tiktoken
@@ -79,6 +79,8 @@ class Counter:
     def encode_len(self, text: str) -> int:
         """tiktoken's count of ``text``; may raise what tiktoken raises."""
         enc = self._enc
+        if enc is None and (enc := built_encoding(self.encoding_name)) is not None:
+            self._enc = enc  # another part of the process built it: no reason to wait
         if enc is None:
             counted = self._pure_count(text)
             if counted is not None:
@@ -88,6 +90,8 @@ class Counter:
 
     def encode_lens(self, texts: list[str]) -> list[int]:
         """tiktoken's count of each text, in one batch (tiktoken encodes it in parallel)."""
+        if self._enc is None:
+            self._enc = built_encoding(self.encoding_name)
         if self._enc is None and sum(map(len, texts)) <= self._pure_left:
             counts = [self._pure_count(text) for text in texts]
             if None not in counts:

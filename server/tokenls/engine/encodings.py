@@ -58,6 +58,11 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     return enc
 
 
+def built_encoding(name: str) -> tiktoken.Encoding | None:
+    """The named encoding if this process has built it already (never builds it)."""
+    return _cache.get(name)
+
+
 def rank_table(name: str) -> RankTable:
     """The named encoding's ranks, from the stored parsed copy when there is a sound one."""
     table = _tables.get(name)

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcContentModified
@@ -27,9 +27,11 @@ from tokenls import __version__
 from tokenls.config import Problem
 from tokenls.engine.text import PositionEncoding
 from tokenls.lsp import convert
-from tokenls.references.url_sources import BackgroundUrls
-from tokenls.references.urls import UrlFetcher
 from tokenls.session import Session, uri_to_path
+
+if TYPE_CHECKING:
+    from tokenls.references.url_sources import BackgroundUrls
+    from tokenls.references.urls import UrlFetcher
 
 DOCUMENT_TOKENS = "tokenls/documentTokens"
 CACHE_STATS = "tokenls/cacheStats"
@@ -101,6 +103,8 @@ class TokenlsServer(LanguageServer):
             self.session.finish_resolution(job, done.result())
 
     def _background_urls(self, fetcher: UrlFetcher) -> BackgroundUrls:
+        from tokenls.references.url_sources import BackgroundUrls  # httpx: on the first URL
+
         return BackgroundUrls(fetcher, self._url_fetched, self._url_progress)
 
     def _url_fetched(self, _url: str) -> None:
