@@ -22,6 +22,8 @@ from tokenls.outline import (
     Section,
     could_be_fence,
     could_be_structure,
+    fence_markers,
+    line_headings,
     scan_structure,
     sections,
 )
@@ -88,17 +90,20 @@ class OpenDocument:
         document.apply_change(change.text, change.start, change.end)
         delta = document.line_count - before
         new = document.lines[a : b + delta]
-        if a <= self.frontmatter.end or any(map(could_be_fence, old + new)):
+        fences_kept = not any(map(could_be_fence, old + new)) or (
+            delta == 0 and fence_markers(old) == fence_markers(new)
+        )
+        if a <= self.frontmatter.end or not fences_kept:
             self.forget_structure()  # code may have begun or ended anywhere below
             return
         if self._headings is not None:
             last = document.line_count - 1
-            self._fences = [_moved(f, a, b, delta, last) for f in self._fences or ()]
+            lines = document.lines
+            self._fences = [_moved(f, a, b, delta, last, lines) for f in self._fences or ()]
             if any(map(could_be_structure, old)) or any(map(could_be_structure, new)):
-                found = scan_structure(new).headings  # the region holds no fence line
                 self._headings = _spliced(
                     self._headings,
-                    [Heading(h.line + a, h.level, h.title) for h in found],
+                    line_headings(new, a),
                     a,
                     b,
                     delta,
@@ -115,7 +120,7 @@ class OpenDocument:
             if any(map(may_reference, old)) or any(map(may_reference, new)):
                 found_refs = [
                     dataclasses.replace(r, line=r.line + a)
-                    for r in parse_references(new, self._reference_syntaxes)
+                    for r in parse_references(new, self._reference_syntaxes, 0, [])
                 ]
                 self._references = _spliced(
                     self._references, found_refs, a, b, delta, self._fences or []
@@ -138,10 +143,12 @@ class OpenDocument:
         return self._references
 
 
-def _moved(fence: tuple[int, int], a: int, b: int, delta: int, last: int) -> tuple[int, int]:
+def _moved(
+    fence: tuple[int, int], a: int, b: int, delta: int, last: int, lines: list[str]
+) -> tuple[int, int]:
     start, end = fence
-    if a <= end < b:  # no fence line was touched: this is an unclosed fence, to the end
-        return start, last
+    if a <= end < b and not could_be_fence(lines[end]):
+        return start, last  # it ended on no fence line: an unclosed fence, to the end
     return (start + delta if start >= b else start, end + delta if end >= b else end)
 
 
