@@ -36,3 +36,19 @@ def no_provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reaches a real provider: keys and endpoints come only from the test itself."""
     for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shared_encodings_dir(tmp_path_factory: pytest.TempPathFactory):
+    """Parsed rank tables for the whole run (the servers and commands tests start too), kept
+    out of the user's own cache."""
+    import os
+
+    directory = tmp_path_factory.mktemp("encodings")
+    previous = os.environ.get("TOKENLS_ENCODINGS_DIR")
+    os.environ["TOKENLS_ENCODINGS_DIR"] = str(directory)
+    yield directory
+    if previous is None:
+        os.environ.pop("TOKENLS_ENCODINGS_DIR", None)
+    else:
+        os.environ["TOKENLS_ENCODINGS_DIR"] = previous

@@ -123,7 +123,7 @@ def test_the_editor_shows_a_sum_of_parts_then_the_whole_text_count(tmp_path: Pat
     assert "counting the whole text" in first["reason"]
     assert jobs.waiting() == [uri]
     jobs.run_waiting()  # the server runs it in a worker thread after the debounce
-    session.files_changed()
+    session.counts_changed()  # as the server does when the count lands
     after = session.document_tokens(uri)
     assert after["exact"] is True and after["tokens"] == _truth(texts["long.md"])
     hover = session.hover(uri, 0, 0) or ""
@@ -182,3 +182,25 @@ def test_a_prompt_counted_in_parts_never_files_their_sum_as_its_count(
     [prompt] = json.loads(capsys.readouterr().out)["files"]
     [ref] = prompt["references"]
     assert ref["target"].endswith("rules.md") and ref["tokens"] == 4001
+
+
+def test_count_remembers_files_per_tokenizer_file_content_never_per_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "tree").mkdir()
+    texts = _write(tmp_path / "tree")
+    tokenizer = tmp_path / "tokenizer.json"
+    shutil.copy(DEEPSEEK, tokenizer)
+    args = ["count", "--json", "--encoding", str(tokenizer), str(tmp_path / "tree")]
+    assert main(args) == 0
+    capsys.readouterr()
+    # The same path now holds another tokenizer (one that upper-cases every "e" first).
+    data = json.loads(tokenizer.read_text(encoding="utf-8"))
+    data["normalizer"] = {"type": "Replace", "pattern": {"String": "e"}, "content": "E"}
+    tokenizer.write_text(json.dumps(data), encoding="utf-8")
+    assert main(args) == 0
+    counts = {
+        Path(f["path"]).name: f["tokens"] for f in json.loads(capsys.readouterr().out)["files"]
+    }
+    assert counts == {name: _truth(text, tokenizer) for name, text in texts.items()}
+    assert any(counts[name] != _truth(text) for name, text in texts.items())

@@ -6,6 +6,7 @@ on every total, budget and reference; only the presentation differs.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from tokenls.budget import Budget, BudgetFinding, budget_finding, resolve_budget
@@ -13,7 +14,7 @@ from tokenls.engine.counting import Count
 from tokenls.open_document import OpenDocument
 from tokenls.own_counts import own_count, references_count
 from tokenls.references.collect import PromptReferences, collect_references
-from tokenls.references.parse import default_syntaxes
+from tokenls.references.parse import Reference, default_syntaxes
 from tokenls.references.resolve import Resolved
 from tokenls.workspace import Workspace
 
@@ -46,12 +47,25 @@ class Analysis:
         return over if over > 0 else None
 
 
-def analyse(doc: OpenDocument, workspace: Workspace) -> Analysis:
-    """The document's total (own text plus each reference once) against its budget."""
+@dataclass(frozen=True, slots=True)
+class KnownReferences:
+    """References as resolved for one parsed list: an edit that moves them (or changes
+    text around them) keeps their resolution, so only a changed target is resolved again."""
+
+    parsed: list[Reference]
+    resolved: PromptReferences
+
+
+def analyse(
+    doc: OpenDocument, workspace: Workspace, refs: PromptReferences | None = None
+) -> Analysis:
+    """The document's total (own text plus each reference once) against its budget;
+    ``refs`` are its references if they were resolved already."""
     settings = doc.settings
     counted_own = own_count(doc, workspace)
     own = counted_own.count
-    refs = references_of(doc, workspace)
+    if refs is None:
+        refs = references_of(doc, workspace)
     added, refs_note = references_count(refs.count, doc, workspace)
     total = own + added
     budget, problem = resolve_budget(doc.frontmatter.data, settings, workspace.origin("budget"))
@@ -80,13 +94,19 @@ def analyse(doc: OpenDocument, workspace: Workspace) -> Analysis:
     )
 
 
-def references_of(doc: OpenDocument, workspace: Workspace) -> PromptReferences:
+def parsed_references(doc: OpenDocument) -> list[Reference]:
+    """The document's references as written, in the syntaxes its settings choose."""
     syntaxes = doc.settings.references
-    refs = doc.references(
+    return doc.references(
         syntaxes if syntaxes is not None else default_syntaxes(doc.path.name if doc.path else "")
     )
+
+
+def references_of(
+    doc: OpenDocument, workspace: Workspace, parsed: list[Reference] | None = None
+) -> PromptReferences:
     return collect_references(
-        refs,
+        parsed_references(doc) if parsed is None else parsed,
         doc.path,
         doc.settings,
         doc.frontmatter.data,
@@ -94,6 +114,25 @@ def references_of(doc: OpenDocument, workspace: Workspace) -> PromptReferences:
         workspace.resolver,
         doc.document.counter,
     )
+
+
+def moved_references(parsed: list[Reference], known: KnownReferences) -> PromptReferences | None:
+    """``known``'s resolution for ``parsed`` when every reference still names the same
+    target in the same order (only positions moved); None when one changed."""
+    if parsed is known.parsed:
+        return known.resolved
+    if len(parsed) != len(known.parsed):
+        return None
+    resolved: list[Resolved] = []
+    for old, ref in zip(known.resolved.resolved, parsed, strict=True):
+        was = old.reference
+        if was is not ref:
+            if (was.kind, was.syntax, was.target) != (ref.kind, ref.syntax, ref.target):
+                return None
+            old = copy.copy(old)
+            old.reference = ref
+        resolved.append(old)
+    return PromptReferences(resolved, known.resolved.problems)
 
 
 def line_reaching(doc: OpenDocument, refs: list[Resolved], tokens: int) -> int:

@@ -122,6 +122,21 @@ class TokenCache:
             self._remember(key, value)
             self._disk_call(lambda disk: disk.set(key, value))
 
+    def put_many(self, items: list[tuple[str, Any]]) -> None:
+        """Store many values in one disk transaction (one commit instead of one each)."""
+        if not items:
+            return
+        with self._lock:
+            for key, value in items:
+                self._remember(key, value)
+
+            def write(disk: diskcache.Cache) -> None:
+                with disk.transact():
+                    for key, value in items:
+                        disk.set(key, value)
+
+            self._disk_call(write)
+
     def clear(self) -> None:
         with self._lock:
             self._memory.clear()

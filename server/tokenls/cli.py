@@ -159,7 +159,10 @@ def _parser() -> argparse.ArgumentParser:
         "--top", type=_positive, metavar="N", help="only the N biggest files and references"
     )
     count.add_argument(
-        "--jobs", type=_positive, default=None, help="worker threads (default: cores)"
+        "--jobs",
+        type=_positive,
+        default=None,
+        help="worker threads (default: 1 on two cores or fewer, else the cores)",
     )
     count.add_argument(
         "--no-references",

@@ -15,8 +15,11 @@ from pathlib import Path
 from tokenls.config import Settings, load_config_for, workspace_root
 from tokenls.config.trust import absolute_in
 from tokenls.contributors import display_target
+from tokenls.engine.counting import BATCH_MAX_EXACT
+from tokenls.engine.tokenizer_files import make_counter
 from tokenls.filecount import PROMPT_MAX_BYTES, FileCount, count_paths
 from tokenls.files import STDIN
+from tokenls.known_files import KnownFiles
 from tokenls.prompts import PromptChecker
 from tokenls.report import Part, directory_totals, estimate_error, part_of, text_once_total
 from tokenls.terminal import EXIT_OK, EXIT_USAGE, Terminal
@@ -27,12 +30,16 @@ _NAMES_SHOWN = 3
 
 def run_count(args: argparse.Namespace, terminal: Terminal) -> int:
     paths: list[str] = args.paths
-    root = args.root or workspace_root(_anchor(paths[0]))
-    encoding = args.encoding or _configured_encoding(load_config_for(_anchor(paths[0]))[0], root)
-    prompts = None
-    if not args.no_references or args.model:
-        prompts = PromptChecker(root, encoding, args.model, references=not args.no_references)
-    results = _count(paths, encoding, args, prompts, terminal)
+    anchor = _anchor(paths[0])
+    root = args.root or workspace_root(anchor)
+    encoding = args.encoding or _configured_encoding(load_config_for(anchor)[0], root)
+    checker = PromptChecker(root, encoding, args.model, references=not args.no_references)
+    prompts = checker if not args.no_references or args.model else None
+    # Counts of every file are remembered in the anchor's workspace cache.
+    inside = anchor if not anchor.is_dir() else anchor / "-"
+    counter_id = make_counter(encoding, max_exact=BATCH_MAX_EXACT).cache_id
+    known = KnownFiles(checker.workspace(inside).cache, counter_id, BATCH_MAX_EXACT)
+    results = _count(paths, encoding, args, prompts, known, terminal)
     counted = [r for r in results if r.count is not None]
     errors = [r for r in results if r.error is not None]
     parts = [part_of(r.path, r.own_tokens, r.references) for r in counted]
@@ -95,6 +102,7 @@ def _count(
     encoding: str,
     args: argparse.Namespace,
     prompts: PromptChecker | None,
+    known: KnownFiles,
     terminal: Terminal,
 ) -> list[FileCount]:
 
@@ -107,6 +115,7 @@ def _count(
             prompts=prompts,
             ignore=not args.no_ignore,
             stdin_name=args.stdin_filename,
+            known=known,
         )
 
     if terminal.quiet or not sys.stderr.isatty():

@@ -64,12 +64,6 @@ def is_binary(path: Path) -> bool:
         return b"\0" in handle.read(SNIFF_BYTES)
 
 
-def read_chunks(path: Path, report: DecodeReport, chunk_bytes: int = CHUNK_BYTES) -> Iterator[str]:
-    """Decoded text of ``path`` in chunks; invalid UTF-8 is replaced and noted in ``report``."""
-    with path.open("rb") as handle:
-        yield from decode_chunks(iter(lambda: handle.read(chunk_bytes), b""), report)
-
-
 def decode_chunks(chunks: Iterable[bytes], report: DecodeReport) -> Iterator[str]:
     """Decode a stream of UTF-8 chunks (characters split across chunks are kept whole)."""
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -79,7 +73,7 @@ def decode_chunks(chunks: Iterable[bytes], report: DecodeReport) -> Iterator[str
 
 
 def decode_bytes(data: bytes, report: DecodeReport) -> str:
-    """Decode a whole byte string the way ``read_chunks`` decodes a file."""
+    """Decode a whole byte string the way ``decode_chunks`` decodes a stream."""
     return _decode(codecs.getincrementaldecoder("utf-8")(errors="replace"), data, report, True)
 
 

@@ -34,8 +34,9 @@ def walk_directory(root: Path, *, ignore: bool = True) -> list[Path]:
             return listed
         found = []
         _walk(root.resolve(), _rules_above(root.resolve()), found, honour_rules=True)
-    base = root.resolve()
-    return sorted((root / p.relative_to(base) for p in found), key=lambda p: p.parts)
+    # The walk ran under the resolved root; each file is named under ``root`` as given.
+    skip = len(str(root.resolve()).rstrip(os.sep)) + 1
+    return sorted((root / str(p)[skip:] for p in found), key=lambda p: p.parts)
 
 
 # -- asking git ---------------------------------------------------------------------------

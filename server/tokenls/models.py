@@ -11,8 +11,11 @@ import functools
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from importlib import resources
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,8 @@ def format_cost(cost: Decimal | None) -> str:
         return "price unknown"
     if cost == 0:
         return "$0"
+    from decimal import Decimal  # only a price to show needs it
+
     if cost < Decimal("0.01"):
         return f"${cost:.2g}" if cost < Decimal("0.0001") else f"${cost:.4f}"
     return f"${cost:,.2f}"

@@ -107,6 +107,29 @@ def headings(lines: Sequence[str], start: int = 0) -> list[Heading]:
     return scan_structure(lines, start).headings
 
 
+def line_headings(lines: Sequence[str], first: int) -> list[Heading]:
+    """Headings among ``lines`` (numbered from ``first``) taken one line at a time: the
+    caller knows which of them are code."""
+    found = []
+    for index, line in enumerate(lines, first):
+        if _STRUCTURE_LINE.match(line) is None or _FENCE.match(line):
+            continue
+        match = _HEADING.match(line.rstrip("\r\n"))
+        if match:
+            found.append(Heading(index, len(match.group(1)), (match.group(2) or "").strip()))
+    return found
+
+
+def fence_markers(lines: Sequence[str]) -> list[tuple[int, str]]:
+    """(position, marker) of each line that may open or close a fence."""
+    return [(i, m.group(1)) for i, line in enumerate(lines) if (m := _FENCE.match(line))]
+
+
+def could_be_fence(line: str) -> bool:
+    """True for a line that may open or close a fenced code block."""
+    return _FENCE.match(line) is not None
+
+
 def could_be_structure(line: str) -> bool:
     """True for a line that may be a heading or a code fence (cheap, conservative)."""
     return _STRUCTURE_LINE.match(line) is not None

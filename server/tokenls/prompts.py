@@ -10,6 +10,7 @@ set are reported once on standard error.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -76,6 +77,8 @@ class PromptChecker:
         self._workspaces: Workspaces | None = None
         self._lock = threading.Lock()
         self._warned: set[str] = set()
+        self._folders: dict[Path, Path] = {}
+        self._by_folder: dict[Path, Workspace] = {}
 
     @property
     def workspaces(self) -> Workspaces:
@@ -93,13 +96,20 @@ class PromptChecker:
 
     def workspace(self, path: Path) -> Workspace:
         """The path's workspace, its config checked: errors raise, warnings print once."""
+        return self._workspace(self._resolve(path))
+
+    def _workspace(self, resolved: Path) -> Workspace:
+        known = self._by_folder.get(resolved.parent)  # a workspace depends on the folder only
+        if known is not None:
+            return known
         with self._lock:
-            workspace = self.workspaces.for_path(path.resolve(), fallback_root=self.root)
+            workspace = self.workspaces.for_path(resolved, fallback_root=self.root)
             problems = self.workspaces.user_problems() + workspace.problems()
             errors = [p for p in problems if p.severity == "error"]
             if errors:
                 raise ConfigError(errors)
             self._warn(problems)
+            self._by_folder[resolved.parent] = workspace
             return workspace
 
     def settings(self, path: Path) -> Settings:
@@ -107,7 +117,10 @@ class PromptChecker:
 
     def is_prompt(self, path: Path) -> bool:
         """Whether ``path`` matches the configured ``include`` globs (prompt-like files)."""
-        return self.references and self.workspace(path).includes(path)
+        if not self.references:
+            return False
+        resolved = self._resolve(path)
+        return self._workspace(resolved).includes_resolved(resolved)
 
     def model_count(self, path: Path, local: Count) -> tuple[Count, str | None]:
         """A plain file's count for its model: through the provider when the model has one
@@ -140,6 +153,16 @@ class PromptChecker:
         with self._lock:
             counted = own_count(doc, workspace)
         return counted.count, counted.note
+
+    def _resolve(self, path: Path) -> Path:
+        """``path.resolve()``, with each folder resolved once per run (a walk asks for
+        thousands of files in a few hundred folders); a symlinked file is resolved itself."""
+        if os.path.islink(path):
+            return path.resolve()
+        parent = self._folders.get(path.parent)
+        if parent is None:
+            parent = self._folders[path.parent] = path.parent.resolve()
+        return parent / path.name
 
     def report(self, path: Path, data: bytes | None = None) -> PromptReport:
         from tokenls import presentation

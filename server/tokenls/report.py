@@ -44,6 +44,8 @@ def part_of(path: Path, own: int, references: Sequence[dict[str, Any]] | None) -
 
 def text_once_total(parts: Sequence[Part]) -> int:
     """Each file's own text, plus each reference once unless it is a counted file."""
+    if not any(p.references for p in parts):
+        return sum(p.own for p in parts)  # nothing shared: no path needs resolving
     counted = {p.key for p in parts}
     extra: dict[str, int] = {}
     for part in parts:

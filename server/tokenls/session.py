@@ -14,17 +14,27 @@ from pathlib import Path
 from typing import Any
 
 from tokenls import log_actions, presentation
-from tokenls.analysis import Analysis, analyse
+from tokenls.analysis import (
+    Analysis,
+    KnownReferences,
+    analyse,
+    moved_references,
+    parsed_references,
+    references_of,
+)
 from tokenls.cache import TokenCache
 from tokenls.config import Problem
-from tokenls.engine.counting import Count
+from tokenls.engine.counting import Count, Counter
 from tokenls.engine.document import Document, Position
 from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS, get_encoding
 from tokenls.engine.text import PositionEncoding, split_lines
+from tokenls.engine.tokenizer_files import make_counter
 from tokenls.log_actions import Offer
 from tokenls.open_document import Change, ChangeNotApplied, OpenDocument, uri_to_path
 from tokenls.outline import read_frontmatter
 from tokenls.presentation import Finding, Hint
+from tokenls.references.collect import PromptReferences
+from tokenls.resolution import ResolutionJob, make_job
 from tokenls.workspace import ExactRunner, Shared, UrlFactory, Workspace, Workspaces
 
 __all__ = ["Change", "Finding", "Hint", "Session", "UnknownDocument", "uri_to_path"]
@@ -59,6 +69,11 @@ class Session:
         self._docs: dict[str, OpenDocument] = {}
         self._routes: dict[str, Workspace] = {}
         self._analyses: dict[str, Analysis] = {}
+        # The last resolution of each document's references, kept across edits that leave
+        # every target in place; dropped when files, settings or the frontmatter change.
+        self._known: dict[str, KnownReferences] = {}
+        self._generation: dict[str, int] = {}
+        self._worker_counters: dict[str, Counter] = {}
         self.active_uri: str | None = None
         self._reported: set[str] = set()
 
@@ -111,6 +126,7 @@ class Session:
         """Give a document its workspace's settings and the tokenizer they choose."""
         doc.settings = workspace.settings
         self._analyses.pop(doc.uri, None)
+        self._forget_references(doc.uri)
         encoding = workspace.encoding_for(doc.frontmatter.data)
         if encoding != doc.document.counter.encoding_name:
             counter = workspace.shared.counter(encoding)
@@ -143,6 +159,7 @@ class Session:
         self._docs[uri] = doc
         self._routes[uri] = workspace
         self._analyses.pop(uri, None)
+        self._forget_references(uri)
         return doc
 
     def change(self, uri: str, version: int, changes: Sequence[Change]) -> OpenDocument:
@@ -159,7 +176,7 @@ class Session:
         frontmatter = read_frontmatter(doc.document.lines)
         if frontmatter != doc.frontmatter:
             doc.frontmatter = frontmatter
-            doc._headings = doc._references = None
+            doc.forget_structure()
             self._settle(doc, self._routes[uri])
         return doc
 
@@ -174,11 +191,13 @@ class Session:
         )
         doc.unsynced = reason
         self._analyses.pop(uri, None)
+        self._forget_references(uri)
 
     def close(self, uri: str) -> None:
         self._docs.pop(uri, None)
         self._routes.pop(uri, None)
         self._analyses.pop(uri, None)
+        self._forget_references(uri)
         self._forget_unwanted_urls()
 
     def _forget_unwanted_urls(self) -> None:
@@ -201,7 +220,19 @@ class Session:
     def files_changed(self) -> list[str]:
         """Files on disk changed: every open prompt's references are counted afresh."""
         self._analyses.clear()
+        for uri in list(self._known):
+            self._forget_references(uri)
         return list(self._docs)
+
+    def counts_changed(self) -> list[str]:
+        """A slow exact count of a document's own text arrived: analyses are made again,
+        while resolved references (which it does not touch) are kept."""
+        self._analyses.clear()
+        return list(self._docs)
+
+    def _forget_references(self, uri: str) -> None:
+        self._known.pop(uri, None)
+        self._generation[uri] = self._generation.get(uri, 0) + 1  # running jobs are stale
 
     # -- what to show ----------------------------------------------------------------
 
@@ -214,9 +245,53 @@ class Session:
         source = workspace.existing_url_source()
         if source is not None and hasattr(source, "priority"):
             source.priority = 0 if uri == self.active_uri else 1  # the active prompt first
-        analysis = self._analyses[uri] = analyse(doc, workspace)
+        refs = self.references_at_hand(uri)
+        if refs is None:
+            parsed = parsed_references(doc)
+            refs = references_of(doc, workspace, parsed)
+            self._known[uri] = KnownReferences(parsed, refs)
+        analysis = self._analyses[uri] = analyse(doc, workspace, refs)
         self._forget_unwanted_urls()
         return analysis
+
+    def analysed(self, uri: str) -> bool:
+        """Whether the current version's analysis is at hand or costs no resolution."""
+        doc = self.get(uri)
+        cached = self._analyses.get(uri)
+        if cached is not None and cached.version == doc.version:
+            return True
+        return self.references_at_hand(uri) is not None
+
+    def references_at_hand(self, uri: str) -> PromptReferences | None:
+        """The document's resolved references when no target must be resolved afresh."""
+        parsed = parsed_references(self.get(uri))
+        if not parsed:
+            return PromptReferences()
+        known = self._known.get(uri)
+        moved = moved_references(parsed, known) if known is not None else None
+        if moved is not None and known is not None and known.parsed is not parsed:
+            self._known[uri] = KnownReferences(parsed, moved)
+        return moved
+
+    def resolution_job(self, uri: str) -> ResolutionJob:
+        """A job resolving the document's references from a snapshot, for a worker thread
+        (one at a time: the job's resolver and counter are not the editing thread's)."""
+        doc = self.get(uri)
+        encoding = doc.document.counter.encoding_name
+        counter = self._worker_counters.get(encoding)
+        if counter is None:
+            max_exact = doc.document.counter.max_exact
+            counter = self._worker_counters[encoding] = make_counter(encoding, max_exact=max_exact)
+        return make_job(uri, self._generation.get(uri, 0), doc, self._routes[uri], counter)
+
+    def finish_resolution(self, job: ResolutionJob, refs: PromptReferences) -> None:
+        """Keep a job's result unless files or settings changed while it ran; URL bodies it
+        lacked are queued here, where the URL source runs."""
+        if job.urls is not None:
+            for url in job.urls.requested:
+                job.urls.source.request(url, 0 if job.uri == self.active_uri else 1)
+        if job.uri in self._docs and self._generation.get(job.uri, 0) == job.generation:
+            self._known[job.uri] = KnownReferences(job.parsed, refs)
 
     def included(self, uri: str) -> bool:
         """Whether the document is a prompt by its workspace's ``include`` globs: only those

@@ -63,8 +63,9 @@ class Terminal:
 
     def line(self, *parts: Part) -> None:
         """Print one line of parts; styles show only when colour is on."""
-        if not self.color:
-            self.write("".join(p if isinstance(p, str) else p[0] for p in parts) + "\n")
+        if not self.color:  # flushed at the end (a terminal flushes each line itself)
+            text = "".join(p if isinstance(p, str) else p[0] for p in parts) + "\n"
+            self._guarded(lambda: sys.stdout.write(text))
             return
         from rich.text import Text
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tokenls.budget import frontmatter_model
@@ -42,6 +42,7 @@ from tokenls.engine.tokenizer_files import (
     load_tokenizer,
     make_counter,
 )
+from tokenls.include import include_matcher
 from tokenls.models import model_info
 from tokenls.references.collect import policy_for
 from tokenls.references.resolve import Resolver, UrlSource
@@ -225,15 +226,16 @@ class Workspace:
         root references are confined to). Unsaved documents always are."""
         if path is None:
             return True
+        return self.includes_resolved(path.resolve())
+
+    def includes_resolved(self, path: Path) -> bool:
+        """``includes`` for a path already resolved (a tree walk resolves each folder once)."""
         base = self.confine[0] if self.confine else self.root
         try:
-            relative = PurePosixPath(path.resolve().relative_to(base).as_posix())
+            parts = path.relative_to(base).parts
         except ValueError:
-            relative = PurePosixPath(path.name)
-        return any(
-            relative.match(pattern) or (pattern.startswith("**/") and relative.match(pattern[3:]))
-            for pattern in self.settings.include
-        )
+            parts = (path.name,)
+        return include_matcher(tuple(self.settings.include))(parts)
 
     def encoding_for(self, frontmatter: Mapping[str, Any]) -> str:
         """The tokenizer of a document: --encoding, its frontmatter, its model, settings."""

@@ -12,7 +12,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tokenls.compress.held import HeldLog, hold
 from tokenls.compress.memory import ErrorMemory
@@ -20,10 +20,6 @@ from tokenls.compress.profiles import detect_profile, load_profile
 from tokenls.compress.render import fit
 from tokenls.compress.select import plan, score, shape
 from tokenls.engine.counting import Counter
-from tokenls.engine.encodings import get_encoding
-
-if TYPE_CHECKING:
-    from tiktoken import Encoding
 
 _SAMPLE_LINES = 400
 
@@ -92,7 +88,6 @@ def compress(
         if auto
         else load_profile(profile, custom_profiles)
     )
-    enc = get_encoding(counter.encoding_name)
     lines = log.lines
     failures = sum(1 for k in log.kinds if k >= 6)
     whole = "".join(line + "\n" for line in lines)
@@ -102,7 +97,8 @@ def compress(
             whole, input_tokens, used, budget, chosen.name, auto, log.input_lines,
             len(lines), 0, failures, True,
         )  # fmt: skip
-    line_tokens = _line_tokens(enc, lines)
+    # Each line's tokens with its line break.
+    line_tokens = [n + 1 for n in counter.encode_lens(lines)] if lines else []
     for i in log.elided:
         line_tokens[i] = 0
     boost = _boosts(lines, log.elided, baseline, memory)
@@ -119,13 +115,6 @@ def compress(
 
 
 _TOP_UPS = 3
-
-
-def _line_tokens(enc: Encoding, lines: list[str]) -> list[int]:
-    """Each line's tokens with its line break. One call per line: tiktoken's batch API
-    spends more on its thread pool than on the short texts of a log."""
-    encode = enc.encode_ordinary
-    return [len(encode(line)) + 1 for line in lines]
 
 
 def _choose(

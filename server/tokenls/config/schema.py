@@ -13,12 +13,13 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, NewType, get_type_hints
-
-import cattrs
+from typing import TYPE_CHECKING, Any, Literal, NewType, get_type_hints
 
 from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS
 from tokenls.engine.tokenizer_files import PACKAGED, is_tokenizer_file
+
+if TYPE_CHECKING:
+    import cattrs
 
 InlayHints = Literal["off", "total", "sections", "all"]
 INLAY_HINT_LEVELS: tuple[str, ...] = ("off", "total", "sections", "all")
@@ -251,6 +252,8 @@ _converter: cattrs.Converter | None = None
 def converter() -> cattrs.Converter:
     global _converter
     if _converter is None:
+        import cattrs  # imported on the first value to check: most runs set no keys
+
         made = cattrs.Converter(forbid_extra_keys=True)
         for kind, hook in _hooks().items():
             made.register_structure_hook(kind, hook)
@@ -303,6 +306,8 @@ def _unknown(key: str, names: list[str]) -> str:
 def _reason(exc: BaseException, kind: Any) -> str:
     if isinstance(exc, ValueError) and str(exc).startswith("expected"):
         return str(exc)
+    import cattrs
+
     if isinstance(exc, cattrs.BaseValidationError):
         for inner in exc.exceptions:
             return _reason(inner, kind)

