@@ -86,7 +86,18 @@ def main() -> int:
         size = make_log(log, args.mb)
         base = min(tiktoken_once(log) for _ in range(2))
         ours = min(
-            timed([*TOKENLS, "compress", str(log), "--budget", "2000", "-q", "-o", str(Path(tmp) / "o")])
+            timed(
+                [
+                    *TOKENLS,
+                    "compress",
+                    str(log),
+                    "--budget",
+                    "2000",
+                    "-q",
+                    "-o",
+                    str(Path(tmp) / "o"),
+                ]
+            )
             for _ in range(2)
         )
         print(f"{size / 1e6:.0f} MB of real CI output:")
@@ -96,7 +107,9 @@ def main() -> int:
         big = Path(tmp) / "big.log"
         size = make_log(big, args.big_mb)
         rss = peak_rss_mb([*TOKENLS, "compress", str(big), "--budget", "2000", "-q"])
-        print(f"{size / 1e6:.0f} MB log: peak RSS {rss:.0f} MB ({rss / (size / 1e6):.2f} of its size)")
+        print(
+            f"{size / 1e6:.0f} MB log: peak RSS {rss:.0f} MB ({rss / (size / 1e6):.2f} of its size)"
+        )
     return 0
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tokenls.compress import signals
 from tokenls.compress.held import HeldLog, hold
 from tokenls.compress.memory import ErrorMemory
 from tokenls.compress.profiles import detect_profile, load_profile
@@ -89,7 +90,7 @@ def compress(
         else load_profile(profile, custom_profiles)
     )
     lines = log.lines
-    failures = sum(1 for k in log.kinds if k >= 6)
+    failures = sum(1 for k in log.kinds if k == signals.FAILURE)
     whole = "".join(line + "\n" for line in lines)
     if not log.elided and _fits(whole, budget, counter):
         used = counter.count(whole).tokens
@@ -103,10 +104,10 @@ def compress(
         line_tokens[i] = 0
     boost = _boosts(lines, log.elided, baseline, memory)
     if memory is not None:
-        memory.record(line for i, line in enumerate(lines) if log.kinds[i] >= 6)
+        memory.record(line for i, line in enumerate(lines) if log.kinds[i] == signals.FAILURE)
     text, kept, used = _choose(lines, line_tokens, budget, log, chosen.reserve, boost, counter)
     notes = []
-    if failures and not any(log.kinds[i] >= 6 for i in kept):
+    if failures and not any(log.kinds[i] == signals.FAILURE for i in kept):
         notes.append("no failure line fits the budget: raise it to see the failure")
     return CompressResult(
         text, input_tokens, used, budget, chosen.name, auto, log.input_lines, len(kept),
