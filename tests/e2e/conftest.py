@@ -11,8 +11,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from tests.e2e.lsp_helpers import SERVER
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
-async def client(lsp_client: LanguageClient, tmp_path: Path):
+async def attach(lsp_client: LanguageClient, tmp_path: Path, **options: object) -> None:
+    """Initialize a session with one workspace folder, counting inlay-hint refreshes."""
     lsp_client.refreshes = 0
 
     @lsp_client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)
@@ -28,8 +28,13 @@ async def client(lsp_client: LanguageClient, tmp_path: Path):
     params = types.InitializeParams(
         capabilities=client_capabilities("neovim"),
         workspace_folders=[types.WorkspaceFolder(uri=lsp_client.root.as_uri(), name="ws")],
-        initialization_options={"debounceMs": 0},
+        initialization_options={"debounceMs": 0, **options},
     )
     await lsp_client.initialize_session(params)
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+async def client(lsp_client: LanguageClient, tmp_path: Path):
+    await attach(lsp_client, tmp_path)
     yield
     await lsp_client.shutdown_session()

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.anthropic_standin import CountTokensStandIn, answer_for
 from tests.conftest import truth
+from tests.e2e.conftest import attach
 from tests.e2e.lsp_helpers import SERVER, document_tokens, open_document, until
 
 KEY = "sk-ant-e2e-5b7d9f1a3c"
@@ -42,24 +43,7 @@ ENV = {
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENV))
 async def claude_client(lsp_client: LanguageClient, tmp_path: Path):
-    lsp_client.refreshes = 0
-
-    @lsp_client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)
-    def refresh(_params: None) -> None:
-        lsp_client.refreshes += 1
-
-    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register(_params: types.RegistrationParams) -> None:
-        return None
-
-    lsp_client.root = tmp_path / "ws"
-    lsp_client.root.mkdir()
-    params = types.InitializeParams(
-        capabilities=client_capabilities("neovim"),
-        workspace_folders=[types.WorkspaceFolder(uri=lsp_client.root.as_uri(), name="ws")],
-        initialization_options={"debounceMs": 0, "model": MODEL},
-    )
-    await lsp_client.initialize_session(params)
+    await attach(lsp_client, tmp_path, model=MODEL)
     yield
     await lsp_client.shutdown_session()
 
