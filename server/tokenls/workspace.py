@@ -158,7 +158,7 @@ class Workspace:
     def passing_log(self) -> list[str] | None:
         """The lines of ``[compress] baseline`` (a passing run's log, inside the workspace),
         for compressing against it; None when none is configured or it cannot be read."""
-        from tokenls.compress.normalize import visible_lines
+        from tokenls.compress.held import visible_lines
         from tokenls.references.files import (
             ReferenceRefused,
             open_safely,

@@ -101,7 +101,7 @@ def _chunks(source: Path | None, size: int) -> Iterator[str]:
 
 def _baseline(path: str) -> list[str]:
     """The passing log's visible lines: its shapes are all that is compared."""
-    from tokenls.compress.normalize import visible_lines
+    from tokenls.compress.held import visible_lines
 
     try:
         data = Path(path).read_bytes()

@@ -52,6 +52,11 @@ def split_lines(chunks: Iterable[str]) -> Iterator[str]:
         yield carry[:-1] if carry.endswith("\r") else carry
 
 
+def visible_lines(text: str) -> list[str]:
+    """Every line of ``text`` as a person sees it (CI markers gone): a passing run's log."""
+    return [c.text for raw in split_lines([text]) if (c := clean_line(raw)) is not None]
+
+
 def hold(chunks: Iterable[str], *, keep_ansi: bool = False, limit: int = HOLD_CHARS) -> HeldLog:
     lines: list[str] = []
     kinds: list[int] = []

@@ -64,8 +64,3 @@ def _strip_markers(text: str) -> str | None:
         return rest
     return None
 
-
-def visible_lines(text: str) -> list[str]:
-    """Every line of ``text`` as a person sees it (CI markers gone)."""
-    lines = (line[:-1] if line.endswith("\r") else line for line in text.split("\n"))
-    return [c.text for line in lines if (c := clean_line(line)) is not None]
