@@ -40,7 +40,7 @@ def run_compress(args: argparse.Namespace, terminal: Terminal) -> int:
     source = Path(args.log) if args.log != STDIN else None
     settings, _ = load_config_for(source or Path.cwd())
     counter = Counter(args.encoding or compression_encoding(settings), max_exact=BATCH_MAX_EXACT)
-    table = _compress_table(source)
+    table = _compress_table(settings)
     custom = table.get("profiles", {})
     remember = args.memory if args.memory is not None else table.get("memory") is True
     memory = None
@@ -182,16 +182,11 @@ def _summary(result: CompressResult, naive: object) -> None:
         )
 
 
-def _compress_table(source: Path | None) -> dict[str, object]:
-    """The config's ``[compress]`` table: ``memory`` and ``[compress.profiles.NAME]``."""
-    from tokenls.config import find_config
-
-    found = find_config(source or Path.cwd())
-    table = found.table.get("compress", {}) if found is not None else {}
-    if not isinstance(table, dict):
-        return {}
+def _compress_table(settings: Settings) -> dict[str, object]:
+    """The settings' ``[compress]`` table: ``memory`` and ``[compress.profiles.NAME]``."""
+    table = dict(settings.compress)
     if not isinstance(table.get("profiles", {}), dict):
-        table = {**table, "profiles": {}}
+        table["profiles"] = {}
     return table
 
 
