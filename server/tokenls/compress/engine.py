@@ -91,7 +91,7 @@ def compress(
     )
     lines = log.lines
     failures = sum(1 for k in log.kinds if k == signals.FAILURE)
-    whole = "".join(line + "\n" for line in lines)
+    whole = "" if log.elided else "".join(line + "\n" for line in lines)
     if not log.elided and _fits(whole, budget, counter):
         used = counter.count(whole).tokens
         return CompressResult(
