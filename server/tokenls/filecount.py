@@ -21,7 +21,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from tokenls.engine.counting import BATCH_MAX_EXACT, PURE_CHARS, Count, Counter
+from tokenls.engine.counting import BATCH_MAX_EXACT, FAST_CHARS, Count, Counter
 from tokenls.engine.tokenizer_files import make_counter
 from tokenls.files import (
     CHUNK_BYTES,
@@ -35,9 +35,6 @@ from tokenls.files import (
 )
 from tokenls.known_files import KnownFile, KnownFiles
 from tokenls.prompts import PROMPT_MAX_BYTES, PromptChecker
-
-_FEW_FILES = 16
-
 
 @dataclass(frozen=True, slots=True)
 class FileCount:
@@ -221,6 +218,24 @@ def default_workers() -> int:
     return 1 if cores <= 2 else min(cores, 8)
 
 
+def _bytes_to_read(found: list[Found], known: KnownFiles | None, enough: int) -> int:
+    """Bytes of the files the cache cannot answer by their stat, summed until ``enough``:
+    the counting engine is chosen for that volume (standard input chooses as it streams)."""
+    total = 0
+    for item in found:
+        if item.stdin or item.error is not None:
+            continue
+        try:
+            info = item.path.stat()
+        except OSError:
+            continue
+        if known is None or known.by_stat(item.path, info) is None:
+            total += info.st_size
+            if total >= enough:
+                break
+    return total
+
+
 def count_paths(
     paths: Iterable[str | Path],
     encoding: str,
@@ -238,9 +253,7 @@ def count_paths(
     found: list[Found] = list(walk(paths, ignore=ignore))
     workers = workers or default_workers()
     counters: dict[int, Counter] = {}
-    # Many files are likely to hold more text than is worth counting without tiktoken's
-    # encoder; a few small ones are not worth building it.
-    pure_chars = 0 if len(found) > _FEW_FILES else PURE_CHARS
+    expect_chars = _bytes_to_read(found, known, FAST_CHARS)
 
     def one(item: Found) -> FileCount:
         if item.error is not None:
@@ -251,7 +264,7 @@ def count_paths(
             counter = counters.get(ident)
             if counter is None:
                 counter = counters[ident] = make_counter(
-                    encoding, max_exact=BATCH_MAX_EXACT, pure_chars=pure_chars
+                    encoding, max_exact=BATCH_MAX_EXACT, expect_chars=expect_chars
                 )
                 if known is not None and (known.counter_id, known.max_exact) != (
                     counter.cache_id,

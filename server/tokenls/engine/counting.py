@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tokenls.engine.cuts import last_cut, split_exact
-from tokenls.engine.encodings import built_encoding, get_encoding, rank_table
+from tokenls.engine import fast
+from tokenls.engine.encodings import building, built_encoding, get_encoding, rank_table
 
 if TYPE_CHECKING:
     import tiktoken
 
+    from tokenls.engine.fast import FastCounter
     from tokenls.engine.pure import PureCounter
 
 PIECE_CHARS = 4096
@@ -35,6 +37,11 @@ _ESTIMATE_SAMPLES = 16
 PURE_CHARS = 64 * 1024
 # Mean text length past which tiktoken's parallel batch beats one call per text.
 BATCH_TEXT_CHARS = PIECE_CHARS
+# Text past which loading toktok-rs (``tokenls.engine.fast``) pays for itself: about where
+# its faster counting makes up its slower load when nothing is built yet (0.3 MB for
+# cl100k_base, 2 MB for o200k_base here), and when tiktoken's encoder is built already.
+FAST_CHARS = 1 << 20
+FAST_OVER_BUILT_CHARS = 8 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,27 +79,39 @@ class Counter:
     additive = True
 
     def __init__(
-        self, encoding: str, *, max_exact: int = EDITOR_MAX_EXACT, pure_chars: int = PURE_CHARS
+        self,
+        encoding: str,
+        *,
+        max_exact: int = EDITOR_MAX_EXACT,
+        pure_chars: int = PURE_CHARS,
+        expect_chars: int = 0,
     ) -> None:
+        """``expect_chars``: how much text the caller is about to count, when it knows, so
+        the fastest engine for that volume is chosen from the first text on."""
         self.encoding_name = encoding
         self.cache_id = encoding  # names the encoding's counts in content-keyed caches
         self.max_exact = max_exact
         self._enc: tiktoken.Encoding | None = None  # loaded on first use: cached runs skip it
+        self._fast: FastCounter | None = None
+        self._fast_possible: bool | None = None  # unknown until a volume asks for it
+        self._expect_chars = expect_chars
         self._pure: PureCounter | None = None
-        self._pure_left = pure_chars  # what may still be counted before building tiktoken
+        self._pure_left = 0 if expect_chars > pure_chars else pure_chars
         self._pieces: OrderedDict[str, Count] = OrderedDict()
 
     def encode_len(self, text: str) -> int:
         """tiktoken's count of ``text``; may raise what tiktoken raises."""
+        counter = self._fast or self._fast_for(len(text))
+        if counter is not None:
+            return counter.count(text)
         enc = self._enc
         if enc is None and (enc := built_encoding(self.encoding_name)) is not None:
             self._enc = enc  # another part of the process built it: no reason to wait
-        if enc is None:
+        if enc is None and not building(self.encoding_name):
             counted = self._pure_count(text)
             if counted is not None:
                 return counted
-            enc = self._encoding()
-        return len(enc.encode_ordinary(text))
+        return len(self._encoding().encode_ordinary(text))
 
     def encode_lens(self, texts: list[str]) -> list[int]:
         """tiktoken's count of each text; may raise what tiktoken raises.
@@ -100,10 +119,13 @@ class Counter:
         Short texts (a log's lines) are encoded one call each: tiktoken's batch API spends
         more on its thread pool than on them. Only long texts are worth a parallel batch.
         """
+        chars = sum(map(len, texts))
+        counter = self._fast or self._fast_for(chars)
+        if counter is not None:
+            return counter.counts(texts)
         if self._enc is None:
             self._enc = built_encoding(self.encoding_name)
-        chars = sum(map(len, texts))
-        if self._enc is None and chars <= self._pure_left:
+        if self._enc is None and chars <= self._pure_left and not building(self.encoding_name):
             counts = [self._pure_count(text) for text in texts]
             if None not in counts:
                 return counts  # type: ignore[return-value]
@@ -112,6 +134,26 @@ class Counter:
             encode = enc.encode_ordinary
             return [len(encode(text)) for text in texts]
         return [len(ids) for ids in enc.encode_ordinary_batch(texts)]
+
+    def _fast_for(self, chars: int) -> FastCounter | None:
+        """toktok-rs when this process has loaded it, or when the text at hand (or what the
+        caller expects) is enough for its load to pay."""
+        if self._fast_possible is False:
+            return None
+        name = self.encoding_name
+        counter = fast.loaded(name)
+        if counter is None:
+            building_done = self._enc is not None or built_encoding(name) is not None
+            if max(chars, self._expect_chars) < (
+                FAST_OVER_BUILT_CHARS if building_done else FAST_CHARS
+            ):
+                return None
+            counter = fast.load(name)
+            if counter is None:
+                self._fast_possible = False
+                return None
+        self._fast = counter
+        return counter
 
     def _encoding(self) -> tiktoken.Encoding:
         if self._enc is None:
@@ -148,6 +190,8 @@ class Counter:
         total = ZERO
         step = min(self.max_exact, STREAM_PIECE_CHARS)
         for piece in exact_pieces(chunks, self.max_exact):
+            if self._fast is None:
+                self._fast_for(len(piece))
             # Pieces of a few hundred KiB encode in one call each (with the GIL released);
             # only a piece that fails to encode is split further.
             for part in split_exact(piece, step):

