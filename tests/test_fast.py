@@ -55,7 +55,9 @@ def test_every_file_of_the_repository_counts_as_tiktoken_counts_it(
 ) -> None:
     counter = _fast(encoding)
     assert counter.counts(corpus) == [truth(text, encoding) for text in corpus]
-    assert [counter.count(text) for text in corpus[:50]] == [truth(t, encoding) for t in corpus[:50]]
+    assert [counter.count(text) for text in corpus[:50]] == [
+        truth(t, encoding) for t in corpus[:50]
+    ]
 
 
 @settings(max_examples=1500, deadline=None)
@@ -92,7 +94,7 @@ def test_the_counter_turns_to_it_only_for_volume(encoding: str) -> None:
         "import sys; from tokenls.engine import fast; from tokenls.engine.counting import "
         "Counter, FAST_CHARS; e = sys.argv[1]; text = 'The quick brown fox, 123 times.\\n' * 64; "
         "a = Counter(e).encode_len(text); small = fast.loaded(e) is not None; "
-        "b = Counter(e, expect_chars=FAST_CHARS).encode_len(text); big = fast.loaded(e) is not None; "
+        "b = Counter(e, expect=lambda: FAST_CHARS).encode_len(text); big = fast.loaded(e) is not None; "
         "print(a, b, small, big)"
     )
     out = subprocess.run([sys.executable, "-c", script, encoding], capture_output=True, text=True)
@@ -120,7 +122,7 @@ def test_a_tokenizer_that_disagrees_on_the_probe_is_refused(
     monkeypatch.setattr(toktok, "_encoding", lambda name: OffByOne(real))
     monkeypatch.setattr(fast, "_loaded", {})
     assert fast.load(encoding) is None
-    counter = Counter(encoding, expect_chars=FAST_CHARS)
+    counter = Counter(encoding, expect=lambda: FAST_CHARS)
     text = "still counted by tiktoken"
     assert counter.encode_len(text) == truth(text, encoding)
 

@@ -75,9 +75,7 @@ def analyse(
         # The running count includes references where they stand in the text.
         line = line_reaching(doc, refs.resolved, finding.threshold)
     tokenizer_problem = workspace.encoding_choice(doc.frontmatter.data)[1]
-    problems = [
-        p for p in (doc.frontmatter.error, tokenizer_problem, problem, *refs.problems) if p
-    ]
+    problems = [p for p in (doc.frontmatter.error, tokenizer_problem, problem, *refs.problems) if p]
     return Analysis(
         doc.version,
         total,

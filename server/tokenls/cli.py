@@ -290,7 +290,11 @@ def _run_compress(args: argparse.Namespace, terminal: Terminal) -> int:
 
 
 def _run_serve(args: argparse.Namespace, _terminal: Terminal) -> int:
-    from tokenls.lsp.server import run
+    from tokenls.engine.encodings import tables_dir
+    from tokenls.lsp.code_cache import cache_path, compiled_once
+
+    with compiled_once(cache_path(tables_dir())):
+        from tokenls.lsp.server import run
 
     return run(tcp=args.tcp)
 

@@ -36,6 +36,7 @@ from tokenls.files import (
 from tokenls.known_files import KnownFile, KnownFiles
 from tokenls.prompts import PROMPT_MAX_BYTES, PromptChecker
 
+
 @dataclass(frozen=True, slots=True)
 class FileCount:
     """The outcome for one path: a count, a skip (binary) or an error. ``oversized``: a
@@ -253,7 +254,9 @@ def count_paths(
     found: list[Found] = list(walk(paths, ignore=ignore))
     workers = workers or default_workers()
     counters: dict[int, Counter] = {}
-    expect_chars = _bytes_to_read(found, known, FAST_CHARS)
+
+    def expect() -> int:  # asked only when a file must be read: an unchanged tree skips it
+        return _bytes_to_read(found, known, FAST_CHARS)
 
     def one(item: Found) -> FileCount:
         if item.error is not None:
@@ -264,7 +267,7 @@ def count_paths(
             counter = counters.get(ident)
             if counter is None:
                 counter = counters[ident] = make_counter(
-                    encoding, max_exact=BATCH_MAX_EXACT, expect_chars=expect_chars
+                    encoding, max_exact=BATCH_MAX_EXACT, expect=expect
                 )
                 if known is not None and (known.counter_id, known.max_exact) != (
                     counter.cache_id,

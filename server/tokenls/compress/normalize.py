@@ -63,4 +63,3 @@ def _strip_markers(text: str) -> str | None:
     if strip_ansi(rest).strip():
         return rest
     return None
-

@@ -12,12 +12,12 @@ its UTF-8 byte length as a hard upper bound (no token is shorter than one byte).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tokenls.engine.cuts import last_cut, split_exact
 from tokenls.engine import fast
+from tokenls.engine.cuts import last_cut, split_exact
 from tokenls.engine.encodings import building, built_encoding, get_encoding, rank_table
 
 if TYPE_CHECKING:
@@ -84,23 +84,32 @@ class Counter:
         *,
         max_exact: int = EDITOR_MAX_EXACT,
         pure_chars: int = PURE_CHARS,
-        expect_chars: int = 0,
+        expect: Callable[[], int] | None = None,
     ) -> None:
-        """``expect_chars``: how much text the caller is about to count, when it knows, so
-        the fastest engine for that volume is chosen from the first text on."""
+        """``expect``: how much text the caller is about to count, asked once when the
+        first text needs an engine, so the fastest one for that volume is chosen."""
         self.encoding_name = encoding
         self.cache_id = encoding  # names the encoding's counts in content-keyed caches
         self.max_exact = max_exact
         self._enc: tiktoken.Encoding | None = None  # loaded on first use: cached runs skip it
         self._fast: FastCounter | None = None
         self._fast_possible: bool | None = None  # unknown until a volume asks for it
-        self._expect_chars = expect_chars
+        self._expect = expect
+        self._expected = 0
         self._pure: PureCounter | None = None
-        self._pure_left = 0 if expect_chars > pure_chars else pure_chars
+        self._pure_left = pure_chars  # what may still be counted before building tiktoken
         self._pieces: OrderedDict[str, Count] = OrderedDict()
+
+    def _ask_expected(self) -> None:
+        if self._expect is not None:
+            self._expected, self._expect = self._expect(), None
+            if self._expected > self._pure_left:
+                self._pure_left = 0
 
     def encode_len(self, text: str) -> int:
         """tiktoken's count of ``text``; may raise what tiktoken raises."""
+        if self._expect is not None:
+            self._ask_expected()
         counter = self._fast or self._fast_for(len(text))
         if counter is not None:
             return counter.count(text)
@@ -119,6 +128,8 @@ class Counter:
         Short texts (a log's lines) are encoded one call each: tiktoken's batch API spends
         more on its thread pool than on them. Only long texts are worth a parallel batch.
         """
+        if self._expect is not None:
+            self._ask_expected()
         chars = sum(map(len, texts))
         counter = self._fast or self._fast_for(chars)
         if counter is not None:
@@ -144,7 +155,7 @@ class Counter:
         counter = fast.loaded(name)
         if counter is None:
             building_done = self._enc is not None or built_encoding(name) is not None
-            if max(chars, self._expect_chars) < (
+            if max(chars, self._expected) < (
                 FAST_OVER_BUILT_CHARS if building_done else FAST_CHARS
             ):
                 return None
@@ -190,6 +201,8 @@ class Counter:
         total = ZERO
         step = min(self.max_exact, STREAM_PIECE_CHARS)
         for piece in exact_pieces(chunks, self.max_exact):
+            if self._expect is not None:
+                self._ask_expected()
             if self._fast is None:
                 self._fast_for(len(piece))
             # Pieces of a few hundred KiB encode in one call each (with the GIL released);

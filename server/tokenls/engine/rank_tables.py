@@ -2,29 +2,25 @@
 
 Parsing a ``.tiktoken`` rank file (gunzip, split, base64-decode 200,000 lines) takes a
 tenth of a second, and every ``tokenls`` process used to pay it. The parsed table is
-written once, atomically, to a directory of its own and read back with ``marshal``. The file
-is named by the SHA-256 of the packaged rank data, so new data never meets an old table; it
-is used only when it belongs to this user, no one else may write it, and its contents
-match the digest in its header — anything else is ignored and rebuilt. The table keeps its
-tokens sorted, so a lookup is a binary search: small texts can be counted without building
-a dict of 200,000 entries (``tokenls.engine.pure``).
+written once to a directory of its own and read back with ``marshal``
+(``tokenls.private_files``: this user's, unwritable by others, checked by digest). The file
+is named by the SHA-256 of the packaged rank data, so new data never meets an old table.
+The table keeps its tokens sorted, so a lookup is a binary search: small texts can be
+counted without building a dict of 200,000 entries (``tokenls.engine.pure``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import marshal
-import os
-import tempfile
 from array import array
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from tokenls.private_files import read_private, write_private
+
 _MAGIC = b"tokenls-ranks\x01"
-_DIGEST_BYTES = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,19 +62,8 @@ def table_path(directory: Path, name: str, data_sha256: str) -> Path:
 
 def load_table(path: Path, name: str) -> RankTable | None:
     """The table stored at ``path``, or None when it is missing, foreign or damaged."""
-    try:
-        with path.open("rb") as handle:
-            info = os.fstat(handle.fileno())
-            if info.st_uid != os.getuid() or info.st_mode & 0o022:
-                return None  # someone else could have written it: never read it
-            blob = handle.read()
-    except OSError:
-        return None
-    head = len(_MAGIC) + _DIGEST_BYTES
-    if not blob.startswith(_MAGIC) or len(blob) <= head:
-        return None
-    payload = memoryview(blob)[head:]
-    if hashlib.sha256(payload).digest() != blob[len(_MAGIC) : head]:
+    payload = read_private(path, _MAGIC)
+    if payload is None:
         return None
     try:
         stored_name, source_sha256, tokens, packed_ranks = marshal.loads(payload)
@@ -92,19 +77,6 @@ def load_table(path: Path, name: str) -> RankTable | None:
 
 
 def store_table(path: Path, table: RankTable) -> None:
-    """Write ``table`` atomically (a private temporary file, then a rename); a directory
-    that cannot be written only means the next process parses the rank file again."""
+    """Write ``table`` for later processes; failing to only means they parse again."""
     payload = marshal.dumps((table.name, table.source_sha256, table.tokens, table.ranks.tobytes()))
-    blob = _MAGIC + hashlib.sha256(payload).digest() + payload
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".ranks-")
-    except OSError:
-        return
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(blob)
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+    write_private(path, _MAGIC, payload)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib.util import find_spec
 from itertools import chain
@@ -177,12 +177,10 @@ def make_counter(
     *,
     max_exact: int = BATCH_MAX_EXACT,
     pure_chars: int = PURE_CHARS,
-    expect_chars: int = 0,
+    expect: Callable[[], int] | None = None,
 ) -> Counter:
     """A counter for any encoding setting: tiktoken names, tokenizer files, packaged names.
-    ``pure_chars`` and ``expect_chars`` apply to tiktoken encodings only (see ``Counter``)."""
+    ``pure_chars`` and ``expect`` apply to tiktoken encodings only (see ``Counter``)."""
     if is_tokenizer_file(encoding):
         return WholeTextCounter(encoding, max_exact=max_exact)
-    return Counter(
-        encoding, max_exact=max_exact, pure_chars=pure_chars, expect_chars=expect_chars
-    )
+    return Counter(encoding, max_exact=max_exact, pure_chars=pure_chars, expect=expect)
