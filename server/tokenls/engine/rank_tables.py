@@ -3,8 +3,9 @@
 Parsing a ``.tiktoken`` rank file (gunzip, split, base64-decode 200,000 lines) takes a
 tenth of a second, and every ``tokenls`` process used to pay it. The parsed table is
 written once to a directory of its own and read back with ``marshal``
-(``tokenls.private_files``: this user's, unwritable by others, checked by digest). The file
-is named by the SHA-256 of the packaged rank data, so new data never meets an old table.
+(``tokenls.engine.private_files``: this user's, unwritable by others, checked by digest).
+The file is named by the SHA-256 of the packaged rank data, so new data never meets an old
+table.
 The table keeps its tokens sorted, so a lookup is a binary search: small texts can be
 counted without building a dict of 200,000 entries (``tokenls.engine.pure``).
 """
@@ -18,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tokenls.private_files import read_private, write_private
+from tokenls.engine.private_files import read_private, write_private
 
 _MAGIC = b"tokenls-ranks\x01"
 

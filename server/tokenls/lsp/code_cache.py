@@ -5,9 +5,9 @@ methods (``__init__``, ``__eq__``, ``__repr__``...) and compiles it when the cla
 defined: half of the 0.3 s the server spends importing them before it can answer. While
 that import runs, attrs's ``compile`` is answered from code objects kept on disk, keyed by
 the SHA-256 of the exact source, file name and mode (and the file by this Python's
-bytecode magic number), so a cached object is the one ``compile`` would return. The file is
-one of this user's private files (``tokenls.private_files``); when attrs changes how it
-compiles, nothing is patched and the import simply compiles as before.
+bytecode magic number), so a cached object is the one ``compile`` would return. The file
+is one of this user's private files (``tokenls.engine.private_files``); when attrs changes
+how it compiles, nothing is patched and the import simply compiles as before.
 """
 
 from __future__ import annotations
@@ -62,13 +62,13 @@ def compiled_once(path: Path) -> Iterator[None]:
     finally:
         del make.compile  # type: ignore[attr-defined]
         if added or len(known) > len(used):  # what this import used, nothing stale
-            from tokenls.private_files import write_private
+            from tokenls.engine.private_files import write_private
 
             write_private(path, _MAGIC, marshal.dumps({k: known[k] for k in used}))
 
 
 def _load(path: Path) -> dict[bytes, CodeType]:
-    from tokenls.private_files import read_private
+    from tokenls.engine.private_files import read_private
 
     payload = read_private(path, _MAGIC)
     if payload is None:
