@@ -9,6 +9,9 @@
   debounced diagnostics run between keystrokes, as they do in an editor;
 * 40k references: a keystroke on a reference line, then a hover on it, round trip.
 
+The client is ``rpc_client.RpcClient``: it only frames and parses JSON, so a round trip is
+the server's and the pipe's (pygls's Python client adds ~0.5 ms to each).
+
     python bench/editor.py [--edits N] [--skip-large]
 """
 
@@ -23,11 +26,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-from lsprotocol import types
-from pygls.lsp.client import LanguageClient
+from typing import Any
 
 from engine import full_encode_cost, realistic_prompt
+from rpc_client import RpcClient
 from tokenls.engine.encodings import get_encoding
 
 ENCODING = "o200k_base"
@@ -38,53 +40,45 @@ def p95(values: list[float]) -> float:
     return sorted(values)[min(int(len(values) * 0.95), len(values) - 1)]
 
 
-async def start(folder: Path, options: dict[str, object]) -> LanguageClient:
-    client = LanguageClient("tokenls-bench", "1")
-
-    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    def diagnostics(_params: types.PublishDiagnosticsParams) -> None:
-        pass  # published between keystrokes; their cost shows in the next round trip
-
-    await client.start_io(sys.executable, "-m", "tokenls", "serve")
-    await client.initialize_async(
-        types.InitializeParams(
-            capabilities=types.ClientCapabilities(),
-            root_uri=folder.as_uri(),
-            initialization_options=options,
-        )
+async def start(folder: Path, options: dict[str, object]) -> RpcClient:
+    client = await RpcClient.start(sys.executable, "-m", "tokenls", "serve")
+    await client.request(
+        "initialize",
+        {
+            "processId": None,
+            "rootUri": folder.as_uri(),
+            "capabilities": {},
+            "initializationOptions": options,
+        },
     )
-    client.initialized(types.InitializedParams())
+    client.notify("initialized", {})
     return client
 
 
-async def stop(client: LanguageClient) -> None:
-    await client.shutdown_async(None)
-    client.exit(None)
+async def stop(client: RpcClient) -> None:
     await client.stop()
 
 
-def open_doc(client: LanguageClient, uri: str, text: str) -> None:
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            types.TextDocumentItem(uri=uri, language_id="markdown", version=1, text=text)
-        )
+def open_doc(client: RpcClient, uri: str, text: str) -> None:
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "markdown", "version": 1, "text": text}},
     )
 
 
-def edit(client: LanguageClient, uri: str, version: int, line: int, col: int, text: str) -> None:
-    pos = types.Position(line, col)
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[
-                types.TextDocumentContentChangePartial(range=types.Range(pos, pos), text=text)
-            ],
-        )
+def edit(client: RpcClient, uri: str, version: int, line: int, col: int, text: str) -> None:
+    at = {"line": line, "character": col}
+    client.notify(
+        "textDocument/didChange",
+        {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"range": {"start": at, "end": at}, "text": text}],
+        },
     )
 
 
-async def count(client: LanguageClient, uri: str) -> object:
-    return await client.protocol.send_request_async(DOCUMENT_TOKENS, {"textDocument": {"uri": uri}})
+async def count(client: RpcClient, uri: str) -> dict[str, Any]:
+    return await client.request(DOCUMENT_TOKENS, {"textDocument": {"uri": uri}})
 
 
 async def bench_start(folder: Path, text: str) -> None:
@@ -134,7 +128,7 @@ async def bench_edits(folder: Path, size: int, edits: int, seed: int) -> tuple[f
         times.append(time.perf_counter() - t)
         lines[line] = lines[line][:col] + "x" + lines[line][col:]
         await asyncio.sleep(rng.random() * 0.25)
-    tokens = result.tokens  # type: ignore[attr-defined]
+    tokens = result["tokens"]
     assert tokens == len(get_encoding(ENCODING).encode_ordinary("\n".join(lines))), "drifted"
     await stop(client)
     return statistics.median(times), p95(times), full
@@ -158,8 +152,9 @@ async def bench_references(folder: Path, references: int, edits: int) -> None:
         line = rng.randrange(references)
         t = time.perf_counter()
         edit(client, uri, version, line, 2, "x")  # inside "step": a reference line
-        await client.text_document_hover_async(
-            types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(line, 20))
+        await client.request(
+            "textDocument/hover",
+            {"textDocument": {"uri": uri}, "position": {"line": line, "character": 20}},
         )
         times.append(time.perf_counter() - t)
         await asyncio.sleep(rng.random() * 0.25)

@@ -292,8 +292,11 @@ def _run_compress(args: argparse.Namespace, terminal: Terminal) -> int:
 def _run_serve(args: argparse.Namespace, _terminal: Terminal) -> int:
     import gc
 
-    from tokenls.engine.encodings import tables_dir
+    from tokenls.engine import count_helper
+    from tokenls.engine.encodings import DEFAULT_ENCODING, tables_dir
     from tokenls.lsp.code_cache import cache_path, compiled_once
+
+    count_helper.start(DEFAULT_ENCODING)  # builds the encoder while the server imports
 
     # The protocol types are hundreds of classes: collecting while they are made only
     # slows the start (by a fifth here). What start-up made lives as long as the server,

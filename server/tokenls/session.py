@@ -24,6 +24,7 @@ from tokenls.analysis import (
 )
 from tokenls.cache import TokenCache
 from tokenls.config import Problem
+from tokenls.engine import count_helper
 from tokenls.engine.counting import Count, Counter
 from tokenls.engine.document import Document, Position
 from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS, get_encoding
@@ -40,6 +41,8 @@ from tokenls.workspace import ExactRunner, Shared, UrlFactory, Workspace, Worksp
 __all__ = ["Change", "Finding", "Hint", "Session", "UnknownDocument", "uri_to_path"]
 
 MAX_DOCUMENT_CHARS = 64 * 1024 * 1024
+WARM_UP_QUIET_S = 0.15  # the start-up helper's idle time before the server builds its own
+WARM_UP_WAIT_S = 2.0  # the longest it waits for that
 log = logging.getLogger("tokenls")
 
 
@@ -133,9 +136,13 @@ class Session:
             doc.document = Document(doc.document.text, counter, self.position_encoding, doc.version)
 
     def warm_up(self) -> None:
-        """Load the default encoding ahead of the first document (safe from any thread)."""
+        """Load the default encoding ahead of the first document (safe from any thread).
+        While the start-up helper counts the first documents, only once they are counted:
+        building it here meanwhile would hold the GIL they wait for."""
         name = self.workspaces.shared.editor.values.get("encoding", DEFAULT_ENCODING)
+        count_helper.wait_idle(WARM_UP_QUIET_S, WARM_UP_WAIT_S)
         get_encoding(name if name in ENCODINGS else DEFAULT_ENCODING)
+        count_helper.stop()
 
     # -- documents -------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tokenls.engine import fast
+from tokenls.engine import count_helper, fast
 from tokenls.engine.cuts import last_cut, split_exact
 from tokenls.engine.encodings import building, built_encoding, get_encoding, rank_table
 
@@ -116,10 +116,15 @@ class Counter:
         enc = self._enc
         if enc is None and (enc := built_encoding(self.encoding_name)) is not None:
             self._enc = enc  # another part of the process built it: no reason to wait
-        if enc is None and not building(self.encoding_name):
-            counted = self._pure_count(text)
-            if counted is not None:
-                return counted
+        if enc is None:
+            # The start-up helper has the encoder built; counting in Python would first
+            # have to load the rank table.
+            if helped := count_helper.counts(self.encoding_name, [text]):
+                return helped[0]
+            if not building(self.encoding_name):
+                counted = self._pure_count(text)
+                if counted is not None:
+                    return counted
         return len(self._encoding().encode_ordinary(text))
 
     def encode_lens(self, texts: list[str]) -> list[int]:
@@ -136,6 +141,8 @@ class Counter:
             return counter.counts(texts)
         if self._enc is None:
             self._enc = built_encoding(self.encoding_name)
+        if self._enc is None and (helped := count_helper.counts(self.encoding_name, texts)):
+            return helped
         if self._enc is None and chars <= self._pure_left and not building(self.encoding_name):
             counts = [self._pure_count(text) for text in texts]
             if None not in counts:
@@ -154,7 +161,11 @@ class Counter:
         name = self.encoding_name
         counter = fast.loaded(name)
         if counter is None:
-            building_done = self._enc is not None or built_encoding(name) is not None
+            building_done = (
+                self._enc is not None
+                or built_encoding(name) is not None
+                or count_helper.active()
+            )
             if max(chars, self._expected) < (
                 FAST_OVER_BUILT_CHARS if building_done else FAST_CHARS
             ):
@@ -195,6 +206,18 @@ class Counter:
         for piece in split_exact(text, PIECE_CHARS):
             total = total + (self._count_piece(piece) if cache else self._count_run(piece))
         return total
+
+    def count_many(self, texts: list[str]) -> list[Count]:
+        """``count`` of each text; the short ones are counted in one call."""
+        short = [text for text in texts if 0 < len(text) <= PIECE_CHARS]
+        counted: dict[str, int] = {}
+        if len(short) > 1:
+            try:
+                counted = dict(zip(short, self.encode_lens(short), strict=True))
+            except BaseException as exc:  # tiktoken panics (a BaseException) on some runs
+                if isinstance(exc, KeyboardInterrupt | SystemExit):
+                    raise
+        return [Count(counted[text]) if text in counted else self.count(text) for text in texts]
 
     def count_stream(self, chunks: Iterable[str]) -> Count:
         """Count a stream of text chunks in bounded memory; equal to counting their join."""

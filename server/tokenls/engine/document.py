@@ -224,6 +224,7 @@ class Document:
         # Lines join a segment until it holds SEGMENT_CHARS; a new one starts only at an
         # exact cut, and always at a heading so that sections are sums of stored counts.
         lines = self._lines
+        spans = []
         i = start
         while i < end:
             size = len(lines[i])
@@ -236,10 +237,14 @@ class Document:
                     break
                 size += len(line)
                 j += 1
-            count = self.counter.count(lines[i] if j == i + 1 else "".join(lines[i:j]))
+            spans.append((i, j))
+            i = j
+        texts = [lines[i] if j == i + 1 else "".join(lines[i:j]) for i, j in spans]
+        # A keystroke recounts a segment or two; opening a document counts them all at once.
+        counts = self.counter.count_many(texts) if len(texts) > 2 else map(self.counter.count, texts)
+        for (i, _), count in zip(spans, counts, strict=True):
             self._starts[i] = True
             self._counts[i] = count.tokens
             self._slack[i] = count.bound - count.tokens
             self._tokens += count.tokens
             self._slack_total += self._slack[i]
-            i = j

@@ -15,7 +15,7 @@ import gzip
 import hashlib
 import os
 import threading
-from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -139,7 +139,13 @@ def _constructor_args(
 def _packed(filename: str) -> bytes:
     hint = f"reinstall it with: pip install --force-reinstall {_DATA_PACKAGE}"
     try:
-        return resources.files(_DATA_PACKAGE).joinpath("data", filename).read_bytes()
+        # The package's folder straight from its spec: importlib.resources costs a
+        # command more to import than this read takes.
+        spec = find_spec(_DATA_PACKAGE)
+        if spec is None or not spec.submodule_search_locations:
+            raise ModuleNotFoundError(_DATA_PACKAGE)
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        return (folder / "data" / filename).read_bytes()
     except ModuleNotFoundError as exc:
         raise EncodingDataError(
             f"tokenizer data not found: the package {_DATA_PACKAGE!r} is not installed; "

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 _DIGEST_BYTES = 32
@@ -38,6 +37,8 @@ def read_private(path: Path, magic: bytes) -> memoryview | None:
 
 def write_private(path: Path, magic: bytes, payload: bytes) -> None:
     """Store ``payload``; a directory that cannot be written only means it is rebuilt."""
+    import tempfile  # only writers need it
+
     blob = magic + hashlib.sha256(payload).digest() + payload
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

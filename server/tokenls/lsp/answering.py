@@ -23,7 +23,6 @@ from pygls.exceptions import (
     JsonRpcInvalidRequest,
 )
 from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.json_rpc import RPCRequest
 
 log = logging.getLogger("tokenls")
 
@@ -65,7 +64,8 @@ class AnsweringProtocol(LanguageServerProtocol):
         except JsonRpcException as exc:
             self._unreadable(message, is_request, exc)
             return
-        if is_request and not isinstance(typed, RPCRequest):
+        # ``isinstance`` against pygls's runtime-checkable protocol costs ~50 us a message.
+        if is_request and not (hasattr(typed, "id") and hasattr(typed, "params")):
             self._answer_error(msg_id, JsonRpcInvalidRequest(f"{method} is not a request"))
             return
         super().handle_message(typed)
