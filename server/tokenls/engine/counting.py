@@ -162,9 +162,7 @@ class Counter:
         counter = fast.loaded(name)
         if counter is None:
             building_done = (
-                self._enc is not None
-                or built_encoding(name) is not None
-                or count_helper.active()
+                self._enc is not None or built_encoding(name) is not None or count_helper.active()
             )
             if max(chars, self._expected) < (
                 FAST_OVER_BUILT_CHARS if building_done else FAST_CHARS
