@@ -15,7 +15,6 @@ import stat
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
@@ -79,6 +78,8 @@ def count_file(
         count, reason = prompts.model_count(path, result.count)
     except OSError as exc:
         return FileCount(path, error=exc.strerror or str(exc))
+    if count is result.count and reason is None:
+        return result
     return replace(result, count=count, reason=reason)
 
 
@@ -285,6 +286,8 @@ def count_paths(
     try:
         if workers <= 1 or len(found) <= 1:
             return [one(item) for item in found]
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(one, found))
     finally:

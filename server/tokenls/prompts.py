@@ -59,6 +59,16 @@ class AnalysedPrompt:
     decode_errors: bool
 
 
+@dataclass(frozen=True, slots=True)
+class _Folder:
+    """A folder's workspace, its path below the include globs' base (None: outside it),
+    and whether a plain file's count there is its encoding's (no provider model)."""
+
+    workspace: Workspace
+    parts: tuple[str, ...] | None
+    plain: bool
+
+
 class PromptChecker:
     """Counts prompts with their references; safe to call from the counting threads."""
 
@@ -79,6 +89,7 @@ class PromptChecker:
         self._warned: set[str] = set()
         self._folders: dict[Path, Path] = {}
         self._by_folder: dict[Path, Workspace] = {}
+        self._folder_facts: dict[Path, _Folder] = {}
 
     @property
     def workspaces(self) -> Workspaces:
@@ -119,12 +130,18 @@ class PromptChecker:
         """Whether ``path`` matches the configured ``include`` globs (prompt-like files)."""
         if not self.references:
             return False
-        resolved = self._resolve(path)
-        return self._workspace(resolved).includes_resolved(resolved)
+        if os.path.islink(path):
+            resolved = path.resolve()
+            return self._workspace(resolved).includes_resolved(resolved)
+        folder = self._folder(path)
+        parts = (*folder.parts, path.name) if folder.parts is not None else (path.name,)
+        return folder.workspace.includes_parts(parts)
 
     def model_count(self, path: Path, local: Count) -> tuple[Count, str | None]:
         """A plain file's count for its model: through the provider when the model has one
         (``local`` is its local count), else ``local`` itself."""
+        if not os.path.islink(path) and self._folder(path).plain:
+            return local, None
         from tokenls.engine.document import Document
         from tokenls.open_document import OpenDocument
         from tokenls.outline import read_frontmatter
@@ -153,6 +170,25 @@ class PromptChecker:
         with self._lock:
             counted = own_count(doc, workspace)
         return counted.count, counted.note
+
+    def _folder(self, path: Path) -> _Folder:
+        """What a tree walk needs of a (not symlinked) file's folder, worked out once per
+        folder: thousands of files share a few hundred folders."""
+        known = self._folder_facts.get(path.parent)
+        if known is None:
+            from tokenls.providers.calibration import ratio_for
+
+            resolved = self._resolve(path)
+            workspace = self._workspace(resolved)
+            base = workspace.confine[0] if workspace.confine else workspace.root
+            try:
+                parts: tuple[str, ...] | None = resolved.parent.relative_to(base).parts
+            except ValueError:
+                parts = None
+            model = workspace.model_for({})
+            plain = model is None or ratio_for(model) is None
+            known = self._folder_facts[path.parent] = _Folder(workspace, parts, plain)
+        return known
 
     def _resolve(self, path: Path) -> Path:
         """``path.resolve()``, with each folder resolved once per run (a walk asks for

@@ -235,6 +235,10 @@ class Workspace:
             parts = path.relative_to(base).parts
         except ValueError:
             parts = (path.name,)
+        return self.includes_parts(parts)
+
+    def includes_parts(self, parts: tuple[str, ...]) -> bool:
+        """``includes`` for a path given as its parts below the root."""
         return include_matcher(tuple(self.settings.include))(parts)
 
     def encoding_for(self, frontmatter: Mapping[str, Any]) -> str:

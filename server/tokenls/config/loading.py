@@ -15,7 +15,6 @@ file and key, and a workspace file is held to the trust rules (``tokenls.config.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -87,6 +86,8 @@ def read_config(path: Path) -> ConfigFile | None:
         where = f"byte {data[exc.start]:#04x} at offset {exc.start}"
         reason = f"not valid UTF-8 ({where}); save it as UTF-8"
         return ConfigFile(path, {}, "", Problem(str(path), "<file>", reason))
+    import tomllib  # only runs that find a config file parse one
+
     try:
         table: Any = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
