@@ -26,7 +26,7 @@ _GIT_TIMEOUT_S = 60
 def walk_directory(root: Path, *, ignore: bool = True) -> list[Path]:
     """The files under ``root`` to count, sorted; symlinked directories are not followed."""
     if not ignore:
-        found: list[Path] = []
+        found: list[str] = []
         _walk(root.resolve(), (), found, honour_rules=False)
     else:
         listed = _git_listed(root)
@@ -36,7 +36,8 @@ def walk_directory(root: Path, *, ignore: bool = True) -> list[Path]:
         _walk(root.resolve(), _rules_above(root.resolve()), found, honour_rules=True)
     # The walk ran under the resolved root; each file is named under ``root`` as given.
     skip = len(str(root.resolve()).rstrip(os.sep)) + 1
-    return sorted((root / str(p)[skip:] for p in found), key=lambda p: p.parts)
+    below = sorted((p[skip:] for p in found), key=lambda p: p.split(os.sep))
+    return [root / p for p in below]
 
 
 # -- asking git ---------------------------------------------------------------------------
@@ -96,8 +97,9 @@ class _Rules:
 
 
 def _walk(
-    directory: Path, rules: tuple[_Rules, ...], found: list[Path], *, honour_rules: bool
+    directory: Path, rules: tuple[_Rules, ...], found: list[str], *, honour_rules: bool
 ) -> None:
+    """Files under ``directory`` as strings (thousands of them: no Path made per entry)."""
     if honour_rules:
         own = _load(directory / ".gitignore", directory)
         if own is not None:
@@ -110,13 +112,12 @@ def _walk(
         if entry.name == ".git":
             continue
         is_dir = entry.is_dir(follow_symlinks=False)
-        path = Path(entry.path)
-        if honour_rules and _ignored(path, is_dir, rules):
+        if honour_rules and rules and _ignored(Path(entry.path), is_dir, rules):
             continue
         if is_dir:
-            _walk(path, rules, found, honour_rules=honour_rules)
-        elif not (entry.is_symlink() and path.is_dir()):
-            found.append(path)
+            _walk(Path(entry.path), rules, found, honour_rules=honour_rules)
+        elif not (entry.is_symlink() and os.path.isdir(entry.path)):
+            found.append(entry.path)
 
 
 def _ignored(path: Path, is_dir: bool, rules: tuple[_Rules, ...]) -> bool:

@@ -24,9 +24,9 @@ from tokenls.config import (
     Problem,
     Resolved,
     Settings,
+    config_here,
     editor_layer,
     file_layer,
-    find_config,
     order,
     resolve,
     trusted_settings,
@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 UrlFactory = Callable[["UrlFetcher"], UrlSource]
 # Runs a slow exact count off the request path: (document uri, job). None: count at once.
 ExactRunner = Callable[[str, Callable[[], object]], None]
+
+_UNSEEN = object()  # not looked at yet (None: no config there)
 
 
 @dataclass(slots=True)
@@ -298,6 +300,7 @@ class Workspaces:
         self.folders: list[Path] = [Path(f) for f in folders]
         self._by_root: dict[Path, Workspace] = {}
         self._configs: dict[Path, ConfigFile | None] = {}
+        self._resolved_configs: dict[Path, ConfigFile | object | None] = {}
 
     def configure(self, raw: Any, folder: Path | None = None) -> list[Problem]:
         """New editor settings (only the keys the user set), for the window or one folder;
@@ -315,6 +318,7 @@ class Workspaces:
     def reload(self) -> None:
         """A config file was created, changed or deleted: find and read them again."""
         self._configs.clear()
+        self._resolved_configs.clear()
         self._by_root.clear()
         self.shared.user = user_layer()
 
@@ -342,8 +346,19 @@ class Workspaces:
 
     def _config_in(self, directory: Path) -> ConfigFile | None:
         if directory not in self._configs:
-            self._configs[directory] = find_config(directory)
+            self._configs[directory] = self._nearest_config(directory.resolve())
         return self._configs[directory]
+
+    def _nearest_config(self, directory: Path) -> ConfigFile | None:
+        """``find_config`` for a resolved directory, each ancestor looked at once per run
+        (a tree walk asks for hundreds of folders under the same few ancestors)."""
+        known = self._resolved_configs.get(directory, _UNSEEN)
+        if known is _UNSEEN:
+            known = config_here(directory)
+            if known is None and directory.parent != directory:
+                known = self._nearest_config(directory.parent)
+            self._resolved_configs[directory] = known
+        return known  # type: ignore[return-value]
 
     def _folder_of(self, path: Path) -> Path | None:
         inside = [f for f in self.folders if f in path.parents]

@@ -60,14 +60,20 @@ def find_config(start: Path) -> ConfigFile | None:
     start = start.resolve()
     directory = start if start.is_dir() else start.parent
     for candidate in (directory, *directory.parents):
-        own = candidate / CONFIG_FILE
-        if own.is_file():
-            return read_config(own)
-        pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file():
-            found = read_config(pyproject)
-            if found is not None:
-                return found
+        found = config_here(candidate)
+        if found is not None:
+            return found
+    return None
+
+
+def config_here(directory: Path) -> ConfigFile | None:
+    """The config file of this very directory, if it has one (``find_config`` one level)."""
+    own = directory / CONFIG_FILE
+    if own.is_file():
+        return read_config(own)
+    pyproject = directory / "pyproject.toml"
+    if pyproject.is_file():
+        return read_config(pyproject)
     return None
 
 

@@ -16,12 +16,15 @@ import marshal
 import os
 import select
 import struct
-import subprocess
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from tokenls.engine.encodings import ENCODINGS, get_encoding
+
+if TYPE_CHECKING:
+    import subprocess
 
 ANSWER_TIMEOUT_S = 5.0  # the encoder is built in well under a second; past this, give up
 _HEADER = struct.Struct("<Q")
@@ -47,6 +50,8 @@ class CountHelper:
         """A helper building ``encoding``, or None where it cannot run (no POSIX pipes)."""
         if os.name != "posix" or encoding not in ENCODINGS:
             return None
+        import subprocess  # the language server's start only
+
         try:
             process = subprocess.Popen(
                 [sys.executable, "-m", "tokenls.engine.count_helper", encoding],
