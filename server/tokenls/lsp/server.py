@@ -115,6 +115,9 @@ class TokenlsServer(LanguageServer):
                 self.resolving[uri] = running
                 running.add_done_callback(lambda done, j=job: self._resolved(j, done))
             await asyncio.shield(running)
+            # A job that was done already returns without yielding, and its done-callback
+            # (which files the result) runs on a later turn of the loop: yield to it.
+            await asyncio.sleep(0)
         session.analyse(uri)
 
     def _resolved(self, job: Any, done: asyncio.Future[Any]) -> None:
