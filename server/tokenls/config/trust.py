@@ -58,21 +58,21 @@ def restrict_workspace_values(
     if isinstance(files, Mapping) and files.get("allow_home") and not trusted.files.allow_home:
         out["files"] = {k: v for k, v in files.items() if k != "allow_home"}
         refuse("files.allow_home", "reading files under ~")
+
+    def confine(key: str, what: str) -> None:
+        """A path the workspace may name only inside itself: made absolute, or refused."""
+        where = absolute_in(out[key], source.parent)
+        if inside(where, source.parent):
+            out[key] = str(where)
+        else:
+            del out[key]
+            refuse(key, f"{what} outside the workspace")
+
     encoding = out.get("encoding")
     if isinstance(encoding, str) and encoding.endswith(".json"):
-        where = absolute_in(encoding, source.parent)
-        if inside(where, source.parent):
-            out["encoding"] = str(where)
-        else:
-            del out["encoding"]
-            refuse("encoding", "a tokenizer file outside the workspace")
-    if isinstance(cache_dir := out.get("cache_dir"), str):
-        where = absolute_in(cache_dir, source.parent)
-        if inside(where, source.parent):
-            out["cache_dir"] = str(where)
-        else:
-            del out["cache_dir"]
-            refuse("cache_dir", "a cache directory outside the workspace")
+        confine("encoding", "a tokenizer file")
+    if isinstance(out.get("cache_dir"), str):
+        confine("cache_dir", "a cache directory")
     return out, refused
 
 
