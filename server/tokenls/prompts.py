@@ -180,13 +180,9 @@ class PromptChecker:
 
             resolved = self._resolve(path)
             workspace = self._workspace(resolved)
-            base = workspace.confine[0] if workspace.confine else workspace.root
-            try:
-                parts: tuple[str, ...] | None = resolved.parent.relative_to(base).parts
-            except ValueError:
-                parts = None
             model = workspace.model_for({})
             plain = model is None or ratio_for(model) is None
+            parts = workspace.below_root(resolved.parent)
             known = self._folder_facts[path.parent] = _Folder(workspace, parts, plain)
         return known
 

@@ -24,9 +24,9 @@ from tokenls.config import (
     Problem,
     Resolved,
     Settings,
-    config_here,
     editor_layer,
     file_layer,
+    find_config,
     order,
     resolve,
     trusted_settings,
@@ -54,8 +54,6 @@ if TYPE_CHECKING:
 UrlFactory = Callable[["UrlFetcher"], UrlSource]
 # Runs a slow exact count off the request path: (document uri, job). None: count at once.
 ExactRunner = Callable[[str, Callable[[], object]], None]
-
-_UNSEEN = object()  # not looked at yet (None: no config there)
 
 
 @dataclass(slots=True)
@@ -232,12 +230,16 @@ class Workspace:
 
     def includes_resolved(self, path: Path) -> bool:
         """``includes`` for a path already resolved (a tree walk resolves each folder once)."""
-        base = self.confine[0] if self.confine else self.root
+        parts = self.below_root(path)
+        return self.includes_parts(parts if parts is not None else (path.name,))
+
+    def below_root(self, path: Path) -> tuple[str, ...] | None:
+        """A resolved path's parts below the root the include globs are relative to (the
+        root references are confined to); None outside it."""
         try:
-            parts = path.relative_to(base).parts
+            return path.relative_to(self.confine[0] if self.confine else self.root).parts
         except ValueError:
-            parts = (path.name,)
-        return self.includes_parts(parts)
+            return None
 
     def includes_parts(self, parts: tuple[str, ...]) -> bool:
         """``includes`` for a path given as its parts below the root."""
@@ -300,7 +302,7 @@ class Workspaces:
         self.folders: list[Path] = [Path(f) for f in folders]
         self._by_root: dict[Path, Workspace] = {}
         self._configs: dict[Path, ConfigFile | None] = {}
-        self._resolved_configs: dict[Path, ConfigFile | object | None] = {}
+        self._resolved_configs: dict[Path, ConfigFile | None] = {}  # by resolved directory
 
     def configure(self, raw: Any, folder: Path | None = None) -> list[Problem]:
         """New editor settings (only the keys the user set), for the window or one folder;
@@ -346,19 +348,8 @@ class Workspaces:
 
     def _config_in(self, directory: Path) -> ConfigFile | None:
         if directory not in self._configs:
-            self._configs[directory] = self._nearest_config(directory.resolve())
+            self._configs[directory] = find_config(directory, self._resolved_configs)
         return self._configs[directory]
-
-    def _nearest_config(self, directory: Path) -> ConfigFile | None:
-        """``find_config`` for a resolved directory, each ancestor looked at once per run
-        (a tree walk asks for hundreds of folders under the same few ancestors)."""
-        known = self._resolved_configs.get(directory, _UNSEEN)
-        if known is _UNSEEN:
-            known = config_here(directory)
-            if known is None and directory.parent != directory:
-                known = self._nearest_config(directory.parent)
-            self._resolved_configs[directory] = known
-        return known  # type: ignore[return-value]
 
     def _folder_of(self, path: Path) -> Path | None:
         inside = [f for f in self.folders if f in path.parents]

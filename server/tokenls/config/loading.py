@@ -55,19 +55,29 @@ class Layer:
     problems: tuple[Problem, ...] = ()
 
 
-def find_config(start: Path) -> ConfigFile | None:
-    """The nearest ``tokenls.toml`` or ``pyproject.toml`` with ``[tool.tokenls]``."""
+def find_config(
+    start: Path, seen: dict[Path, ConfigFile | None] | None = None
+) -> ConfigFile | None:
+    """The nearest ``tokenls.toml`` or ``pyproject.toml`` with ``[tool.tokenls]``. ``seen``
+    keeps each directory's answer, so a tree walk looks at each ancestor once."""
     start = start.resolve()
     directory = start if start.is_dir() else start.parent
+    looked: list[Path] = []
+    found = None
     for candidate in (directory, *directory.parents):
-        found = config_here(candidate)
+        if seen is not None and candidate in seen:
+            found = seen[candidate]
+            break
+        looked.append(candidate)
+        found = _config_here(candidate)
         if found is not None:
-            return found
-    return None
+            break
+    if seen is not None:
+        seen.update(dict.fromkeys(looked, found))
+    return found
 
 
-def config_here(directory: Path) -> ConfigFile | None:
-    """The config file of this very directory, if it has one (``find_config`` one level)."""
+def _config_here(directory: Path) -> ConfigFile | None:
     own = directory / CONFIG_FILE
     if own.is_file():
         return read_config(own)

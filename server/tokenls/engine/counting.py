@@ -100,16 +100,8 @@ class Counter:
         self._pure_left = pure_chars  # what may still be counted before building tiktoken
         self._pieces: OrderedDict[str, Count] = OrderedDict()
 
-    def _ask_expected(self) -> None:
-        if self._expect is not None:
-            self._expected, self._expect = self._expect(), None
-            if self._expected > self._pure_left:
-                self._pure_left = 0
-
     def encode_len(self, text: str) -> int:
         """tiktoken's count of ``text``; may raise what tiktoken raises."""
-        if self._expect is not None:
-            self._ask_expected()
         counter = self._fast or self._fast_for(len(text))
         if counter is not None:
             return counter.count(text)
@@ -133,8 +125,6 @@ class Counter:
         Short texts (a log's lines) are encoded one call each: tiktoken's batch API spends
         more on its thread pool than on them. Only long texts are worth a parallel batch.
         """
-        if self._expect is not None:
-            self._ask_expected()
         chars = sum(map(len, texts))
         counter = self._fast or self._fast_for(chars)
         if counter is not None:
@@ -155,7 +145,12 @@ class Counter:
 
     def _fast_for(self, chars: int) -> FastCounter | None:
         """toktok-rs when this process has loaded it, or when the text at hand (or what the
-        caller expects) is enough for its load to pay."""
+        caller expects) is enough for its load to pay. Every engine choice starts here, so
+        this is where the caller's expectation is asked for."""
+        if self._expect is not None:
+            self._expected, self._expect = self._expect(), None
+            if self._expected > self._pure_left:
+                self._pure_left = 0
         if self._fast_possible is False:
             return None
         name = self.encoding_name
@@ -222,8 +217,6 @@ class Counter:
         total = ZERO
         step = min(self.max_exact, STREAM_PIECE_CHARS)
         for piece in exact_pieces(chunks, self.max_exact):
-            if self._expect is not None:
-                self._ask_expected()
             if self._fast is None:
                 self._fast_for(len(piece))
             # Pieces of a few hundred KiB encode in one call each (with the GIL released);

@@ -240,10 +240,7 @@ class Document:
             spans.append((i, j))
             i = j
         texts = [lines[i] if j == i + 1 else "".join(lines[i:j]) for i, j in spans]
-        # A keystroke recounts a segment or two; opening a document counts them all at once.
-        counts = (
-            self.counter.count_many(texts) if len(texts) > 2 else map(self.counter.count, texts)
-        )
+        counts = self.counter.count_many(texts)  # an opened document's in one call
         for (i, _), count in zip(spans, counts, strict=True):
             self._starts[i] = True
             self._counts[i] = count.tokens
