@@ -52,3 +52,19 @@ def shared_encodings_dir(tmp_path_factory: pytest.TempPathFactory):
         os.environ.pop("TOKENLS_ENCODINGS_DIR", None)
     else:
         os.environ["TOKENLS_ENCODINGS_DIR"] = previous
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_state_dir(tmp_path_factory: pytest.TempPathFactory):
+    """The key that seals this user's cache directories, kept out of the user's own state
+    for the whole run (the servers and commands tests start too)."""
+    import os
+
+    directory = tmp_path_factory.mktemp("state")
+    previous = os.environ.get("TOKENLS_STATE_DIR")
+    os.environ["TOKENLS_STATE_DIR"] = str(directory)
+    yield directory
+    if previous is None:
+        os.environ.pop("TOKENLS_STATE_DIR", None)
+    else:
+        os.environ["TOKENLS_STATE_DIR"] = previous

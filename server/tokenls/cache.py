@@ -86,6 +86,11 @@ class TokenCache:
             self._give_up(str(exc))
             return None
 
+    @property
+    def workspaces(self) -> tuple[Path, ...]:
+        """The folders this cache's directory must not be adopted from."""
+        return self._disk.workspaces if self._disk is not None else ()
+
     def protect(self, workspaces: Sequence[Path]) -> None:
         """Also refuse the directory if it is (or contains) one of ``workspaces``: a cache
         shared by several workspace roots honours every one of them."""

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from tokenls import stored
 from tokenls.cache import TokenCache
 from tokenls.engine.counting import BATCH_MAX_EXACT, Count
 
@@ -100,14 +101,29 @@ class KnownFiles:
         entries = self._folders.get(folder)
         if entries is None:
             value, _ = self.cache.get(self._key(folder))
-            entries = value if isinstance(value, dict) else {}
+            entries = value if type(value) is dict else {}
             with self._lock:
                 entries = self._folders.setdefault(folder, entries)
-        entry = entries.get(name)
-        return entry if isinstance(entry, tuple) and len(entry) == _FIELDS else None
+        return _valid_entry(entries.get(name))
 
     def _key(self, folder: str) -> str:
         return f"files:{self.counter_id}:over-{self.max_exact}:{folder}"
+
+
+def _valid_entry(entry: Any) -> tuple[Any, ...] | None:
+    """A folder entry's record of one file as written (JSON gives it back as a list), or
+    None when it is not one: a bad record is a file counted again, never a wrong count."""
+    items = stored.fields(entry, _FIELDS)
+    if items is None or any(type(part) is not int for part in items[:5]):
+        return None
+    digest, tokens, exact, upper, chars, decode_errors = items[5:]
+    if stored.digest(digest) is None or stored.natural(chars) is None:
+        return None
+    if stored.flag(decode_errors) is None:
+        return None
+    if tokens is not None and Count.from_stored([tokens, exact, upper]) is None:
+        return None
+    return tuple(items)
 
 
 def _stat_of(info: os.stat_result) -> Stat:

@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tokenls import stored
 from tokenls.engine.counting import Count, Counter
 from tokenls.open_document import OpenDocument
 from tokenls.providers.calibration import Ratio, describe, estimate, ratio_for
@@ -90,8 +91,8 @@ def _through_api(
     digest = _digest(text)
     key = f"anthropic:{model}:{digest}"
     cache = workspace.cache
-    cached, _ = cache.get(key)
-    if isinstance(cached, int):
+    cached = stored.natural(cache.get(key)[0])
+    if cached is not None:
         doc.exact_anchor = (local.tokens, cached)
         return OwnCount(Count(cached))
     guess = _anchored(doc.exact_anchor, local, ratio)
@@ -108,8 +109,7 @@ def _through_api(
         return OwnCount(guess, f"estimate ({failed}): {how}")
 
     def lookup() -> int | None:
-        value, _ = cache.get(key)
-        return value if isinstance(value, int) else None
+        return stored.natural(cache.get(key)[0])
 
     def job() -> Answer:
         answer = api.count(model, text, digest, lookup, lambda tokens: cache.put(key, tokens))

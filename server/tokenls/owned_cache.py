@@ -1,8 +1,11 @@
 """A diskcache directory that tokenls owns, and nothing else.
 
-A directory is used only if tokenls created it (it holds the ``.tokenls-cache`` marker), or
-it is empty, or it holds nothing but diskcache's own files; a folder of anything else, or a
-workspace, is refused. A corrupt database is repaired by deleting diskcache's own files,
+A directory is used only if this user's tokenls made it on this machine (its
+``.tokenls-cache`` marker carries the user's seal), or it is empty, or it holds nothing but
+diskcache's own files outside every workspace (started afresh); a folder of anything else,
+a workspace, a folder holding symbolic links, or an unsealed cache a checkout may have
+shipped is refused. Values are JSON in the database rows (``tokenls.cache_format``): no
+row can run code or name a file. A corrupt database is repaired by deleting diskcache's own files,
 never the folder. A database locked by another process is waited for a bounded time (also
 while opening, where diskcache itself would retry for a minute) and reported as busy, never
 mistaken for corruption. A directory deleted while in use is claimed again.
@@ -11,16 +14,21 @@ mistaken for corruption. A directory deleted while in use is claimed again.
 from __future__ import annotations
 
 import contextlib
+import hmac
 import logging
 import os
 import re
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import diskcache
+
+from tokenls.cache_format import JsonRowDisk
+from tokenls.cache_seal import SealUnavailable, seal_for
 
 log = logging.getLogger("tokenls.cache")
 T = TypeVar("T")
@@ -48,29 +56,103 @@ class CacheUnavailable(Exception):
 
 
 def claim_directory(directory: Path, workspaces: Sequence[Path] = ()) -> Path:
-    """The absolute cache directory, created or adopted with its marker, or ``CacheDirRefused``.
+    """The absolute cache directory, created or adopted with its sealed marker, or
+    ``CacheDirRefused``.
 
-    A directory is adopted when it is empty or holds only what diskcache itself writes
-    (a cache from before the marker existed); anything else may be a user's folder.
+    A directory is used as it is only when its marker carries this user's seal
+    (``tokenls.cache_seal``) and nothing in it is a symbolic link. Otherwise it is adopted
+    only when it holds nothing but tokenls's and diskcache's own files: outside every
+    workspace (where a checkout cannot have put it) those files are deleted first, so
+    nothing written by anyone else is ever read; inside a workspace it is refused and
+    left as it is.
     """
     directory = Path(os.path.abspath(os.path.expanduser(directory)))
     refuse_workspaces(directory, workspaces)
+    try:
+        seal = seal_for(directory)
+    except SealUnavailable as exc:
+        raise CacheDirRefused(str(exc)) from None
     marker = directory / MARKER
-    if marker.is_file():
+    if _sealed(marker, seal):
+        _refuse_links(directory)
         return directory
-    if directory.exists():
-        if not directory.is_dir():
+    if os.path.lexists(directory):
+        if not directory.is_dir() or directory.is_symlink():
             raise CacheDirRefused(f"cache directory {directory} is not a directory")
-        foreign = [entry.name for entry in os.scandir(directory) if not _is_own_entry(entry)]
+        _refuse_links(directory)
+        entries = list(os.scandir(directory))
+        foreign = [entry.name for entry in entries if not _is_own_entry(entry)]
         if foreign:
             raise CacheDirRefused(
                 f"cache directory {directory} holds files tokenls did not make "
-                f"({', '.join(sorted(foreign)[:3])}…) and no {MARKER} marker; "
+                f"({', '.join(sorted(foreign)[:3])}…); "
                 "set cache_dir to an empty or new directory"
             )
+        if entries:
+            if _inside_any(directory, workspaces):
+                raise CacheDirRefused(
+                    f"cache directory {directory} was not made by tokenls for this user on "
+                    "this machine (a repository can ship such a folder); tokenls does not read "
+                    "it. Delete it to let tokenls make its own, or set cache_dir elsewhere"
+                )
+            log.info("tokenls: starting the unsealed cache in %s afresh", directory)
+            remove_database(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    marker.write_text(_MARKER_TEXT, encoding="utf-8")
+    _write_marker(marker, seal)
     return directory
+
+
+def _sealed(marker: Path, seal: str) -> bool:
+    """Whether ``marker`` is a regular file (not a link) whose seal line is ``seal``."""
+    try:
+        fd = os.open(marker, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        text = os.read(fd, 4096).decode("ascii", "replace")
+    finally:
+        os.close(fd)
+    found = re.search(r"^seal: ([0-9a-f]{64})$", text, re.MULTILINE)
+    return found is not None and hmac.compare_digest(found.group(1), seal)
+
+
+def _write_marker(marker: Path, seal: str) -> None:
+    """Write the sealed marker atomically: a link planted at its name is replaced, never
+    followed."""
+    temporary = marker.with_name(f"{MARKER}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(f"{_MARKER_TEXT}seal: {seal}\n")
+    os.replace(temporary, marker)
+
+
+def _refuse_links(directory: Path) -> None:
+    """``CacheDirRefused`` when the directory, or one of diskcache's value folders in it,
+    holds a symbolic link: writes through it would land outside the cache."""
+    links: list[str] = []
+    for top in os.scandir(directory):
+        if top.is_symlink():
+            links.append(top.name)
+        elif _VALUE_DIR.fullmatch(top.name) and top.is_dir(follow_symlinks=False):
+            for inner in os.scandir(top.path):
+                if inner.is_symlink():
+                    links.append(f"{top.name}/{inner.name}")
+    if links:
+        raise CacheDirRefused(
+            f"cache directory {directory} holds symbolic links ({', '.join(sorted(links)[:3])}); "
+            "tokenls does not use a cache that points elsewhere"
+        )
+
+
+def _inside_any(directory: Path, workspaces: Sequence[Path]) -> bool:
+    real = Path(os.path.realpath(directory))
+    for workspace in workspaces:
+        top = Path(os.path.realpath(workspace))
+        if real == top or top in real.parents:
+            return True
+    return False
 
 
 def refuse_workspaces(directory: Path, workspaces: Sequence[Path]) -> None:
@@ -148,7 +230,7 @@ class _BoundedCache(diskcache.Cache):
 
     def __init__(self, directory: str, busy_wait_s: float, **settings: Any) -> None:
         self._busy_wait_s = busy_wait_s
-        super().__init__(directory, timeout=busy_wait_s, **settings)
+        super().__init__(directory, timeout=busy_wait_s, disk=JsonRowDisk, **settings)
 
     @property
     def _sql_retry(self) -> Callable[..., Any]:

@@ -237,9 +237,9 @@ class PromptChecker:
             encoding = workspace.encoding_for(frontmatter.data)
             counter = workspace.shared.counter(encoding)
             cache = workspace.cache
-            cached, _ = cache.get(count_key(counter.cache_id, digest))
-            if cached is not None and Count(*cached).exact:  # counted exactly before: reuse it
-                document = Document.with_known_total(text, counter, Count(*cached), "utf-32")
+            known = Count.from_stored(cache.get(count_key(counter.cache_id, digest))[0])
+            if known is not None and known.exact:  # counted exactly before: reuse it
+                document = Document.with_known_total(text, counter, known, "utf-32")
             else:
                 document = Document(text, counter, "utf-32")
             doc = OpenDocument(

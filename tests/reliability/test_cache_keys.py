@@ -70,8 +70,8 @@ def test_a_tokenizer_file_keeps_its_own_counts_under_its_digest() -> None:
     assert source == "fresh"  # never the other tokenizer's count of the same bytes
     assert deepseek.cache_id.startswith("hf-") and deepseek.cache_id != "deepseek-v4"
     stored, _ = cache.get(count_key(deepseek.cache_id, digest))
-    assert stored == (deepseek_count.tokens, True, None)
-    assert cache.get(count_key("o200k_base", digest))[0] == (tiktoken_count.tokens, True, None)
+    assert stored == [deepseek_count.tokens, True, None]
+    assert cache.get(count_key("o200k_base", digest))[0] == [tiktoken_count.tokens, True, None]
 
 
 def test_url_cache_keys_follow_pretty_json_and_headers_without_holding_secrets(

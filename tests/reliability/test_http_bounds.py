@@ -7,6 +7,7 @@ import asyncio
 import json
 import math
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -110,9 +111,15 @@ def test_no_header_stores_a_wait_beyond_the_cap(
 
 def test_an_old_stored_infinite_backoff_no_longer_hangs(tmp_path: Path, upstream: Upstream) -> None:
     fetcher = _fetcher(tmp_path / "cache", upstream)
-    fetcher.tracker.store.update(upstream.host, lambda s: ({**s, "backoff_until": math.inf}, None))
+    fetcher.tracker.store.update(upstream.host, lambda s: ({**s, "backoff_until": 1.0}, None))
+    with sqlite3.connect(tmp_path / "cache" / "rate" / "cache.db") as db:  # as an old version left it
+        db.execute(
+            "UPDATE Cache SET value = ? WHERE key = ?",
+            ('{"backoff_until": Infinity, "last": NaN}', f"rate:{upstream.host}"),
+        )
     admission = fetcher.tracker.try_acquire(upstream.host)
-    assert not admission.admitted and admission.wait_s <= MAX_BACKOFF_S
+    assert admission.wait_s <= MAX_BACKOFF_S  # the values that are not finite are dropped
+    assert fetcher.tracker.store.read(upstream.host)["backoff_until"] <= time.time() + MAX_BACKOFF_S
 
 
 def test_a_burst_of_429s_lowers_the_target_once(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
+from tokenls import stored
 from tokenls.cache import TokenCache
 from tokenls.compress.select import shape
 
@@ -30,14 +31,12 @@ class ErrorMemory:
     def seen(self, line: str) -> int:
         key = _key(line)
         if key not in self._seen:
-            value, _ = self.cache.get(key)
-            self._seen[key] = int(value) if isinstance(value, int) else 0
+            self._seen[key] = stored.natural(self.cache.get(key)[0]) or 0
         return self._seen[key]
 
     def record(self, failure_lines: Iterable[str]) -> None:
         for key in {_key(line) for line in failure_lines}:
-            value, _ = self.cache.get(key)
-            self.cache.put(key, (int(value) if isinstance(value, int) else 0) + 1)
+            self.cache.put(key, (stored.natural(self.cache.get(key)[0]) or 0) + 1)
 
 
 def _key(line: str) -> str:

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from tokenls import stored
 from tokenls.engine import count_helper, fast
 from tokenls.engine.cuts import last_cut, split_exact
 from tokenls.engine.encodings import building, built_encoding, get_encoding, rank_table
@@ -67,6 +68,23 @@ class Count:
     def label(self) -> str:
         """``1,234 tok`` or ``≈1,234 tok`` for humans."""
         return f"{'' if self.exact else '≈'}{self.tokens:,} tok"
+
+    def stored(self) -> list[Any]:
+        """The count as the disk cache keeps it."""
+        return [self.tokens, self.exact, self.upper]
+
+    @classmethod
+    def from_stored(cls, value: Any) -> Count | None:
+        """A count read back from the disk cache, or None when the value is not one."""
+        items = stored.fields(value, 3)
+        if items is None:
+            return None
+        tokens, exact, upper = stored.natural(items[0]), stored.flag(items[1]), items[2]
+        if tokens is None or exact is None:
+            return None
+        if upper is not None and (stored.natural(upper) is None or upper < tokens):
+            return None
+        return cls(tokens, exact, upper)
 
 
 ZERO = Count(0)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tokenls import stored
 from tokenls.owned_cache import CacheBusy, DiskCache
 
 State = dict[str, Any]
@@ -24,14 +25,16 @@ class StoreBusy(Exception):
 
 
 class DiskStore:
-    def __init__(self, directory: Path, wait_s: float = 10.0) -> None:
-        self.disk = DiskCache(directory / "rate", busy_wait_s=1.0)
+    def __init__(
+        self, directory: Path, workspaces: Sequence[Path] = (), wait_s: float = 10.0
+    ) -> None:
+        self.disk = DiskCache(directory / "rate", workspaces, busy_wait_s=1.0)
         self.wait_s = wait_s
 
     def update(self, key: str, change: Callable[[State], tuple[State, Any]]) -> Any:
         def run(cache: Any) -> Any:
             with cache.transact():
-                state = cache.get(f"rate:{key}") or {}
+                state = valid_state(cache.get(f"rate:{key}"))
                 new_state, result = change(state)
                 cache.set(f"rate:{key}", new_state)
             return result
@@ -39,7 +42,7 @@ class DiskStore:
         return self._with_retry(run)
 
     def read(self, key: str) -> State:
-        return self._with_retry(lambda cache: cache.get(f"rate:{key}") or {})
+        return self._with_retry(lambda cache: valid_state(cache.get(f"rate:{key}")))
 
     def close(self) -> None:
         self.disk.close()
@@ -55,6 +58,39 @@ class DiskStore:
                         f"the shared rate state in {self.disk.directory} stayed locked "
                         f"for {self.wait_s:g} s"
                     ) from None
+
+
+def valid_state(value: Any) -> State:
+    """The parts of a stored rate state that have the shape the tracker wrote; the rest
+    are dropped and start again from their defaults (a damaged state never raises)."""
+    if type(value) is not dict:
+        return {}
+    state: State = {}
+    for name in ("last", "backoff_until", "target", "decreased_at"):
+        if (number := stored.moment(value.get(name))) is not None:
+            state[name] = number
+    events = value.get("events")
+    if type(events) is list:
+        state["events"] = [
+            event
+            for event in events
+            if type(event) is list
+            and 2 <= len(event) <= 3
+            and all(stored.moment(part) is not None for part in event)
+        ]
+    unsent = value.get("unsent")
+    if type(unsent) is dict:
+        state["unsent"] = {
+            str(t): until for t, until in unsent.items() if stored.moment(until) is not None
+        }
+    learned = value.get("learned")
+    if type(learned) is dict:
+        state["learned"] = {
+            name: number
+            for name in ("requests_limit", "tokens_limit", "expires")
+            if (number := stored.moment(learned.get(name))) is not None
+        }
+    return state
 
 
 class MemoryStore:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from tokenls import stored
 from tokenls.cache import Source, TokenCache
 from tokenls.engine.counting import Count, Counter
 from tokenls.engine.text import split_lines
@@ -50,6 +51,25 @@ class FileFacts:
     lines: int
     binary: bool
     decode_errors: bool
+
+    def stored(self) -> list[Any]:
+        return [self.digest, self.size, self.lines, self.binary, self.decode_errors]
+
+    @classmethod
+    def from_stored(cls, value: Any) -> FileFacts | None:
+        """Facts read back from the disk cache, or None when the value is not such facts."""
+        items = stored.fields(value, 5)
+        if items is None:
+            return None
+        digest, size, lines = (
+            stored.digest(items[0]),
+            stored.natural(items[1]),
+            stored.natural(items[2]),
+        )
+        binary, errors = stored.flag(items[3]), stored.flag(items[4])
+        if digest is None or size is None or lines is None or binary is None or errors is None:
+            return None
+        return cls(digest, size, lines, binary, errors)
 
 
 @dataclass(slots=True)
@@ -261,8 +281,9 @@ class Resolver:
     def _facts(self, path: Path) -> FileFacts:
         with open_safely(path, self.policy) as (fd, info):
             cached, _ = self.cache.get(_stat_key(path, info))
-            if cached is not None:
-                return FileFacts(*cached)
+            known = FileFacts.from_stored(cached)
+            if known is not None:
+                return known
             scan = _Scan()
             for _chunk in scan.feed(read_chunks_fd(fd, self.policy.max_bytes)):
                 pass
@@ -274,10 +295,7 @@ class Resolver:
         facts = scan.facts()
         after = os.fstat(fd)
         if (after.st_size, after.st_mtime_ns) == (info.st_size, info.st_mtime_ns):
-            self.cache.put(
-                _stat_key(path, info),
-                (facts.digest, facts.size, facts.lines, facts.binary, facts.decode_errors),
-            )
+            self.cache.put(_stat_key(path, info), facts.stored())
         return facts
 
 
@@ -331,14 +349,15 @@ def cached_count(cache: TokenCache, counter: Counter, digest: str) -> tuple[Coun
         count_key(counter.cache_id, digest, counter.max_exact),
     ):
         cached, source = cache.get(key)
-        if cached is not None and source is not None:
-            return Count(*cached), source
+        count = Count.from_stored(cached)
+        if count is not None and source is not None:
+            return count, source
     return None
 
 
 def store_count(cache: TokenCache, counter: Counter, digest: str, count: Count) -> None:
     limit = None if count.exact else counter.max_exact
-    cache.put(count_key(counter.cache_id, digest, limit), (count.tokens, count.exact, count.upper))
+    cache.put(count_key(counter.cache_id, digest, limit), count.stored())
 
 
 def _counted_text(ref: Reference, count: Count, text: str, size: int, **extra: Any) -> Resolved:

@@ -35,7 +35,7 @@ def tracker_for(settings: Settings, cache: TokenCache) -> RateTracker:
     # The shared rate state lives beside the counts, in a directory tokenls owns; when the
     # cache may not use its directory, the state stays in this process.
     owner = cache if cache.directory is not None else TokenCache(default_cache_dir())
-    return RateTracker(open_store(rate.store, owner.usable_directory), config)
+    return RateTracker(open_store(rate.store, owner.usable_directory, owner.workspaces), config)
 
 
 class BlockingUrls:

@@ -33,6 +33,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from tokenls import stored
 from tokenls.cache import TokenCache
 from tokenls.config import HttpSettings
 from tokenls.ratelimit import RateTracker
@@ -185,7 +186,7 @@ class UrlFetcher:
 
     def _entry(self, url: str) -> dict[str, Any] | None:
         entry, _ = self.cache.get(self.cache_key(url))
-        return entry if isinstance(entry, dict) else None
+        return _valid_entry(entry)
 
     def _client(self) -> httpx.AsyncClient:
         # Creating a client loads the CA bundle (about 20 ms): keep one per event loop, so
@@ -351,6 +352,20 @@ class UrlFetcher:
             except ValueError:
                 return text
         return text
+
+
+def _valid_entry(entry: Any) -> dict[str, Any] | None:
+    """A cached body as written, or None when the stored value is not one (refetched)."""
+    if type(entry) is not dict or type(entry.get("text")) is not str:
+        return None
+    if stored.moment(entry.get("fetched_at")) is None or stored.natural(entry.get("size")) is None:
+        return None
+    if any(entry.get(name) is not None and type(entry[name]) is not str for name in _VALIDATORS):
+        return None
+    return entry
+
+
+_VALIDATORS = ("etag", "last_modified")
 
 
 def _from_entry(url: str, entry: Mapping[str, Any], source: Source) -> Fetched:
