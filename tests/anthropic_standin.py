@@ -36,8 +36,10 @@ class CountTokensStandIn:
         port: int = 0,
         gate: threading.Event | None = None,
         trickle_s: float = 0.0,
+        echo_key: bool = False,
     ) -> None:
         self.key = key
+        self.echo_key = echo_key  # errors quote the x-api-key they were sent
         self.spacing_s = spacing_s
         self.requests_limit = requests_limit
         self.script = list(script or [])  # forced (status, headers) answers, in order
@@ -92,6 +94,9 @@ class CountTokensStandIn:
             status, headers = forced
             kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
             return self.error(h, status, kind, headers)
+        if self.echo_key:
+            sent = h.headers.get("x-api-key", "")
+            return self.error(h, 400, sent, message=f"key {sent} is not valid for this model")
         if h.headers.get("x-api-key") != self.key:
             return self.error(h, 401, "authentication_error")
         if h.headers.get("anthropic-version") != "2023-06-01":
@@ -131,9 +136,15 @@ class CountTokensStandIn:
             pass
 
     def error(
-        self, h: BaseHTTPRequestHandler, status: int, kind: str, headers: dict | None = None
+        self,
+        h: BaseHTTPRequestHandler,
+        status: int,
+        kind: str,
+        headers: dict | None = None,
+        message: str | None = None,
     ) -> None:
-        payload = {"type": "error", "error": {"type": kind, "message": f"stand-in {kind}"}}
+        error = {"type": kind, "message": message or f"stand-in {kind}"}
+        payload = {"type": "error", "error": error}
         self.reply(h, status, payload, headers or {})
 
     @staticmethod

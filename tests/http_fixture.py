@@ -71,6 +71,7 @@ class Upstream:
         self.too_many = 0
         self.retry_calls = 0
         self.auth_seen: list[str | None] = []
+        self.responses: dict[str, tuple[int, bytes, dict[str, str]]] = {}  # set by a test
         upstream = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -158,6 +159,8 @@ class Upstream:
             return self.reply(h, 200, f"burst document {path}\n".encode())
         if path in _FIXED:
             return self.reply(h, *_FIXED[path])
+        if path in self.responses:
+            return self.reply(h, *self.responses[path])
         if path == "/trickle":
             h.send_response(200)
             h.send_header("Content-Length", "1000")
@@ -202,6 +205,11 @@ class Upstream:
                 json.dumps({"a": [1, 2], "b": {"c": "d"}}).encode(),
                 {"Content-Type": "application/json"},
             )
+        if path.startswith("/echo-secret/"):  # a server quoting the credential it was sent
+            token = (h.headers.get("Authorization") or "none").split()[-1]
+            if path.endswith("/redirect"):
+                return self.reply(h, 302, b"", {"Location": f"http://{token}.example.invalid/"})
+            return self.reply(h, 200, b"body", {"Content-Encoding": token})
         if path == "/auth":
             with self.lock:
                 self.auth_seen.append(h.headers.get("Authorization"))

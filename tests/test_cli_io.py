@@ -129,6 +129,85 @@ def test_a_closed_pipe_ends_compress_quietly(tmp_path: Path) -> None:
     assert err == b""
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "--format", "json", "."],
+        ["check", "--format", "sarif", "."],
+        ["check", "--format", "github", "."],
+        ["count", "--json", "."],
+    ],
+)
+def test_a_closed_pipe_ends_every_format_quietly(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "tokenls.toml").write_text("budget = 3\n")
+    for index in range(400):  # findings enough to fill a pipe
+        (tmp_path / f"prompt{index:03}.md").write_text(f"prompt {index} over a tiny budget\n")
+    code, out, err = _piped_to_head(args, tmp_path)
+    assert code == (0 if args[0] == "count" else 1)
+    assert out and err == b""
+
+
+# -- a full disk -----------------------------------------------------------------------------
+
+_FULL = "/dev/full"
+
+
+@pytest.mark.skipif(not os.path.exists(_FULL), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["count", "."],
+        ["count", "--json", "."],
+        ["count", "--tree", "."],
+        ["check", "."],
+        ["check", "--format", "json", "."],
+        ["check", "--format", "sarif", "."],
+        ["check", "--format", "github", "."],
+        ["compress", "ci.log", "--no-memory"],
+        ["compress", "ci.log", "--no-memory", "--json", "-o", os.devnull],
+    ],
+)
+def test_a_full_standard_output_is_one_line_and_exit_2(tmp_path: Path, args: list[str]) -> None:
+    _log(tmp_path)
+    (tmp_path / "tokenls.toml").write_text("budget = 3\n")
+    (tmp_path / "p.md").write_text("a prompt over its budget of three tokens\n")
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    with open(_FULL, "wb") as full:
+        result = subprocess.run(
+            [*TOKENLS, *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+            env=env,
+            timeout=120,
+        )
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines()[-1:] == [
+        "tokenls: cannot write to standard output: No space left on device"
+    ]
+    assert b"Traceback" not in result.stderr and b"Exception ignored" not in result.stderr
+
+
+@pytest.mark.skipif(not os.path.exists(_FULL), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "-o", _FULL, "."],
+        ["check", "--format", "sarif", "-o", _FULL, "."],
+        ["compress", "ci.log", "--no-memory", "-o", _FULL],
+    ],
+)
+def test_a_full_output_file_is_one_line_and_exit_2(tmp_path: Path, args: list[str]) -> None:
+    _log(tmp_path)
+    (tmp_path / "tokenls.toml").write_text("budget = 3\n")
+    (tmp_path / "p.md").write_text("a prompt over its budget of three tokens\n")
+    result = _run(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines() == [
+        f"tokenls: {_FULL}: cannot write: No space left on device"
+    ]
+
+
 # -- errors are one line, exit 2 -------------------------------------------------------------
 
 

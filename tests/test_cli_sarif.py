@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
+from urllib.parse import unquote_to_bytes
 
 import jsonschema
 import pytest
@@ -100,3 +103,42 @@ def test_sarif_errors_are_a_failed_run(project: Path, capsys) -> None:
     [invocation] = log["runs"][0]["invocations"]
     assert invocation["executionSuccessful"] is False
     assert "nope.md" in invocation["toolExecutionNotifications"][0]["message"]["text"]
+
+
+# RFC 3986: a relative reference's path is unreserved characters, percent-encodings,
+# sub-delims, ":", "@" and "/".
+_URI_PATH = re.compile(r"^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-F]{2})*$")
+
+
+def test_sarif_is_written_for_any_file_name(tmp_path: Path, monkeypatch, capsys) -> None:
+    names = [
+        "new\nline.md",
+        os.fsdecode(b"bad\xff\xfe.md"),
+        "50%,of:all.md",
+        "hash#query?.md",
+        "a\x1b[31mred.md",
+        "spaced out é.md",
+    ]
+    (tmp_path / "tokenls.toml").write_text("budget = 5\n")
+    for name in names:
+        (tmp_path / name).write_text("a prompt that is well over five tokens long\n")
+    os.mkfifo(tmp_path / "pipe\n.md")  # skipped, and said so in the log
+    monkeypatch.chdir(tmp_path)
+    code, log = _sarif(capsys, ".")
+    assert code == 1
+    jsonschema.Draft4Validator(SCHEMA).validate(log)
+    [run] = log["runs"]
+    uris = [
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]
+    ]
+    assert all(_URI_PATH.match(uri) for uri in uris), uris
+    assert sorted(unquote_to_bytes(uri) for uri in uris) == sorted(os.fsencode(n) for n in names)
+    [invocation] = run["invocations"]
+    [skipped] = invocation["toolExecutionNotifications"]
+    assert invocation["executionSuccessful"] is True and skipped["level"] == "warning"
+    assert skipped["message"]["text"] == 'skipped "pipe\\n.md": a FIFO, not a regular file'
+    where = skipped["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert where == "pipe%0A.md"
+    # Written to a file, the same log, as UTF-8.
+    assert main(["check", "--format", "sarif", "-o", "out.sarif", "."]) == 1
+    assert json.loads((tmp_path / "out.sarif").read_bytes().decode("utf-8")) == log

@@ -7,9 +7,12 @@ must list exactly the files git does not ignore.
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -141,3 +144,63 @@ def test_no_ignore_lists_everything_but_git_itself(git_env: Path) -> None:
     _make_tree(repo, None)
     every = {p.relative_to(repo).as_posix() for p in walk_directory(repo, ignore=False)}
     assert len(every) == len(DIRS) * len(NAMES) + 4  # plus the four .gitignore files
+
+
+def _fsmonitor_repo(repo: Path, marker: Path) -> None:
+    """A repository whose own ``.git/config`` names a program for git to run."""
+    _make_tree(repo, None)
+    hook = repo.parent / "fsmonitor.sh"
+    hook.write_text(f"#!/bin/sh\necho ran >> {marker}\n")
+    hook.chmod(0o755)
+    subprocess.run(["git", "-C", str(repo), "config", "core.fsmonitor", str(hook)], check=True)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a shell script as the monitor")
+def test_a_repository_fsmonitor_program_is_never_run(git_env: Path) -> None:
+    repo = git_env
+    marker = repo.parent / "fsmonitor-ran"
+    _fsmonitor_repo(repo, marker)
+    truth = _git_truth(repo)
+    assert marker.exists()  # the repository's monitor is live: plain git runs it
+    marker.unlink()
+    assert _walked(repo) == truth  # the listing still comes from git, rules and all
+    assert not marker.exists()
+    for command in (["count", "--json", "."], ["check", "."]):
+        run = subprocess.run(
+            [sys.executable, "-m", "tokenls", *command],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode in (0, 1), run.stderr
+        assert not marker.exists(), f"tokenls {command[0]} ran the repository's fsmonitor"
+        if command[0] == "count":
+            assert {f["path"] for f in json.loads(run.stdout)["files"]} == truth
+
+
+def test_a_submodule_never_checked_out_is_an_empty_folder(git_env: Path) -> None:
+    inner = git_env.parent / "inner"
+    _make_tree(inner, None)
+    subprocess.run(["git", "-C", str(inner), "add", "a.md"], check=True)
+    commit = ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "i"]
+    subprocess.run(["git", "-C", str(inner), *commit], check=True)
+    outer = git_env
+    subprocess.run(["git", "init", "-q", str(outer)], check=True)
+    (outer / "top.md").write_text("top\n")
+    add = ["-c", "protocol.file.allow=always", "submodule", "add", "-q", str(inner), "sub"]
+    subprocess.run(["git", "-C", str(outer), *add], check=True, capture_output=True)
+    assert "sub/a.md" in _walked(outer)  # checked out: its files, by its own rules
+    shutil.rmtree(outer / "sub")
+    (outer / "sub").mkdir()  # as a clone without --recursive leaves it
+    assert _walked(outer) == {".gitmodules", "top.md"}
+
+
+def test_a_fifo_ignore_file_is_skipped_not_waited_on(git_env: Path, monkeypatch) -> None:
+    repo = git_env
+    _make_tree(repo, None)
+    (repo / "sub" / ".gitignore").unlink()
+    os.mkfifo(repo / "sub" / ".gitignore")
+    monkeypatch.setattr(gitignore, "_git_listed", lambda _root: None)  # the rules without git
+    walked = _walked(repo)  # a blocking read of the FIFO would never return
+    assert "sub/a.md" in walked and "build/a.md" not in walked

@@ -355,6 +355,18 @@ class _StdioClient:
     def call(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
         return self.request("tools/call", {"name": tool, "arguments": arguments})
 
+    def answer_to(self, line: str, msg_id: Any) -> dict[str, Any]:
+        """Send ``line`` as it is and return the message answering ``msg_id``."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        while True:
+            reply = self.process.stdout.readline()
+            assert reply, f"the server closed its output: {self.stderr()}"
+            message = json.loads(reply)
+            if message.get("id") == msg_id:
+                return message
+
     def close(self) -> int:
         assert self.process.stdin is not None
         self.process.stdin.close()
@@ -415,6 +427,73 @@ def test_a_real_tokenls_mcp_process_serves_every_tool_over_stdio(
         assert explained["structuredContent"]["references"][0]["target"] == "rules.md"
         read = client.call("read_within_budget", {"path": "rules.md", "budget": 100})
         assert read["structuredContent"]["text"] == RULES
+    finally:
+        code = client.close()
+    assert code == 0
+
+
+def _bad_name(directory: Path) -> bool:
+    """Create a file whose name is not UTF-8; False where the file system refuses one."""
+    try:
+        (Path(os.fsdecode(os.fsencode(directory) + b"/bad\xff.md"))).write_text("bad name\n")
+    except OSError:
+        return False
+    return True
+
+
+async def test_a_file_named_in_bytes_that_are_not_utf8_is_one_error_the_rest_still_count(
+    workspace: Path,
+) -> None:
+    if not _bad_name(workspace / "prompts"):
+        pytest.skip("this file system only takes UTF-8 names")
+    report = await _ok(workspace, "count_tokens", {"paths": ["."]})
+    assert {f["path"] for f in report["files"]} >= {"CLAUDE.md", "prompts/review.md"}
+    [error] = report["errors"]
+    assert error["path"] == "prompts/bad\\xff.md" and "not valid UTF-8" in error["error"]
+    assert report["total"] == sum(
+        truth((workspace / name).read_text(), "o200k_base")
+        for name in ("CLAUDE.md", "prompts/review.md", "rules.md", "build.log", "pass.log")
+    )
+    checked = await _ok(workspace, "check_budget", {"paths": ["."]})
+    assert checked["checked"] == 3 and checked["errors"] == report["errors"]
+
+
+@pytest.mark.e2e
+def test_every_request_over_stdio_is_answered_even_one_the_sdk_cannot_read(
+    workspace: Path, tmp_path: Path
+) -> None:
+    named_badly = _bad_name(workspace)
+    client = _StdioClient(workspace, cwd=tmp_path)
+    call = '{"jsonrpc": "2.0", "id": %s, "method": "tools/call", "params": %s}'
+    try:
+        client.request(
+            "initialize",
+            {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "tokenls-tests", "version": "1"},
+            },
+        )
+        client.notify("notifications/initialized")
+        # A lone surrogate: valid JSON, but no Unicode text. The SDK used to drop it.
+        surrogate = '{"name": "count_tokens", "arguments": {"paths": ["\\ud800"]}}'
+        error = client.answer_to(call % (7, surrogate), 7)["error"]
+        assert error["code"] == -32602
+        assert "params.arguments.paths[0]" in error["message"]
+        assert "lone surrogate (\\ud800)" in error["message"]
+        # Not JSON at all: a parse error, with a null id (JSON-RPC cannot know the id).
+        broken = client.answer_to('{"jsonrpc": "2.0", "id": 8, "method": "tools/call", ', None)
+        assert broken["error"]["code"] == -32700 and "not valid JSON" in broken["error"]["message"]
+        # JSON of the wrong shape: answered by its id.
+        shape = client.answer_to('{"jsonrpc": "2.0", "id": 9, "method": 5}', 9)["error"]
+        assert shape["code"] == -32600 and "not a valid JSON-RPC 2.0 request" in shape["message"]
+        # A notification is never answered, even an unreadable one; the next request is.
+        client.notify("notifications/cancelled", {"requestId": 1, "reason": "\ud800"})
+        count = client.call("count_tokens", {"paths": ["."]})
+        assert not count["isError"] and count["structuredContent"]["files_counted"] == 5
+        if named_badly:
+            [error] = count["structuredContent"]["errors"]
+            assert error["path"] == "bad\\xff.md" and "not valid UTF-8" in error["error"]
     finally:
         code = client.close()
     assert code == 0

@@ -133,3 +133,13 @@ def test_count_resolves_url_references(
     )
     assert blocked["status"] == "error" and "allow_hosts" in blocked["error"]
     assert entry["tokens"] == entry["own_tokens"] + ok["tokens"]
+
+
+def test_malformed_urls_and_redirects_are_refused_not_raised(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    upstream.responses["/bad-redirect"] = (302, b"", {"Location": "http://[oops/"})
+    fetcher = _fetcher(tmp_path, upstream)
+    bad = _fetch(fetcher, upstream.url("/bad-redirect"))
+    assert bad.error == f"{upstream.host} redirected to a malformed URL"
+    assert _fetch(fetcher, "http://[oops/x").error == "the URL is malformed"

@@ -33,6 +33,8 @@ class Analysis:
     model: str | None = None
     notes: list[str] = field(default_factory=list)  # why the total is an estimate
     pending: bool = False  # an exact count of the own text is on its way
+    skipped_references: int = 0  # past the document's limits: not resolved, count 0
+    references_unread: bool = False  # and more past the references read of a document
 
     @property
     def urls(self) -> set[str]:
@@ -89,6 +91,8 @@ def analyse(
         workspace.model_for(doc.frontmatter.data),
         [n for n in (counted_own.note, refs_note) if n],
         counted_own.pending,
+        refs.skipped,
+        doc.references_capped,
     )
 
 
@@ -111,18 +115,20 @@ def references_of(
         workspace.config.path.parent if workspace.config else None,
         workspace.resolver,
         doc.document.counter,
+        doc.references_capped,
     )
 
 
 def moved_references(parsed: list[Reference], known: KnownReferences) -> PromptReferences | None:
     """``known``'s resolution for ``parsed`` when every reference still names the same
-    target in the same order (only positions moved); None when one changed."""
+    target in the same order (only positions moved); None when one changed. References
+    past the document's limits were not resolved, so only those before them are compared."""
     if parsed is known.parsed:
         return known.resolved
     if len(parsed) != len(known.parsed):
         return None
     resolved: list[Resolved] = []
-    for old, ref in zip(known.resolved.resolved, parsed, strict=True):
+    for old, ref in zip(known.resolved.resolved, parsed, strict=False):
         was = old.reference
         if was is not ref:
             if (was.kind, was.syntax, was.target) != (ref.kind, ref.syntax, ref.target):

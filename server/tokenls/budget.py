@@ -15,7 +15,10 @@ from enum import IntEnum
 from typing import Any
 
 from tokenls.config import Settings, Thresholds
+from tokenls.config.schema import RANGES, Tokens
 from tokenls.models import model_info
+
+TOKENS = RANGES[Tokens]  # a frontmatter budget is held to the setting's range
 
 
 class Severity(IntEnum):
@@ -55,9 +58,9 @@ def resolve_budget(
     own = frontmatter.get("tokenls")
     if isinstance(own, Mapping) and "budget" in own:
         value = own["budget"]
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        if TOKENS.allows(value):
             return Budget(value, "frontmatter"), None
-        problem = f"frontmatter tokenls.budget must be a positive number, got {value!r}"
+        problem = f"frontmatter tokenls.budget must be {TOKENS.describe()}, got {value!r}"
     model = frontmatter_model(frontmatter)
     if model:
         window = model_info(model, settings.context_windows).context_window

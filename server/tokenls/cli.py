@@ -30,6 +30,7 @@ from tokenls.terminal import (
     Terminal,
     UsageError,
     report_errors,
+    say,
     silence_stdout,
     wants_color,
 )
@@ -62,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except ConfigError as exc:  # a broken config must not silently turn a gate off
         for problem in exc.problems:
-            print(f"tokenls: {problem}", file=sys.stderr)
+            say(str(problem))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

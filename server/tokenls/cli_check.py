@@ -3,18 +3,31 @@
 Formats: ``text`` (``path:line:col: severity: message``, as compilers print), ``json``,
 ``github`` (workflow annotations) and ``sarif`` (SARIF 2.1.0 for GitHub code scanning). A
 prompt over budget also lists its biggest contributors, so the finding says what to cut.
+Each format escapes names by its own rule (``tokenls.escaping``). A FIFO or device a walk
+finds is skipped and said so; one named on the command line is an error.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tokenls.config import workspace_root
+from tokenls.escaping import (
+    json_name,
+    portable_name,
+    quote_name,
+    visible,
+    workflow_data,
+    workflow_property,
+)
+from tokenls.filecount import named_special
 from tokenls.files import SNIFF_BYTES, STDIN, is_binary, walk
 from tokenls.output_file import write_output
 from tokenls.prompts import PromptChecker, PromptReport
+from tokenls.regular_files import NotRegularFile
 from tokenls.report import FindingRow
 from tokenls.terminal import EXIT_FINDINGS, EXIT_OK, Terminal, UsageError
 
@@ -34,30 +47,41 @@ def run_check(args: argparse.Namespace, terminal: Terminal) -> int:
         raise UsageError(missing[0].message, missing[0].path, also=missing[1:])
     anchor = Path.cwd() if paths[0] == STDIN else Path(paths[0])
     checker = PromptChecker(args.root or workspace_root(anchor), args.encoding, args.model)
-    explicit = {Path(p).resolve() for p in paths if p != STDIN and Path(p).is_file()}
+    explicit = {Path(p).resolve() for p in paths if p != STDIN and not Path(p).is_dir()}
     rows: list[FindingRow] = []
+    skipped: list[tuple[str, str]] = []  # (path, why): FIFOs and devices a walk found
     over = checked = 0
     for found in walk(paths, ignore=not args.no_ignore):
         if found.stdin:
             shown, report = _check_stdin(checker, args.stdin_filename)
         else:
             path = found.path
-            named = path.resolve() in explicit
+            named = found.named or path.resolve() in explicit
             if found.error or not (named or checker.is_prompt(path)):
                 continue
-            shown, report = path.as_posix(), _check_file(checker, path, named)
+            shown = path.as_posix()
+            try:
+                report = _check_file(checker, path, named)
+            except NotRegularFile as exc:  # a FIFO or device a walk found: said, never read
+                skipped.append((shown, exc.strerror))
+                continue
         checked += 1
         over += report.over_budget
         rows.extend(finding_rows(shown, report))
-    _emit(rows, args, checked, over, terminal)
+    _emit(Outcome(rows, checked, over, skipped), args, terminal)
     return EXIT_FINDINGS if over else EXIT_OK
 
 
 def _check_file(checker: PromptChecker, path: Path, named: bool) -> PromptReport:
+    """The prompt's report; ``NotRegularFile`` for a FIFO or device a walk found."""
     try:
         if named and is_binary(path):
             raise UsageError("binary file, not a prompt", path.as_posix())
         return checker.report(path)
+    except NotRegularFile as exc:
+        if not named:
+            raise
+        raise UsageError(named_special(exc.strerror), path.as_posix()) from None
     except OSError as exc:
         raise UsageError(exc.strerror or str(exc), path.as_posix()) from None
 
@@ -93,6 +117,16 @@ def finding_rows(shown: str, report: PromptReport) -> list[FindingRow]:
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one ``check`` run found, for every format."""
+
+    rows: list[FindingRow]
+    checked: int
+    over: int
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+
+
 class _Collected(Terminal):
     """Output gathered for a file instead of printed (no colour, nothing dropped)."""
 
@@ -100,38 +134,46 @@ class _Collected(Terminal):
         super().__init__(color=False)
         self.text: list[str] = []
 
-    def write(self, text: str) -> None:
+    def _out(self, text: str, *, flush: bool) -> None:
         self.text.append(text)
 
 
-def _emit(
-    rows: list[FindingRow], args: argparse.Namespace, checked: int, over: int, terminal: Terminal
-) -> None:
+def _emit(outcome: Outcome, args: argparse.Namespace, terminal: Terminal) -> None:
     to_file = args.output not in (None, STDIN)
     out = _Collected() if to_file else terminal
+    rows = outcome.rows
     if args.format == "json":
-        out.json({"checked": checked, "over_budget": over, "findings": [r.as_json() for r in rows]})
+        document: dict[str, object] = {
+            "checked": outcome.checked,
+            "over_budget": outcome.over,
+            "findings": [r.as_json() for r in rows],
+        }
+        if outcome.skipped:
+            document["skipped"] = [{**json_name(p), "reason": why} for p, why in outcome.skipped]
+        out.json(document)
     elif args.format == "sarif":
         from tokenls.sarif import sarif_json
 
-        out.write(sarif_json(rows))
+        out.write(sarif_json(rows, skipped=outcome.skipped))
     elif args.format == "github":
-        for row in rows:
-            out.line(_annotation(row))
+        out.write("".join(_annotation(row) + "\n" for row in rows))
     else:
         for row in rows:
             _print_text(row, out)
     if to_file:
         assert isinstance(out, _Collected)
         write_output(args.output, "".join(out.text))
+    for path, why in outcome.skipped:
+        terminal.note(f"skipped {quote_name(path)}: {why}")
     if args.format == "text":
+        over, checked = outcome.over, outcome.checked
         verdict = f"{over} over budget" if over else "all within budget"
         terminal.note(f"checked {checked} prompt{'s' if checked != 1 else ''}: {verdict}")
 
 
 def _print_text(row: FindingRow, out: Terminal) -> None:
     out.line(
-        (f"{row.path}:{row.line}:{row.column}:", "bold"),
+        (f"{quote_name(row.path)}:{row.line}:{row.column}:", "bold"),
         " ",
         (f"{row.severity}:", _SEVERITY_STYLES[row.severity]),
         f" {row.message}",
@@ -145,14 +187,20 @@ def _print_text(row: FindingRow, out: Terminal) -> None:
 
 
 def _annotation(row: FindingRow) -> str:
-    message = row.message
+    """One workflow command: the file exact (the runner unescapes it), the message's text
+    with control characters made visible, as the log would otherwise show them."""
+    message = visible(row.message)
     if row.contributors:
         message += "\nbiggest contributors:" + "".join(
-            f"\n  {c.tokens:,}  {c.label} (line {c.line + 1})" for c in row.contributors
+            f"\n  {c.tokens:,}  {visible(c.label)} (line {c.line + 1})" for c in row.contributors
         )
-    escaped = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     level = _GITHUB_LEVELS[row.severity]
-    return (
-        f"::{level} file={row.path},line={row.line},col={row.column},"
-        f"endLine={row.end_line},title=tokenls {row.code}::{escaped}"
-    )
+    properties = {
+        "file": portable_name(row.path),
+        "line": row.line,
+        "col": row.column,
+        "endLine": row.end_line,
+        "title": f"tokenls {row.code}",
+    }
+    listed = ",".join(f"{key}={workflow_property(str(value))}" for key, value in properties.items())
+    return f"::{level} {listed}::{workflow_data(message)}"

@@ -2,7 +2,9 @@
 
 Each row is one file's cost as the editor shows it (its own text plus its references); a
 total counts every text once (see ``report``). What was not counted — binary, oversized and
-unreadable files — is summed up on standard error, so a total is never silently partial.
+unreadable files, and FIFOs or devices a walk found — is summed up on standard error, so a
+total is never silently partial. Names are quoted for the terminal and exact in JSON
+(``tokenls.escaping``).
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from tokenls.config.trust import absolute_in
 from tokenls.contributors import display_target
 from tokenls.engine.counting import BATCH_MAX_EXACT
 from tokenls.engine.tokenizer_files import make_counter
+from tokenls.escaping import json_name, portable_name, quote_name
 from tokenls.filecount import PROMPT_MAX_BYTES, FileCount, count_paths
 from tokenls.files import STDIN
 from tokenls.known_files import KnownFiles
 from tokenls.prompts import PromptChecker
 from tokenls.report import Part, directory_totals, estimate_error, part_of, text_once_total
-from tokenls.terminal import EXIT_OK, EXIT_USAGE, Terminal
+from tokenls.terminal import EXIT_OK, EXIT_USAGE, Terminal, say
 
 _PROGRESS_MIN_FILES = 50
 _NAMES_SHOWN = 3
@@ -57,7 +60,7 @@ def run_count(args: argparse.Namespace, terminal: Terminal) -> int:
     else:
         _print_table(counted, total, exact, args.model or encoding, args.top, terminal)
     for r in errors:
-        print(f"tokenls: {r.path}: {r.error}", file=sys.stderr)
+        say(f"{_shown(r.path)}: {r.error}")
     _report_rate_limited(counted)
     if not args.json:
         _summarise_skipped(results, terminal)
@@ -72,7 +75,12 @@ def _report_rate_limited(counted: list[FileCount]) -> None:
         for ref in r.references or []:
             error = ref.get("error") or ""
             if error.startswith("rate limited"):
-                print(f"tokenls: {r.path}: {ref['target']}: {error}", file=sys.stderr)
+                say(f"{_shown(r.path)}: {ref['target']}: {error}")
+
+
+def _shown(path: Path | str) -> str:
+    """A path for a person: quoted when its name holds what a terminal would act on."""
+    return quote_name(path.as_posix() if isinstance(path, Path) else path)
 
 
 def _configured_encoding(settings: Settings, root: Path) -> str:
@@ -150,7 +158,7 @@ def json_report(
     for r in _biggest(counted, top):
         assert r.count is not None
         entry: dict[str, object] = {
-            "path": r.path.as_posix(),
+            **json_name(r.path.as_posix()),
             "tokens": r.count.tokens,
             "exact": r.count.exact,
             "bytes": r.size,
@@ -176,15 +184,18 @@ def json_report(
     }
     if top is not None:
         report["top_references"] = [
-            {"target": target, "tokens": tokens, "from": sources}
+            {"target": target, "tokens": tokens, "from": [portable_name(s) for s in sources]}
             for target, tokens, sources in _top_references(counted, top)
         ]
     errors = [r for r in results if r.error is not None]
     if errors:
-        report["errors"] = [{"path": r.path.as_posix(), "error": r.error} for r in errors]
+        report["errors"] = [{**json_name(r.path.as_posix()), "error": r.error} for r in errors]
     binary = [r for r in results if r.binary]
     if binary:
-        report["skipped_binary"] = [r.path.as_posix() for r in binary]
+        report["skipped_binary"] = [portable_name(r.path.as_posix()) for r in binary]
+    skipped = [r for r in results if r.skipped]
+    if skipped:
+        report["skipped"] = [{**json_name(r.path.as_posix()), "reason": r.skipped} for r in skipped]
     return report
 
 
@@ -206,7 +217,7 @@ def _print_table(
     width = max([len(f"{total:,}") + 1, *(len(_tokens(r)) for r in rows)], default=1)
     for r in rows:
         note = "  (invalid UTF-8 replaced)" if r.decode_errors else ""
-        terminal.line((f"{_tokens(r):>{width}}", "cyan"), "  ", str(r.path), (note, "yellow"))
+        terminal.line((f"{_tokens(r):>{width}}", "cyan"), "  ", _shown(r.path), (note, "yellow"))
     shown = f", the {len(rows)} biggest of {len(counted)} files" if len(rows) < len(counted) else ""
     mark = "" if exact else "≈"
     terminal.line(
@@ -222,7 +233,7 @@ def _print_table(
                 (f"{tokens:>{width},}", "cyan"),
                 "  ",
                 target,
-                (f"  (from {', '.join(sources)})", "dim"),
+                (f"  (from {', '.join(_shown(s) for s in sources)})", "dim"),
             )
 
 
@@ -251,7 +262,7 @@ def _print_compare(counted: list[FileCount], encoding: str, terminal: Terminal) 
         error = estimate_error(estimate, r.own_tokens)
         terminal.line(
             (f"{_tokens(r, own=True):>{width}}", "cyan"),
-            f"  {estimate:>{width},}  {error:>7}  {r.path}",
+            f"  {estimate:>{width},}  {error:>7}  {_shown(r.path)}",
         )
     error = estimate_error(estimate_total, own_total)
     terminal.line(
@@ -267,7 +278,7 @@ def _print_tree(parts: list[Part], roots: list[Path], terminal: Terminal) -> Non
     width = max((len(f"{t:,}") for _, t, _ in totals), default=1)
     for path, tokens, depth in totals:
         style = "bold blue" if path.endswith("/") else ""
-        terminal.line((f"{tokens:>{width},}", "cyan"), f"  {'  ' * depth}", (path, style))
+        terminal.line((f"{tokens:>{width},}", "cyan"), f"  {'  ' * depth}", (_shown(path), style))
 
 
 def _summarise_skipped(results: list[FileCount], terminal: Terminal) -> None:
@@ -285,6 +296,11 @@ def _summarise_skipped(results: list[FileCount], terminal: Terminal) -> None:
         )
     if len(unreadable) > 1 or (unreadable and notes):  # a single error has its own line
         notes.append(f"{_plural(len(unreadable), 'path')} not counted{_names(unreadable)}")
+    special = [r for r in results if r.skipped]
+    if special:
+        shown = [f"{_shown(r.path)}: {r.skipped}" for r in special[:_NAMES_SHOWN]]
+        more = ", …" if len(special) > _NAMES_SHOWN else ""
+        notes.append(f"{_plural(len(special), 'path')} skipped ({'; '.join(shown)}{more})")
     if notes:
         terminal.note("; ".join(notes))
 
@@ -294,6 +310,6 @@ def _plural(n: int, noun: str) -> str:
 
 
 def _names(results: list[FileCount]) -> str:
-    names = [r.path.as_posix() for r in results[:_NAMES_SHOWN]]
+    names = [_shown(r.path) for r in results[:_NAMES_SHOWN]]
     more = ", …" if len(results) > _NAMES_SHOWN else ""
     return f" ({', '.join(names)}{more})"

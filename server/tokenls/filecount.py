@@ -30,16 +30,19 @@ from tokenls.files import (
     decode_bytes,
     decode_chunks,
     is_binary,
+    read_file,
     walk,
 )
 from tokenls.known_files import KnownFile, KnownFiles
 from tokenls.prompts import PROMPT_MAX_BYTES, PromptChecker
+from tokenls.regular_files import NotRegularFile, kind_of, open_regular
 
 
 @dataclass(frozen=True, slots=True)
 class FileCount:
-    """The outcome for one path: a count, a skip (binary) or an error. ``oversized``: a
-    prompt too big to read whole, counted as plain text without its references."""
+    """The outcome for one path: a count, a skip (binary, or ``skipped``: not a regular
+    file, found by a walk) or an error. ``oversized``: a prompt too big to read whole,
+    counted as plain text without its references."""
 
     path: Path
     count: Count | None = None
@@ -52,6 +55,7 @@ class FileCount:
     references: list[dict[str, Any]] | None = None
     oversized: bool = False
     reason: str | None = None  # why the count is an estimate
+    skipped: str | None = None  # why a file a walk found was not read (a FIFO, a device)
 
     @property
     def own_tokens(self) -> int:
@@ -76,6 +80,8 @@ def count_file(
         return result
     try:
         count, reason = prompts.model_count(path, result.count)
+    except NotRegularFile as exc:
+        return FileCount(path, skipped=exc.strerror)
     except OSError as exc:
         return FileCount(path, error=exc.strerror or str(exc))
     if count is result.count and reason is None:
@@ -88,11 +94,13 @@ def _count_known(path: Path, counter: Counter, known: KnownFiles | None) -> File
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
-            return FileCount(path, error="not a regular file")
+            return FileCount(path, skipped=f"{kind_of(info.st_mode)}, not a regular file")
         remembered = known.by_stat(path, info) if known is not None else None
         if remembered is not None:
             return _from_known(path, remembered)
         result, digest = _count_plain(path, counter, known)
+    except NotRegularFile as exc:  # swapped for a FIFO or a device since its stat
+        return FileCount(path, skipped=exc.strerror)
     except OSError as exc:
         return FileCount(path, error=exc.strerror or str(exc))
     if known is not None and digest is not None:
@@ -114,7 +122,7 @@ def _count_plain(
     path: Path, counter: Counter, known: KnownFiles | None
 ) -> tuple[FileCount, str | None]:
     """The file's count and content digest, reading it once (big files stream)."""
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         head = handle.read(CHUNK_BYTES)
         digest = hashlib.sha256(head)
         if b"\0" in head[:SNIFF_BYTES]:
@@ -161,7 +169,9 @@ def _count_prompt(
                     count, reason = prompts.model_count(path, plain.count)
                     plain = replace(plain, count=count, reason=reason)
                 return replace(plain, oversized=size > PROMPT_MAX_BYTES and plain.count is not None)
-            data = path.read_bytes()
+            data = read_file(path)
+    except NotRegularFile as exc:
+        return FileCount(path, skipped=exc.strerror)
     except OSError as exc:
         return FileCount(path, error=exc.strerror or str(exc))
     report = prompts.report(path, data)
@@ -175,6 +185,11 @@ def _count_prompt(
         references=report.references,
         reason=report.reason,
     )
+
+
+def named_special(reason: str) -> str:
+    """Why a named FIFO or device is refused, and what to do instead."""
+    return f"{reason} (to read a stream, pipe it to standard input: -)"
 
 
 def count_stdin(
@@ -279,6 +294,8 @@ def count_paths(
                 result = count_stdin(counter, prompts, stdin_name)
             else:
                 result = count_file(item.path, counter, prompts, known)
+        if item.named and result.skipped:  # named on purpose: an error, not a quiet skip
+            result = FileCount(item.path, error=named_special(result.skipped))
         if on_done is not None:
             on_done(result)
         return result

@@ -2,6 +2,8 @@
 
 Files are read as bytes and decoded here, so line endings stay exactly as stored (CR and
 CRLF count as tiktoken sees them) and invalid UTF-8 is replaced and reported, never fatal.
+Only regular files are read (``open_regular``): a FIFO a repository holds would block a
+read for ever and a symlink to ``/dev/zero`` would never end.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tokenls.gitignore import walk_directory
+from tokenls.regular_files import open_regular
 
 CHUNK_BYTES = 1 << 20
 SNIFF_BYTES = 8192
@@ -32,6 +35,7 @@ class Found:
     path: Path
     error: str | None = None
     stdin: bool = False
+    named: bool = False  # given on the command line itself, not found by a walk
 
 
 @dataclass(slots=True)
@@ -53,14 +57,20 @@ def walk(paths: Iterable[str | Path], *, ignore: bool = True) -> Iterator[Found]
             for file in walk_directory(path, ignore=ignore):
                 yield Found(file)
         elif path.exists():
-            yield Found(path)
+            yield Found(path, named=True)
         else:
-            yield Found(path, "no such file or directory")
+            yield Found(path, "no such file or directory", named=True)
+
+
+def read_file(path: Path) -> bytes:
+    """The bytes of the regular file at ``path`` (``tokenls.regular_files.open_regular``)."""
+    with open_regular(path) as handle:
+        return handle.read()
 
 
 def is_binary(path: Path) -> bool:
     """A NUL byte in the first 8 KiB marks a file as binary, as git and grep decide."""
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         return b"\0" in handle.read(SNIFF_BYTES)
 
 

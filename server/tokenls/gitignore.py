@@ -20,7 +20,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tokenls.regular_files import read_regular
+
 _GIT_TIMEOUT_S = 60
+_IGNORE_FILE_MAX_BYTES = 16 * 1024 * 1024
+_POINTER_MAX_BYTES = 64 * 1024  # a ``.git`` file or ``commondir``: one path
+# A repository's own ``.git/config`` (an unpacked archive, a shared folder) could name a
+# program for git to run: ``core.fsmonitor`` is started on every read of the index. A
+# ``-c`` on the command line wins over every config file, so tokenls's git commands run
+# none; the untracked-files cache an index may carry is not trusted either (the listing is
+# read from the disk), and a bare repository is used only when named, never discovered.
+_SAFE_CONFIG = (
+    "core.fsmonitor=false",
+    f"core.hooksPath={os.devnull}",
+    "core.untrackedCache=false",
+    "safe.bareRepository=explicit",
+)
 
 
 def walk_directory(root: Path, *, ignore: bool = True) -> list[Path]:
@@ -49,7 +64,7 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
         return None
     try:
         return subprocess.run(
-            [git, "-C", str(root), *args],
+            [git, *_config_flags(), "-C", str(root), *args],
             capture_output=True,
             timeout=_GIT_TIMEOUT_S,
             check=False,
@@ -57,6 +72,10 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def _config_flags() -> list[str]:
+    return [flag for setting in _SAFE_CONFIG for flag in ("-c", setting)]
 
 
 def _git_listed(root: Path) -> list[Path] | None:
@@ -78,8 +97,11 @@ def _git_listed(root: Path) -> list[Path] | None:
         if path.is_symlink():
             if not path.is_dir():  # a symlink to a directory is not followed
                 files.add(path)
-        elif path.is_dir():  # a submodule or a nested repository: its own rules
-            files.update(walk_directory(path))
+        elif path.is_dir():
+            # A submodule or a nested repository has its own rules; a submodule that was
+            # never checked out is an empty folder git would list again as "./".
+            if os.path.lexists(path / ".git"):
+                files.update(walk_directory(path))
         elif os.path.lexists(path):  # tracked but deleted files are gone
             files.add(path)
     return sorted(files, key=lambda p: p.parts)
@@ -96,28 +118,30 @@ class _Rules:
     patterns: tuple[_Pattern, ...]
 
 
-def _walk(
-    directory: Path, rules: tuple[_Rules, ...], found: list[str], *, honour_rules: bool
-) -> None:
-    """Files under ``directory`` as strings (thousands of them: no Path made per entry)."""
-    if honour_rules:
-        own = _load(directory / ".gitignore", directory)
-        if own is not None:
-            rules = (*rules, own)
-    try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError:
-        return
-    for entry in entries:
-        if entry.name == ".git":
+def _walk(top: Path, rules: tuple[_Rules, ...], found: list[str], *, honour_rules: bool) -> None:
+    """Files under ``top`` as strings (thousands of them: no Path made per entry). Folders
+    wait on a stack, not in recursion: a tree may be thousands of folders deep."""
+    pending = [(top, rules)]
+    while pending:
+        directory, rules = pending.pop()
+        if honour_rules:
+            own = _load(directory / ".gitignore", directory)
+            if own is not None:
+                rules = (*rules, own)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
             continue
-        is_dir = entry.is_dir(follow_symlinks=False)
-        if honour_rules and rules and _ignored(Path(entry.path), is_dir, rules):
-            continue
-        if is_dir:
-            _walk(Path(entry.path), rules, found, honour_rules=honour_rules)
-        elif not (entry.is_symlink() and os.path.isdir(entry.path)):
-            found.append(entry.path)
+        for entry in entries:
+            if entry.name == ".git":
+                continue
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if honour_rules and rules and _ignored(Path(entry.path), is_dir, rules):
+                continue
+            if is_dir:
+                pending.append((Path(entry.path), rules))
+            elif not (entry.is_symlink() and os.path.isdir(entry.path)):
+                found.append(entry.path)
 
 
 def _ignored(path: Path, is_dir: bool, rules: tuple[_Rules, ...]) -> bool:
@@ -167,10 +191,11 @@ class _Pattern:
 
 
 def _load(file: Path, base: Path) -> _Rules | None:
-    try:
-        lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+    try:  # a FIFO or a device named .gitignore is skipped, never waited on
+        data = read_regular(file, _IGNORE_FILE_MAX_BYTES)
     except OSError:
         return None
+    lines = data.decode("utf-8", "replace").splitlines()
     import pathspec  # only trees with ignore files need it
 
     spec = pathspec.GitIgnoreSpec.from_lines(lines)
@@ -198,17 +223,22 @@ def _git_dir(top: Path) -> Path | None:
     dot_git = top / ".git"
     if dot_git.is_dir():
         return dot_git
-    try:  # a worktree or submodule: ".git" is a file naming the real directory
-        line = dot_git.read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    if not line.startswith("gitdir:"):
+    line = _pointer(dot_git)  # a worktree or submodule: ".git" names the real directory
+    if line is None or not line.startswith("gitdir:"):
         return None
     git_dir = (top / line.removeprefix("gitdir:").strip()).resolve()
-    common = git_dir / "commondir"
-    if common.is_file():
-        git_dir = (git_dir / common.read_text(encoding="utf-8").strip()).resolve()
+    common = _pointer(git_dir / "commondir")
+    if common:
+        git_dir = (git_dir / common).resolve()
     return git_dir
+
+
+def _pointer(file: Path) -> str | None:
+    """The one line of a small file naming another path; None unless a regular file."""
+    try:
+        return read_regular(file, _POINTER_MAX_BYTES).decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _global_excludes() -> Path:

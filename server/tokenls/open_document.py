@@ -27,7 +27,12 @@ from tokenls.outline import (
     scan_structure,
     sections,
 )
-from tokenls.references.parse import Reference, may_reference, parse_references
+from tokenls.references.parse import (
+    MAX_PARSED_REFERENCES,
+    Reference,
+    may_reference,
+    parse_references,
+)
 
 
 class ChangeNotApplied(ValueError):
@@ -54,6 +59,8 @@ class OpenDocument:
     _fences: list[tuple[int, int]] | None = None  # known whenever _headings is
     _references: list[Reference] | None = None
     _reference_syntaxes: tuple[str, ...] = ()
+    # The list holds the first MAX_PARSED_REFERENCES only: those after were not read.
+    references_capped: bool = False
     _outline: tuple[int, list[Section]] | None = None
     # Why tokenls's copy of the text may differ from the editor's (a change that could not
     # be applied); counts are unknown until the editor sends the whole text again.
@@ -135,15 +142,23 @@ class OpenDocument:
                 ]
         elif self._references is not None and delta:
             self._references = None  # references need the fences: read them afresh
+        if self._references is not None and self.references_capped:
+            # The first references, up to the cap: an edit after the last of them leaves
+            # them as they are; one before may let others in, so they are read again.
+            if not self._references or a <= self._references[-1].line:
+                self._references = None
+            return
         if self._references is not None:
             if any(map(may_reference, old)) or any(map(may_reference, new)):
-                found_refs = [
-                    dataclasses.replace(r, line=r.line + a)
-                    for r in parse_references(new, self._reference_syntaxes, 0, [])
-                ]
-                self._references = _spliced(
-                    self._references, found_refs, a, b, delta, self._fences or []
+                parsed = parse_references(
+                    new, self._reference_syntaxes, 0, [], MAX_PARSED_REFERENCES
                 )
+                found_refs = [dataclasses.replace(r, line=r.line + a) for r in parsed]
+                spliced = _spliced(self._references, found_refs, a, b, delta, self._fences or [])
+                if max(len(parsed), len(spliced)) >= MAX_PARSED_REFERENCES:
+                    self._references = None  # past the cap: read again up to it
+                else:
+                    self._references = spliced
             elif delta:
                 self._references = [
                     r if r.line < b else dataclasses.replace(r, line=r.line + delta)
@@ -156,8 +171,13 @@ class OpenDocument:
         if self._references is None or self._reference_syntaxes != key:
             self.headings()  # scans the fences too
             self._references = parse_references(
-                self.document.lines, syntaxes, self.frontmatter.end, self._fences
+                self.document.lines,
+                syntaxes,
+                self.frontmatter.end,
+                self._fences,
+                MAX_PARSED_REFERENCES,
             )
+            self.references_capped = len(self._references) >= MAX_PARSED_REFERENCES
             self._reference_syntaxes = key
         return self._references
 
@@ -185,7 +205,17 @@ def _spliced(
 
 
 def uri_to_path(uri: str) -> Path | None:
+    """The local file a URI names; None for other schemes and for another machine's file."""
     parsed = urlparse(uri)
-    if parsed.scheme != "file":
+    if parsed.scheme != "file" or remote_host(uri) is not None:
         return None
     return Path(unquote(parsed.path))
+
+
+def remote_host(uri: str) -> str | None:
+    """The machine a ``file://host/...`` URI names when it is not this one: its path is
+    a path there, and reading the same path here would read another file."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file" or parsed.netloc.lower() in ("", "localhost"):
+        return None
+    return parsed.netloc

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
+from tokenls.yaml_data import YamlRefused, load_yaml
+
 _HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 # A literal first character lets the regex engine skip ahead quickly between candidates.
@@ -49,15 +51,13 @@ def read_frontmatter(lines: Sequence[str], max_lines: int = 200) -> Frontmatter:
         return Frontmatter()
     for index in range(1, min(len(lines), max_lines)):
         if lines[index].rstrip("\r\n") in ("---", "..."):
-            import yaml  # only files with frontmatter pay for the YAML parser
-
             block = "".join(lines[1:index])
             try:
-                data = yaml.safe_load(block) if block.strip() else {}
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                where = f" (line {mark.line + 2})" if mark is not None else ""
-                return Frontmatter(index + 1, {}, f"invalid YAML frontmatter{where}")
+                data = load_yaml(block) if block.strip() else {}
+            except YamlRefused as exc:  # the document still counts, without its metadata
+                where = f" (line {exc.line + 2})" if exc.line is not None else ""
+                why = "" if exc.reason == "invalid YAML" else f": {exc.reason}"
+                return Frontmatter(index + 1, {}, f"invalid YAML frontmatter{where}{why}")
             if not isinstance(data, Mapping):
                 return Frontmatter(index + 1, {}, "frontmatter is not a mapping of keys")
             return Frontmatter(index + 1, data)

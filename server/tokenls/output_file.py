@@ -18,7 +18,8 @@ from tokenls.terminal import UsageError
 
 
 def write_output(target: str, text: str) -> None:
-    """Write ``text`` (UTF-8, line ends as given) to ``target``; ``UsageError`` says why not."""
+    """Write ``text`` (UTF-8, line ends as given) to ``target``; ``UsageError`` says why not.
+    The bytes are those standard output would get (a name's non-UTF-8 bytes as they were)."""
     path = Path(os.path.realpath(target))
     try:
         existing = os.stat(path)
@@ -32,7 +33,7 @@ def write_output(target: str, text: str) -> None:
         raise UsageError(f"cannot write: no such directory {path.parent}", target)
     try:
         if existing is not None and not stat.S_ISREG(existing.st_mode):
-            with open(path, "w", encoding="utf-8", newline="") as handle:
+            with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as handle:
                 handle.write(text)
             return
         mode = stat.S_IMODE(existing.st_mode) if existing is not None else 0o666 & ~_umask()
@@ -45,7 +46,7 @@ def _replace(path: Path, text: str, mode: int) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

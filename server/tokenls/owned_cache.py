@@ -88,7 +88,7 @@ def claim_directory(directory: Path, workspaces: Sequence[Path] = ()) -> Path:
                 f"({', '.join(sorted(foreign)[:3])}…); "
                 "set cache_dir to an empty or new directory"
             )
-        if entries:
+        if entries and not _sealed(marker, seal):  # sealed meanwhile: another process's
             if _inside_any(directory, workspaces):
                 raise CacheDirRefused(
                     f"cache directory {directory} was not made by tokenls for this user on "

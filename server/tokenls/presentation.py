@@ -175,6 +175,10 @@ def document_tokens(doc: OpenDocument, analysis: Analysis) -> dict[str, Any]:
         result["reason"] = "; ".join(analysis.notes)
     if analysis.pending:
         result["pending"] = True
+    if analysis.skipped_references:  # the last reference listed stands for them all
+        result["referencesSkipped"] = analysis.skipped_references
+        if analysis.references_unread:  # and those past the first 100,000, not even read
+            result["referencesUnread"] = True
     if doc.unsynced is not None:  # the last known counts, flagged as such
         result.update(exact=False, level="unknown", error=unsynced(doc.unsynced))
     return result

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +20,9 @@ from tokenls.budget import Severity
 from tokenls.config import ConfigError, Problem, Settings
 from tokenls.contributors import Contributor, biggest_contributors
 from tokenls.engine.counting import BATCH_MAX_EXACT, Count
-from tokenls.files import DecodeReport, decode_bytes
+from tokenls.files import DecodeReport, decode_bytes, read_file
 from tokenls.references.resolve import count_key, store_count
+from tokenls.terminal import say
 
 PROMPT_MAX_BYTES = 10 * 1024 * 1024  # larger files are counted as plain text only
 
@@ -158,7 +158,7 @@ class PromptChecker:
             return estimate(
                 local, ratio
             ), f"estimate, too large to send: {describe(ratio, counter.encoding_name)}"
-        text = decode_bytes(path.read_bytes(), DecodeReport())
+        text = decode_bytes(read_file(path), DecodeReport())
         document = Document.with_known_total(text, counter, local, "utf-32")
         doc = OpenDocument(
             path.resolve().as_uri(),
@@ -227,7 +227,7 @@ class PromptChecker:
         from tokenls.outline import read_frontmatter
 
         if data is None:
-            data = path.read_bytes()
+            data = read_file(path)
         decoded = DecodeReport()
         text = decode_bytes(data, decoded)
         digest = hashlib.sha256(data).hexdigest()
@@ -259,7 +259,7 @@ class PromptChecker:
         for problem in problems:
             if str(problem) not in self._warned:
                 self._warned.add(str(problem))
-                print(f"tokenls: warning: {problem}", file=sys.stderr)
+                say(f"warning: {problem}")
 
 
 def _blocking_urls(fetcher: UrlFetcher) -> UrlSource:

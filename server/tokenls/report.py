@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenls.contributors import Contributor
+from tokenls.escaping import json_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,15 +91,13 @@ def directory_totals(parts: Sequence[Part], roots: Sequence[Path]) -> list[tuple
             node = node.parent
     files = {part.path for part in parts}
     rows: list[tuple[str, int, int]] = []
-
-    def emit(node: Path, depth: int) -> None:
+    # Depth first with a stack, not recursion: a tree may be thousands of folders deep.
+    pending = [(root, 0) for root in sorted(tops, reverse=True)]
+    while pending:
+        node, depth = pending.pop()
         total = own[node] + sum(refs.get(node, {}).values())
         rows.append((node.as_posix() + ("" if node in files else "/"), total, depth))
-        for child in sorted(children.get(node, ())):
-            emit(child, depth + 1)
-
-    for root in sorted(tops):
-        emit(root, 0)
+        pending.extend((child, depth + 1) for child in sorted(children.get(node, ()), reverse=True))
     return rows
 
 
@@ -118,7 +117,7 @@ class FindingRow:
 
     def as_json(self) -> dict[str, object]:
         entry: dict[str, object] = {
-            "path": self.path,
+            **json_name(self.path),
             "line": self.line,
             "column": self.column,
             "end_line": self.end_line,

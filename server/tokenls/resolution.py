@@ -60,10 +60,11 @@ def make_job(
     resolver = Resolver(workspace.cache, workspace.resolver.policy, urls)
     path, settings, frontmatter = doc.path, doc.settings, doc.frontmatter.data
     config_dir = workspace.config.path.parent if workspace.config else None
+    unread = doc.references_capped
 
     def run() -> PromptReferences:
         return collect_references(
-            parsed, path, settings, frontmatter, config_dir, resolver, counter
+            parsed, path, settings, frontmatter, config_dir, resolver, counter, unread
         )
 
     return ResolutionJob(uri, generation, parsed, run, deferred)

@@ -4,18 +4,20 @@ Each finding code is a rule with help text. Fingerprints hash what identifies a 
 across edits — the rule, the file, and for other rules than the budget the message (which
 names the reference, never a count) — and never the line or the token figures, so one
 over-budget prompt stays one alert while it is edited. Columns are Unicode code points.
+Any file name can be written: a URI carries the name's bytes percent-encoded, message text
+its quoted form (``tokenls.escaping``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from tokenls import __version__
+from tokenls.escaping import json_text, quote_name, uri_path
 from tokenls.report import FindingRow
 from tokenls.terminal import SCHEMA_VERSION, UsageError
 
@@ -55,15 +57,21 @@ RULES: dict[str, tuple[str, str, str]] = {
 }
 
 
-def sarif_log(rows: Sequence[FindingRow], errors: Sequence[UsageError] = ()) -> dict[str, Any]:
-    """A complete SARIF log for one ``check`` run; ``errors`` mark the run as failed."""
+def sarif_log(
+    rows: Sequence[FindingRow],
+    errors: Sequence[UsageError] = (),
+    skipped: Sequence[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """A complete SARIF log for one ``check`` run; ``errors`` mark the run as failed,
+    ``skipped`` files (path, why) are warnings on a run that succeeded."""
     codes = list(RULES)
     seen: dict[str, int] = {}
     results = []
     for row in rows:
         identity = _identity(row)
         seen[identity] = seen.get(identity, 0) + 1
-        fingerprint = hashlib.sha256(f"{identity}\0{seen[identity]}".encode()).hexdigest()
+        key = f"{identity}\0{seen[identity]}".encode("utf-8", "surrogatepass")
+        fingerprint = hashlib.sha256(key).hexdigest()
         result: dict[str, Any] = {
             "ruleId": row.code,
             "ruleIndex": codes.index(row.code) if row.code in RULES else -1,
@@ -86,10 +94,10 @@ def sarif_log(rows: Sequence[FindingRow], errors: Sequence[UsageError] = ()) -> 
             ]
         results.append(result)
     invocation: dict[str, Any] = {"executionSuccessful": not errors}
-    if errors:
-        invocation["toolExecutionNotifications"] = [
-            {"level": "error", "message": {"text": e.line()}} for e in errors
-        ]
+    notifications = [{"level": "error", "message": {"text": e.line()}} for e in errors]
+    notifications += [_skipped(path, why) for path, why in skipped]
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -113,9 +121,21 @@ def sarif_log(rows: Sequence[FindingRow], errors: Sequence[UsageError] = ()) -> 
     }
 
 
-def sarif_json(rows: Sequence[FindingRow], errors: Sequence[UsageError] = ()) -> str:
+def sarif_json(
+    rows: Sequence[FindingRow],
+    errors: Sequence[UsageError] = (),
+    skipped: Sequence[tuple[str, str]] = (),
+) -> str:
     """The SARIF log as the text written to a file or standard output."""
-    return json.dumps(sarif_log(rows, errors), ensure_ascii=False, indent=2) + "\n"
+    return json_text(sarif_log(rows, errors, skipped), indent=2) + "\n"
+
+
+def _skipped(path: str, why: str) -> dict[str, Any]:
+    return {
+        "level": "warning",
+        "message": {"text": f"skipped {quote_name(path)}: {why}"},
+        "locations": [{"physicalLocation": {"artifactLocation": _artifact(path)}}],
+    }
 
 
 def _rule(code: str) -> dict[str, Any]:
@@ -151,28 +171,31 @@ def _location(path: str, row: FindingRow) -> dict[str, Any]:
     }
 
 
-def _physical(
-    path: str, line: int, column: int, end_line: int | None, end_column: int | None
-) -> dict[str, Any]:
+def _artifact(path: str) -> dict[str, Any]:
     uri, relative = _uri(path)
     location: dict[str, Any] = {"uri": uri}
     if relative:
         location["uriBaseId"] = "%SRCROOT%"
+    return location
+
+
+def _physical(
+    path: str, line: int, column: int, end_line: int | None, end_column: int | None
+) -> dict[str, Any]:
     region: dict[str, int] = {"startLine": line, "startColumn": column}
     if end_line is not None and end_column is not None:
         if (end_line, end_column) < (line, column):
             end_line, end_column = line, column
         region.update(endLine=end_line, endColumn=end_column)
-    return {"artifactLocation": location, "region": region}
+    return {"artifactLocation": _artifact(path), "region": region}
 
 
 def _uri(path: str) -> tuple[str, bool]:
-    """A path relative to the working directory (the repository in CI), else a file URI."""
+    """A path relative to the working directory (the repository in CI), else a file URI;
+    either way the name's bytes percent-encoded, whatever they are."""
     absolute = Path(os.path.abspath(path))
     try:
         relative = absolute.relative_to(Path.cwd().resolve())
     except ValueError:
         return absolute.as_uri(), False
-    from urllib.parse import quote
-
-    return quote(relative.as_posix()), True
+    return uri_path(relative.as_posix()), True

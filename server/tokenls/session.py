@@ -31,7 +31,13 @@ from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS, get_encoding
 from tokenls.engine.text import PositionEncoding, split_lines
 from tokenls.engine.tokenizer_files import make_counter
 from tokenls.log_actions import Offer
-from tokenls.open_document import Change, ChangeNotApplied, OpenDocument, uri_to_path
+from tokenls.open_document import (
+    Change,
+    ChangeNotApplied,
+    OpenDocument,
+    remote_host,
+    uri_to_path,
+)
 from tokenls.outline import read_frontmatter
 from tokenls.presentation import Finding, Hint
 from tokenls.references.collect import PromptReferences
@@ -122,7 +128,9 @@ class Session:
 
     def _reroute(self) -> None:
         for uri, doc in self._docs.items():
-            workspace = self._routes[uri] = self.workspaces.for_path(doc.path)
+            workspace = self._routes[uri] = self.workspaces.for_path(
+                doc.path, remote=remote_host(uri)
+            )
             self._settle(doc, workspace)
 
     def _settle(self, doc: OpenDocument, workspace: Workspace) -> None:
@@ -152,7 +160,7 @@ class Session:
         """Open a document; ``known`` is an (encoding, total) already counted for this text."""
         _check_size(text)
         path = uri_to_path(uri)
-        workspace = self.workspaces.for_path(path)
+        workspace = self.workspaces.for_path(path, remote=remote_host(uri))
         frontmatter = read_frontmatter(split_lines(text[:65536]))
         encoding = workspace.encoding_for(frontmatter.data)
         counter = workspace.shared.counter(encoding)

@@ -2,18 +2,21 @@
 
 Users pipe ``tokenls`` into ``head``, ``jq`` and ``grep`` as they pipe ``rg`` and ``ruff``:
 a reader that stops early ends the command quietly (the usual SIGPIPE behaviour) and the
-command still returns its own exit code; colour goes only to a terminal, never into a pipe,
-and ``NO_COLOR`` or ``--no-color`` turns it off there too.
+command still returns its own exit code; any other failed write (a full disk) is an
+``OutputError``, one line and exit 2. Colour goes only to a terminal, never into a pipe,
+and ``NO_COLOR`` or ``--no-color`` turns it off there too. Every line for a person passes
+through ``escaping.visible``, so nothing a repository holds can drive the terminal.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from tokenls.escaping import json_name, json_text, quote_name, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -36,10 +39,15 @@ class UsageError(Exception):
         self.also = list(also)  # further errors reported with this one
 
     def line(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        return f"{quote_name(self.path)}: {self.message}" if self.path else self.message
 
-    def entry(self) -> dict[str, str]:
-        return {"path": self.path, "error": self.message} if self.path else {"error": self.message}
+    def entry(self) -> dict[str, Any]:
+        where = json_name(self.path) if self.path else {}
+        return {**where, "error": self.message}
+
+
+class OutputError(UsageError):
+    """Standard output could not be written (a full disk): the command ends with exit 2."""
 
 
 def wants_color(no_color_flag: bool = False) -> bool:
@@ -62,34 +70,41 @@ class Terminal:
         self._console: Console | None = None
 
     def line(self, *parts: Part) -> None:
-        """Print one line of parts; styles show only when colour is on."""
+        """Print one line of parts, each made visible; styles show only when colour is on."""
         if not self.color:  # flushed at the end (a terminal flushes each line itself)
-            text = "".join(p if isinstance(p, str) else p[0] for p in parts) + "\n"
-            self._guarded(lambda: sys.stdout.write(text))
+            text = "".join(visible(p if isinstance(p, str) else p[0]) for p in parts)
+            self._out(text + "\n", flush=False)
             return
         from rich.text import Text
 
-        text = Text()
+        rich_text = Text()
         for part in parts:
             if isinstance(part, str):
-                text.append(part)
+                rich_text.append(visible(part))
             else:
-                text.append(part[0], style=part[1])
-        self._guarded(lambda: self._rich().print(text))
+                rich_text.append(visible(part[0]), style=part[1])
+        self._guarded(lambda: self._rich().print(rich_text))
 
     def write(self, text: str) -> None:
-        """Raw text to standard output (a compressed log, a JSON document)."""
-        self._guarded(lambda: (sys.stdout.write(text), sys.stdout.flush()))
+        """Raw text to standard output (a compressed log, a JSON document, annotations)."""
+        self._out(text, flush=True)
 
     def json(self, document: Mapping[str, Any]) -> None:
         """A JSON document on one line, stamped with the schema version."""
-        self.write(json.dumps({"schema_version": SCHEMA_VERSION, **document}, ensure_ascii=False))
-        self.write("\n")
+        self.write(json_text({"schema_version": SCHEMA_VERSION, **document}) + "\n")
 
     def note(self, message: str) -> None:
         """A summary or progress line on standard error; ``--quiet`` drops it."""
         if not self.quiet:
-            print(f"tokenls: {message}", file=sys.stderr)
+            say(message)
+
+    def _out(self, text: str, *, flush: bool) -> None:
+        def action() -> None:
+            sys.stdout.write(text)
+            if flush:
+                sys.stdout.flush()
+
+        self._guarded(action)
 
     def flush(self) -> None:
         if sys.stdout.closed:  # the language server's connection closed it on ``exit``
@@ -111,6 +126,9 @@ class Terminal:
         return self._console
 
     def _guarded(self, action: Any) -> None:
+        """Run a write; a reader gone away ends output quietly, any other failure raises
+        ``OutputError`` once. Either way standard output then points at /dev/null, so
+        the interpreter's last flush of what is still buffered cannot fail again."""
         if self.closed:
             return
         try:
@@ -118,6 +136,11 @@ class Terminal:
         except BrokenPipeError:
             self.closed = True
             silence_stdout()
+        except OSError as exc:
+            self.closed = True
+            silence_stdout()
+            reason = exc.strerror or str(exc)
+            raise OutputError(f"cannot write to standard output: {reason}") from None
 
 
 def silence_stdout() -> None:
@@ -130,9 +153,14 @@ def silence_stdout() -> None:
         pass
 
 
+def say(message: str) -> None:
+    """One line on standard error, prefixed ``tokenls:``, control characters made visible."""
+    print(f"tokenls: {visible(message)}", file=sys.stderr)
+
+
 def report_errors(errors: Sequence[UsageError], *, as_json: bool, terminal: Terminal) -> None:
     """Each error as one line on standard error; also a JSON document when JSON was asked."""
     for error in errors:
-        print(f"tokenls: {error.line()}", file=sys.stderr)
+        say(error.line())
     if as_json:
         terminal.json({"errors": [e.entry() for e in errors]})

@@ -1,7 +1,8 @@
 """One workspace root: its settings, cache, reference resolver, URL source and rate store.
 
 A root is the folder of the nearest config file, else the folder the editor opened (on
-the command line: the git root, else the current directory). Every document is routed to
+the command line: the git root, else the current directory; for a document outside every
+folder: its git work tree, else none, and it reads no file). Every document is routed to
 the workspace of its root, so two folders with different ``tokenls.toml`` files get their
 own settings and caches in one server. What all roots share — the user's config, the
 editor's settings, counters and cache handles — lives in ``Shared``.
@@ -9,8 +10,9 @@ editor's settings, counters and cache handles — lives in ``Shared``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,12 +103,20 @@ class Workspace:
     """A root and everything tied to its settings."""
 
     def __init__(
-        self, root: Path, config: ConfigFile | None, confine: Sequence[Path], shared: Shared
+        self,
+        root: Path,
+        config: ConfigFile | None,
+        confine: Sequence[Path],
+        shared: Shared,
+        refusal: str | None = None,
     ) -> None:
         self.root = root
         self.config = config
         self.confine = tuple(confine)
         self.shared = shared
+        # Why no file may be read for its documents (outside every folder and project, or
+        # on another machine); ``confine`` is then empty.
+        self.refusal = refusal
         self._resolved: Resolved | None = None
         self._resolver: Resolver | None = None
         self._url_source: UrlSource | None = None
@@ -169,7 +179,9 @@ class Workspace:
         target = self.settings.compress.get("baseline")
         if not isinstance(target, str):
             return None
-        policy = policy_for(self.settings, (self.root, *self.confine))
+        policy = replace(
+            policy_for(self.settings, (self.root, *self.confine)), refused=self.refusal
+        )
         try:
             with open_safely(resolve_path(target, self.root, policy), policy) as (fd, info):
                 data = b"".join(read_chunks_fd(fd, info.st_size))
@@ -180,7 +192,7 @@ class Workspace:
     @property
     def resolver(self) -> Resolver:
         if self._resolver is None:
-            policy = policy_for(self.settings, self.confine)
+            policy = replace(policy_for(self.settings, self.confine), refused=self.refusal)
             self._resolver = Resolver(self.cache, policy, self.url_source)
         return self._resolver
 
@@ -284,7 +296,8 @@ class Workspace:
             chosen = wanted
         else:
             path = absolute_in(wanted, self.confine[0] if self.confine else self.root)
-            if confined and not any(inside(path, root) for root in self.confine or [self.root]):
+            roots = self.confine if self.refusal else self.confine or [self.root]
+            if confined and not any(inside(path, root) for root in roots):
                 return None, f"tokenizer file {wanted}: outside the workspace; not used"
             chosen = str(path)
         try:
@@ -300,8 +313,9 @@ class Workspaces:
     def __init__(self, shared: Shared, folders: Sequence[Path] = ()) -> None:
         self.shared = shared
         self.folders: list[Path] = [Path(f) for f in folders]
-        self._by_root: dict[Path, Workspace] = {}
+        self._by_root: dict[tuple[Path, tuple[Path, ...], str | None], Workspace] = {}
         self._configs: dict[Path, ConfigFile | None] = {}
+        self._git_tops: dict[Path, Path | None] = {}
         self._resolved_configs: dict[Path, ConfigFile | None] = {}  # by resolved directory
 
     def configure(self, raw: Any, folder: Path | None = None) -> list[Problem]:
@@ -321,23 +335,53 @@ class Workspaces:
         """A config file was created, changed or deleted: find and read them again."""
         self._configs.clear()
         self._resolved_configs.clear()
+        self._git_tops.clear()
         self._by_root.clear()
         self.shared.user = user_layer()
 
-    def for_path(self, path: Path | None, fallback_root: Path | None = None) -> Workspace:
+    def for_path(
+        self, path: Path | None, fallback_root: Path | None = None, remote: str | None = None
+    ) -> Workspace:
+        """The workspace of a document at ``path`` (None: not saved yet), on the machine
+        ``remote`` names when it is another one.
+
+        References are confined to the document's workspace folder; on the command line,
+        to ``fallback_root``. A document outside every folder is confined to its project —
+        the folder of its config file, else its git work tree — and resolves no file when
+        it has none (a download, ``file:///x.md``), when that would be ``/``, or when it
+        lives on another machine.
+        """
         directory = (path.parent if path is not None else None) or (
             self.folders[0] if self.folders else Path.cwd()
         )
-        config = self._config_in(directory)
+        config = None if remote else self._config_in(directory)
         folder = self._folder_of(path) if path is not None else None
+        if path is None and self.folders:
+            folder = self.folders[0]  # an unsaved document belongs to the window
         root = config.path.parent if config is not None else fallback_root or folder or directory
-        workspace = self._by_root.get(root)
+        refusal = None
+        if fallback_root is not None:
+            confine = [fallback_root]
+        elif remote:
+            confine, refusal = [], f"the document is on another machine ({remote})"
+        elif folder is not None:
+            confine = [f for f in self.folders if f == root or f in root.parents] or [folder]
+        else:
+            project = root if config is not None else self._git_top(directory)
+            if project is not None and project != Path(project.anchor):
+                root, confine = project, [project]
+            else:
+                confine = []
+                refusal = (
+                    "the document is outside every workspace folder and its folder is not a "
+                    "project (no tokenls.toml, no git work tree; / never is one): open its "
+                    "folder as a workspace"
+                )
+        key = (root, tuple(confine), refusal)
+        workspace = self._by_root.get(key)
         if workspace is None or workspace.config != config:
-            confine = [f for f in self.folders if f == root or f in root.parents]
-            if fallback_root is not None:
-                confine = [fallback_root]
-            workspace = Workspace(root, config, confine or [root], self.shared)
-            self._by_root[root] = workspace
+            workspace = Workspace(root, config, confine, self.shared, refusal)
+            self._by_root[key] = workspace
         return workspace
 
     def all(self) -> list[Workspace]:
@@ -350,6 +394,15 @@ class Workspaces:
         if directory not in self._configs:
             self._configs[directory] = find_config(directory, self._resolved_configs)
         return self._configs[directory]
+
+    def _git_top(self, directory: Path) -> Path | None:
+        """The top of the git work tree holding ``directory`` (where ``.git`` is: a folder,
+        or a file for worktrees and submodules); git itself is not run."""
+        if directory not in self._git_tops:
+            start = Path(os.path.realpath(directory))
+            top = next((d for d in (start, *start.parents) if os.path.lexists(d / ".git")), None)
+            self._git_tops[directory] = top
+        return self._git_tops[directory]
 
     def _folder_of(self, path: Path) -> Path | None:
         inside = [f for f in self.folders if f in path.parents]

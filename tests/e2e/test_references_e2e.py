@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,33 @@ async def test_hostile_references_never_break_the_document(client: LanguageClien
     result = await document_tokens(client, uri)
     assert result["tokens"] == truth(text, "o200k_base")
     assert [r["status"] for r in result["references"]] == ["error"] * 4
+
+
+async def test_a_document_of_200000_references_answers_and_reports_the_rest_once(
+    client: LanguageClient,
+) -> None:
+    root: Path = client.root
+    (root / "notes").mkdir()
+    for i in range(50):
+        (root / "notes" / f"f{i}.md").write_text(f"note {i}\n")
+    text = "".join(f"see #file:notes/f{i % 50}.md here\n" for i in range(200_000))
+    uri = (root / "many.md").as_uri()
+    started = time.monotonic()
+    open_document(client, uri, text)
+    result = await document_tokens(client, uri)
+    elapsed = time.monotonic() - started
+    assert elapsed < 60, f"answered in {elapsed:.1f} s"  # was minutes, a gigabyte and more
+    notes = sum(truth(f"note {i}\n", "o200k_base") for i in range(50))
+    assert result["ownTokens"] == truth(text, "o200k_base")
+    assert result["tokens"] == result["ownTokens"] + notes
+    assert len(result["references"]) == 1001  # 1,000 resolved, then one for all the rest
+    skipped = result["references"][-1]
+    assert skipped["status"] == "error" and skipped["range"]["start"]["line"] == 1000
+    assert "max_references" in skipped["error"] and "not read" in skipped["error"]
+    assert result["referencesSkipped"] == 99_000 and result["referencesUnread"] is True
+    await until(lambda: uri in client.diagnostics, timeout=60)
+    [diagnostic] = client.diagnostics[uri]  # one diagnostic, not 199,000
+    assert diagnostic.range.start.line == 1000 and "max_references" in diagnostic.message
 
 
 async def test_url_references_resolve_in_the_background(client: LanguageClient) -> None:

@@ -117,3 +117,23 @@ async def test_a_pulled_user_setting_wins_only_once_set(pulling: LanguageClient)
         if await encoding() == "o200k_base":
             break
     assert await encoding() == "o200k_base"
+
+
+async def test_a_document_outside_every_folder_and_project_reads_no_file(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    loose = tmp_path / "downloads"
+    loose.mkdir()
+    (loose / "secret.md").write_text("password: hunter2\n")
+    text = "Read #file:../../../../../../../../etc/passwd and #file:secret.md now.\n"
+    documents = {
+        "file:///x.md": "outside every workspace folder",
+        (loose / "p.md").as_uri(): "outside every workspace folder",
+        f"file://fileserver.example{client.roots[0]}/p.md": "on another machine",
+    }
+    for uri, reason in documents.items():
+        open_document(client, uri, text)
+        result = await document_tokens(client, uri)
+        assert result["tokens"] == truth(text, "o200k_base")  # nothing added, nothing read
+        assert [r["status"] for r in result["references"]] == ["error", "error"]
+        assert all(reason in r["error"] for r in result["references"]), result["references"]

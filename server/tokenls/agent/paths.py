@@ -60,14 +60,16 @@ class WorkspaceFiles:
             raise ToolFailure(f"{target}: not a file")
         return path
 
-    def files_under(self, targets: list[str]) -> tuple[list[tuple[Path, bool]], list[str]]:
+    def files_under(
+        self, targets: list[str]
+    ) -> tuple[list[tuple[Path, bool]], list[tuple[str, str]]]:
         """Each named file (``True``) and the files under each named directory (``False``),
-        walked with git's ignore rules; files a walk finds outside the root are returned as
-        refusals."""
+        walked with git's ignore rules; files a walk finds but cannot serve (outside the
+        root, or named in bytes that are not UTF-8) are returned as (path shown, why)."""
         if not targets:
             raise ToolFailure("name at least one file or directory")
         found: list[tuple[Path, bool]] = []
-        refused: list[str] = []
+        refused: list[tuple[str, str]] = []
         for target in targets:
             path = self.resolve(target)
             if not path.is_dir():
@@ -76,7 +78,9 @@ class WorkspaceFiles:
             for item in walk([path]):
                 real = Path(os.path.realpath(item.path))
                 if not within_roots(real, self.policy.roots):
-                    refused.append(self.shown(item.path))
+                    refused.append((self.shown(item.path), "resolves outside the workspace"))
+                elif not is_text(str(item.path)):
+                    refused.append((self.shown(item.path), NOT_UTF8))
                 elif item.error is None:
                     found.append((real, False))
                 if len(found) > MAX_FILES:
@@ -113,14 +117,40 @@ class WorkspaceFiles:
         return decode_chunks(_guarded_chunks(path, policy), DecodeReport())
 
     def shown(self, path: Path | str) -> str:
-        """A path as the agent should name it: relative to the root when inside it."""
+        """A path as the agent should name it: relative to the root when inside it. Bytes
+        of a name that are not UTF-8 are shown escaped (``\\xff``): JSON cannot carry them."""
         text = str(path)
-        if "://" in text or not os.path.isabs(text):
-            return text
-        try:
-            return Path(text).relative_to(self.root).as_posix()
-        except ValueError:
-            return text
+        if "://" not in text and os.path.isabs(text) and Path(text).is_relative_to(self.root):
+            text = Path(text).relative_to(self.root).as_posix()
+        return text if is_text(text) else printable(text)
+
+
+NOT_UTF8 = "its name is not valid UTF-8 (shown escaped), so no request can name it; not read"
+
+
+def is_text(text: str) -> bool:
+    """Whether ``text`` is valid Unicode: a file name's non-UTF-8 bytes decode to lone
+    surrogates (``surrogateescape``), which no UTF-8 output can hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(text: str) -> str:
+    """``text`` with what UTF-8 cannot hold escaped: a name's stray bytes as ``\\xff``,
+    any other lone surrogate as ``\\ud800``."""
+    if is_text(text):
+        return text
+    if _escapes_only(text):  # the bytes themselves, as a name's bytes were read
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _escapes_only(text: str) -> bool:
+    """Whether every lone surrogate in ``text`` stands for a byte (U+DC80..U+DCFF)."""
+    return all(not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF for c in text)
 
 
 def _guarded_chunks(path: Path, policy: FilePolicy) -> Iterator[bytes]:

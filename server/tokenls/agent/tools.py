@@ -73,7 +73,7 @@ class AgentTools:
                         }
                     )
         report["unresolved"] = unresolved
-        errors = [*report.get("errors", ()), *_outside(refused)]
+        errors = [*report.get("errors", ()), *_path_errors(refused)]
         for error in errors:
             error["path"] = self.files.shown(error["path"])
         if errors:
@@ -92,7 +92,13 @@ class AgentTools:
         for path, named in found:
             if not named and not checker.is_prompt(path):
                 continue
-            data = self.files.read(path, self._settings(path).files.max_bytes)
+            try:
+                data = self.files.read(path, self._settings(path).files.max_bytes)
+            except ToolFailure as exc:  # one file of a walk: the others are still checked
+                if named:
+                    raise
+                refused.append((self.files.shown(path), str(exc)))
+                continue
             if b"\0" in data[:SNIFF_BYTES]:
                 if named:
                     raise ToolFailure(f"{self.files.shown(path)}: binary file, not a prompt")
@@ -110,8 +116,9 @@ class AgentTools:
             "over_budget": over,
             "findings": findings,
         }
-        if refused:
-            result["errors"] = _outside(refused)
+        errors = _path_errors(refused)
+        if errors:
+            result["errors"] = errors
         return result
 
     def explain_tokens(self, path: str) -> results.ExplainResult:
@@ -263,8 +270,8 @@ class AgentTools:
         return compress(chunks, budget, counter, **options)
 
 
-def _outside(refused: list[str]) -> list[results.PathError]:
-    return [{"path": shown, "error": "resolves outside the workspace"} for shown in refused]
+def _path_errors(refused: list[tuple[str, str]]) -> list[results.PathError]:
+    return [{"path": shown, "error": why} for shown, why in refused]
 
 
 def _is_log(path: Path, sample: str) -> bool:

@@ -16,7 +16,7 @@ from tokenls.engine.counting import BATCH_MAX_EXACT, Counter
 from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS
 from tokenls.files import SNIFF_BYTES, STDIN, DecodeReport, decode_chunks
 from tokenls.output_file import write_output
-from tokenls.terminal import EXIT_OK, Terminal, UsageError
+from tokenls.terminal import EXIT_OK, Terminal, UsageError, say
 
 # Below this even the one-line summary of what was left out cannot fit.
 MIN_BUDGET = 32
@@ -166,19 +166,17 @@ def _summary(result: CompressResult, naive: object) -> None:
         if result.input_tokens >= 0
         else f"{result.input_lines:,} lines"
     )
-    print(
-        f"tokenls: {source} → {result.output_tokens:,} tokens (budget {result.budget:,}), "
+    say(
+        f"{source} → {result.output_tokens:,} tokens (budget {result.budget:,}), "
         f"{result.kept_lines:,} of {result.input_lines:,} lines represented, "
-        f"{result.failures:,} failures, profile {chosen}",
-        file=sys.stderr,
+        f"{result.failures:,} failures, profile {chosen}"
     )
     for note in result.notes:
-        print(f"tokenls: {note}", file=sys.stderr)
+        say(note)
     if isinstance(naive, dict) and "failure_lines_kept" in naive:
-        print(
-            f"tokenls: naive head+tail keeps {naive['failure_lines_kept']}/"
-            f"{naive['failure_lines_total']} failure lines in the same budget",
-            file=sys.stderr,
+        say(
+            f"naive head+tail keeps {naive['failure_lines_kept']}/"
+            f"{naive['failure_lines_total']} failure lines in the same budget"
         )
 
 

@@ -14,7 +14,9 @@ file and key, and a workspace file is held to the trust rules (``tokenls.config.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,8 +31,10 @@ from tokenls.config.schema import (
     validate,
 )
 from tokenls.config.trust import restrict_workspace_values, user_config_path
+from tokenls.regular_files import read_regular
 
 CONFIG_FILE = "tokenls.toml"
+CONFIG_MAX_BYTES = 4 * 1024 * 1024  # far beyond any real tokenls.toml or pyproject.toml
 Preference = Literal["editorFirst", "filesystemFirst", "editorOnly"]
 PREFERENCES: tuple[str, ...] = ("editorFirst", "filesystemFirst", "editorOnly")
 EDITOR = "editor settings"
@@ -78,22 +82,26 @@ def find_config(
 
 
 def _config_here(directory: Path) -> ConfigFile | None:
-    own = directory / CONFIG_FILE
-    if own.is_file():
-        return read_config(own)
-    pyproject = directory / "pyproject.toml"
-    if pyproject.is_file():
-        return read_config(pyproject)
+    # A FIFO or device under a config file's name is found (and refused when read), never
+    # skipped for a config further up that the repository did not choose.
+    for candidate in (directory / CONFIG_FILE, directory / "pyproject.toml"):
+        try:
+            mode = os.stat(candidate).st_mode
+        except (OSError, ValueError):
+            continue
+        if not stat.S_ISDIR(mode):
+            return read_config(candidate)
     return None
 
 
 def read_config(path: Path) -> ConfigFile | None:
     """A config file; ``pyproject.toml`` only when it has (or seems to have) a tokenls table."""
     pyproject = path.name == "pyproject.toml"
-    try:
-        data = path.read_bytes()
+    try:  # only a regular file: a FIFO would block the read for ever
+        data = read_regular(path, CONFIG_MAX_BYTES)
     except OSError as exc:
-        return ConfigFile(path, {}, "", Problem(str(path), "<file>", f"cannot read: {exc}"))
+        reason = f"cannot read: {exc.strerror or exc}"
+        return ConfigFile(path, {}, "", Problem(str(path), "<file>", reason))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,11 +35,15 @@ DEFAULT_INCLUDE = (
 
 # Constrained values: each has a structure hook below that says what it accepts.
 Encoding = NewType("Encoding", str)
-PositiveInt = NewType("PositiveInt", int)
-PositiveNumber = NewType("PositiveNumber", float)
-NonNegativeNumber = NewType("NonNegativeNumber", float)
+Tokens = NewType("Tokens", int)
+Bytes = NewType("Bytes", int)
 Share = NewType("Share", float)
 Milliseconds = NewType("Milliseconds", int)
+ReferenceCount = NewType("ReferenceCount", int)
+TimeoutSeconds = NewType("TimeoutSeconds", float)
+TtlSeconds = NewType("TtlSeconds", float)
+WindowSeconds = NewType("WindowSeconds", float)
+IntervalMs = NewType("IntervalMs", float)
 Hosts = NewType("Hosts", tuple)
 Headers = NewType("Headers", dict)
 RateLimits = NewType("RateLimits", dict)
@@ -49,6 +54,61 @@ RateStore = NewType("RateStore", str)
 PathText = NewType("PathText", str)
 Table = NewType("Table", dict)
 Strings = NewType("Strings", tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """What a numeric setting accepts: a finite number from ``low`` to ``high`` (``low``
+    itself excluded when ``above``), whole when ``whole``. Every number has an upper bound:
+    ``inf`` or an absurd value could make a wait endless or a conversion fail far from
+    the setting that caused it."""
+
+    low: float
+    high: float
+    above: bool = False
+    whole: bool = False
+    unit: str = ""
+    text: str = ""  # what the value is, when "a positive number" says too little
+
+    def allows(self, value: Any) -> bool:
+        if not _number(value) or (self.whole and not isinstance(value, int)):
+            return False
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        return (value > self.low if self.above else value >= self.low) and value <= self.high
+
+    def describe(self) -> str:
+        kind = "whole number" if self.whole else "number"
+        what = f"{kind} of {self.unit}" if self.unit else kind
+        if (self.above and self.low == 0) or (self.whole and self.low == 1):
+            allowed = f"a positive {what} up to {_shown(self.high)}"
+        else:
+            allowed = f"a {what} from {_shown(self.low)} to {_shown(self.high)}"
+        return f"{allowed} ({self.text})" if self.text else allowed
+
+
+def _shown(number: float) -> str:
+    return f"{int(number):,}" if number == int(number) else f"{number:g}"
+
+
+MAX_TOKENS = 1_000_000_000
+MAX_BYTES = 1 << 30
+# The range of each numeric setting; ``rate.limits`` values have theirs in LIMIT_RANGES.
+RANGES: dict[Any, Range] = {
+    Tokens: Range(1, MAX_TOKENS, whole=True, unit="tokens"),
+    Bytes: Range(1, MAX_BYTES, whole=True, unit="bytes"),
+    Share: Range(0, 10, above=True, text="a share such as 0.8"),
+    Milliseconds: Range(0, 10_000, whole=True, unit="milliseconds"),
+    TimeoutSeconds: Range(0, 600, above=True, unit="seconds"),
+    TtlSeconds: Range(0, 366 * 86_400, above=True, unit="seconds"),
+    WindowSeconds: Range(1, 3600, unit="seconds"),
+    IntervalMs: Range(0, 60_000, unit="milliseconds"),
+    ReferenceCount: Range(1, 50_000, whole=True, unit="references"),  # < MAX_PARSED_REFERENCES
+}
+LIMIT_RANGES: dict[str, Range] = {
+    "requests_per_minute": Range(0, 1_000_000, above=True),
+    "tokens_per_minute": Range(0, 1_000_000_000_000, above=True),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +125,7 @@ class FileSettings:
     """How referenced files may be read."""
 
     allow_home: bool = False
-    max_bytes: PositiveInt = PositiveInt(10 * 1024 * 1024)
+    max_bytes: Bytes = Bytes(10 * 1024 * 1024)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +135,9 @@ class HttpSettings:
     allow_hosts: Hosts = Hosts(())
     allow_http: bool = False
     allow_private_hosts: Hosts = Hosts(())
-    timeout_s: PositiveNumber = PositiveNumber(10.0)
-    max_bytes: PositiveInt = PositiveInt(5_000_000)
-    ttl_s: PositiveNumber = PositiveNumber(3600.0)
+    timeout_s: TimeoutSeconds = TimeoutSeconds(10.0)
+    max_bytes: Bytes = Bytes(5_000_000)
+    ttl_s: TtlSeconds = TtlSeconds(3600.0)
     pretty_json: bool = False
     headers: Headers = field(default_factory=lambda: Headers({}))
 
@@ -85,8 +145,8 @@ class HttpSettings:
 @dataclass(frozen=True, slots=True)
 class RateSettings:
     target: Share = Share(0.6)
-    min_interval_ms: NonNegativeNumber = NonNegativeNumber(150.0)
-    window_s: NonNegativeNumber = NonNegativeNumber(60.0)
+    min_interval_ms: IntervalMs = IntervalMs(150.0)
+    window_s: WindowSeconds = WindowSeconds(60.0)
     store: RateStore = RateStore("disk")
     limits: RateLimits = field(default_factory=lambda: RateLimits({}))
 
@@ -94,7 +154,7 @@ class RateSettings:
 @dataclass(frozen=True, slots=True)
 class Settings:
     encoding: Encoding = Encoding(DEFAULT_ENCODING)
-    budget: PositiveInt | None = None
+    budget: Tokens | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
     model: str | None = None
     models: Strings = Strings(())
@@ -103,6 +163,11 @@ class Settings:
     context_windows: ContextWindows = field(default_factory=lambda: ContextWindows({}))
     debounce_ms: Milliseconds = Milliseconds(150)
     references: ReferenceSyntaxes | None = None  # None: chosen per file type
+    # A document's references resolved at most (imports included), and none started past
+    # this long: a prompt with a million references still answers; the rest count 0,
+    # reported once.
+    max_references: ReferenceCount = ReferenceCount(1000)
+    references_timeout_s: TimeoutSeconds = TimeoutSeconds(30.0)
     variables: Variables = field(default_factory=lambda: Variables({}))
     variables_file: PathText | None = None
     files: FileSettings = field(default_factory=lambda: FileSettings())
@@ -145,6 +210,25 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _rate_limits(value: Any, _type: Any) -> dict[str, dict[str, float]]:
+    """``[rate.limits."host"]`` tables; a bad entry is named with its host and key."""
+    shape = f'tables like [rate.limits."host"] with {" or ".join(LIMIT_RANGES)}'
+    if not isinstance(value, Mapping):
+        raise _fail(shape)
+    limits: dict[str, dict[str, float]] = {}
+    for host, table in value.items():
+        if not isinstance(table, Mapping):
+            raise _fail(shape)
+        for key, number in table.items():
+            if key not in LIMIT_RANGES:
+                raise _fail(f"{shape}, not {key!r}")
+            if not LIMIT_RANGES[key].allows(number):
+                allowed = LIMIT_RANGES[key].describe()
+                raise _fail(f'{key} for "{host}" to be {allowed}, not {number!r}')
+        limits[str(host).lower()] = {str(k): float(n) for k, n in table.items()}
+    return limits
+
+
 def _hooks() -> dict[Any, Any]:
     from tokenls.references.parse import SYNTAXES
 
@@ -176,25 +260,17 @@ def _hooks() -> dict[Any, Any]:
             )
         )
 
-    limits = ("requests_per_minute", "tokens_per_minute")
     return {
         str: strict(str, "a string"),
         bool: strict(bool, "true or false"),
         int: strict(int, "a whole number"),
+        **{
+            kind: check(bounds.allows, bounds.describe(), None if bounds.whole else float)
+            for kind, bounds in RANGES.items()
+        },
         Encoding: check(
             lambda v: isinstance(v, str) and (v in ENCODINGS or is_tokenizer_file(v)),
             f"one of {', '.join((*ENCODINGS, *PACKAGED))}, or a path to a tokenizer.json",
-        ),
-        PositiveInt: check(
-            lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
-            "a positive whole number",
-        ),
-        PositiveNumber: check(lambda v: _number(v) and v > 0, "a positive number", float),
-        NonNegativeNumber: check(lambda v: _number(v) and v >= 0, "a number >= 0", float),
-        Share: check(lambda v: _number(v) and 0 < v <= 10, "a share such as 0.8", float),
-        Milliseconds: check(
-            lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10_000,
-            "milliseconds between 0 and 10000",
         ),
         Hosts: check(
             strings, "a list of host or host:port strings", lambda v: tuple(h.lower() for h in v)
@@ -204,19 +280,10 @@ def _hooks() -> dict[Any, Any]:
             'tables like [http.headers."host"] Name = "value"',
             lambda v: {h.lower(): dict(t) for h, t in v.items()},
         ),
-        RateLimits: check(
-            tables_of(lambda k, x: k in limits and _number(x) and x > 0),
-            f'tables like [rate.limits."host"] with {" or ".join(limits)} > 0',
-            lambda v: {h.lower(): dict(t) for h, t in v.items()},
-        ),
+        RateLimits: _rate_limits,
         ContextWindows: check(
-            lambda v: (
-                isinstance(v, Mapping)
-                and all(
-                    isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in v.values()
-                )
-            ),
-            "a table of model = tokens (positive whole numbers)",
+            lambda v: isinstance(v, Mapping) and all(map(RANGES[Tokens].allows, v.values())),
+            f"a table of model = tokens ({RANGES[Tokens].describe()})",
             dict,
         ),
         Variables: check(

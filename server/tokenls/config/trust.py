@@ -54,6 +54,11 @@ def restrict_workspace_values(
     if isinstance(rate, Mapping) and "store" in rate and rate["store"] != trusted.rate.store:
         out["rate"] = {k: v for k, v in rate.items() if k != "store"}
         refuse("rate.store", "a rate store (a network connection)")
+    for bound in ("max_references", "references_timeout_s"):  # a repository may only lower
+        value, limit = out.get(bound), getattr(trusted, bound)
+        if isinstance(value, int | float) and value > limit:
+            del out[bound]
+            refuse(bound, f"raising {bound} above {limit:g}")
     files = out.get("files")
     if isinstance(files, Mapping) and files.get("allow_home") and not trusted.files.allow_home:
         out["files"] = {k: v for k, v in files.items() if k != "allow_home"}

@@ -31,6 +31,7 @@ from tokenls.engine.counting import (
     exact_pieces,
 )
 from tokenls.engine.encodings import EncodingDataError
+from tokenls.regular_files import read_regular
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -42,6 +43,8 @@ PACKAGED: dict[str, tuple[str, str]] = {
 }
 # Text longer than this is counted in line-cut pieces and marked inexact (bounded memory).
 WHOLE_TEXT_MAX = 4 * 1024 * 1024
+# Published tokenizer.json files are tens of megabytes; far more is not one.
+MAX_FILE_BYTES = 512 * 1024 * 1024
 
 _by_digest: dict[str, Tokenizer] = {}
 _by_file: dict[tuple[str, int, int, int], str] = {}  # (path, size, mtime, inode) -> digest
@@ -90,7 +93,7 @@ def load_tokenizer(encoding: str) -> TokenizerFile:
             digest = _by_file.get(key)
             if digest is not None and digest in _by_digest:
                 return TokenizerFile(path, digest, _by_digest[digest])
-        data = path.read_bytes()
+        data = read_regular(path, MAX_FILE_BYTES)  # a FIFO is refused, never waited on
     except OSError as exc:
         raise TokenizerFileError(
             f"tokenizer file {path}: cannot read ({exc.strerror or exc})"

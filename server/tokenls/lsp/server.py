@@ -550,5 +550,5 @@ def run(tcp: str | None = None) -> int:
     else:
         from tokenls.lsp.stdio import start_io
 
-        start_io(server)
+        return start_io(server)
     return 0

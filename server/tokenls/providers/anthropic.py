@@ -9,9 +9,10 @@ wait is bounded too: one exchange (connect, send, every byte of the answer) has
 ``MAX_WAIT_S`` in all before it settles for an estimate.
 
 The key is read from ``ANTHROPIC_API_KEY`` for each request and only ever sent as the
-``x-api-key`` header: it is never stored, logged, cached or put in an error message. The
-endpoint comes from ``ANTHROPIC_BASE_URL`` (as the official SDK reads it), else
-``https://api.anthropic.com``: the user's environment only, never a repository's config.
+``x-api-key`` header: it is never stored, logged, cached or put in an error message (an
+answer that quotes it has it redacted). The endpoint comes from ``ANTHROPIC_BASE_URL`` (as
+the official SDK reads it), else ``https://api.anthropic.com``: the user's environment
+only, never a repository's config.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ from typing import Any
 
 import httpx
 
+from tokenls import stored
 from tokenls.helper_loop import HelperLoop
 from tokenls.ratelimit import RateTracker
 from tokenls.ratelimit.store_disk import StoreBusy
+from tokenls.redact import redact
 from tokenls.references.urls import host_key, sent_trace
 
 KEY_ENV = "ANTHROPIC_API_KEY"
@@ -117,7 +120,7 @@ class CountTokensApi:
             answer = self._ask(model, text, key)
             if answer.tokens is not None:
                 store(answer.tokens)
-            return answer
+            return _without_key(answer, key)
         finally:
             with contextlib.suppress(StoreBusy):  # the claim lapses after CLAIM_S anyway
                 self._release(claim, owner)
@@ -159,7 +162,8 @@ class CountTokensApi:
                 time.sleep(delay)
                 waited += delay
                 continue
-            return Answer(reason=f"HTTP {status}: {_error_type(data)}")
+            # The endpoint may echo what it was sent: the key never reaches a message.
+            return Answer(reason=f"HTTP {status}: {redact(_error_type(data), [key])}")
         return Answer(reason="no answer")  # the loop always returns; kept for type checkers
 
     def _slot(self, budget_s: float) -> tuple[int | None, float] | Answer:
@@ -217,7 +221,8 @@ class CountTokensApi:
     def _claim(self, claim: str, owner: str) -> bool:
         def change(state: dict[str, Any]) -> tuple[dict[str, Any], bool]:
             now = time.time()
-            if state.get("until", 0) > now and state.get("owner") != owner:
+            until = stored.moment(state.get("until")) or 0.0
+            if until > now and state.get("owner") != owner:
                 return state, False
             return {"owner": owner, "until": now + CLAIM_S}, True
 
@@ -228,6 +233,12 @@ class CountTokensApi:
             return ({} if state.get("owner") == owner else state), None
 
         self.tracker.store.update(claim, change)
+
+
+def _without_key(answer: Answer, key: str) -> Answer:
+    if answer.reason is None:
+        return answer
+    return Answer(answer.tokens, redact(answer.reason, [key]))
 
 
 def _tokens(data: bytes) -> Answer:

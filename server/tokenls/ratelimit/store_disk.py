@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tokenls import stored
 from tokenls.owned_cache import CacheBusy, DiskCache
 
 State = dict[str, Any]
@@ -61,36 +60,9 @@ class DiskStore:
 
 
 def valid_state(value: Any) -> State:
-    """The parts of a stored rate state that have the shape the tracker wrote; the rest
-    are dropped and start again from their defaults (a damaged state never raises)."""
-    if type(value) is not dict:
-        return {}
-    state: State = {}
-    for name in ("last", "backoff_until", "target", "decreased_at"):
-        if (number := stored.moment(value.get(name))) is not None:
-            state[name] = number
-    events = value.get("events")
-    if type(events) is list:
-        state["events"] = [
-            event
-            for event in events
-            if type(event) is list
-            and 2 <= len(event) <= 3
-            and all(stored.moment(part) is not None for part in event)
-        ]
-    unsent = value.get("unsent")
-    if type(unsent) is dict:
-        state["unsent"] = {
-            str(t): until for t, until in unsent.items() if stored.moment(until) is not None
-        }
-    learned = value.get("learned")
-    if type(learned) is dict:
-        state["learned"] = {
-            name: number
-            for name in ("requests_limit", "tokens_limit", "expires")
-            if (number := stored.moment(learned.get(name))) is not None
-        }
-    return state
+    """A stored state as a dict; what each field must hold is checked by its reader (the
+    tracker's window, a count's claim)."""
+    return value if type(value) is dict else {}
 
 
 class MemoryStore:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tokenls import stored
 from tokenls.ratelimit.headers import LearnedLimits, parse_retry_after, read_limits
 
 State = dict[str, Any]
@@ -259,7 +260,7 @@ def _mean_tokens(events: list[list[float]]) -> int:
 def _fresh(state: State | None, cfg: RateConfig, now: float) -> State:
     """The stored state with defaults, and no wait longer than ``max_backoff_s`` from now:
     a state written by an older version (``backoff_until = inf``) must not hang anyone."""
-    state = dict(state or {})
+    state = _valid(state)
     state.setdefault("events", [])
     state.setdefault("last", 0.0)
     state.setdefault("backoff_until", 0.0)
@@ -271,6 +272,39 @@ def _fresh(state: State | None, cfg: RateConfig, now: float) -> State:
         state["last"] = now
     if not math.isfinite(state["target"]) or state["target"] <= 0:
         state["target"] = cfg.target
+    return state
+
+
+def _valid(value: Any) -> State:
+    """The parts of a stored state that have the shape the tracker wrote; the rest are
+    dropped and start again from their defaults (a damaged state never raises)."""
+    if type(value) is not dict:
+        return {}
+    state: State = {}
+    for name in ("last", "backoff_until", "target", "decreased_at"):
+        if (number := stored.moment(value.get(name))) is not None:
+            state[name] = number
+    events = value.get("events")
+    if type(events) is list:
+        state["events"] = [
+            event
+            for event in events
+            if type(event) is list
+            and 2 <= len(event) <= 3
+            and all(stored.moment(part) is not None for part in event)
+        ]
+    unsent = value.get("unsent")
+    if type(unsent) is dict:
+        state["unsent"] = {
+            str(t): until for t, until in unsent.items() if stored.moment(until) is not None
+        }
+    learned = value.get("learned")
+    if type(learned) is dict:
+        state["learned"] = {
+            name: number
+            for name in ("requests_limit", "tokens_limit", "expires")
+            if (number := stored.moment(learned.get(name))) is not None
+        }
     return state
 
 

@@ -21,13 +21,20 @@ from tokenls.references.files import (
     resolve_path,
 )
 from tokenls.references.parse import Reference
-from tokenls.references.resolve import Resolved, Resolver
+from tokenls.references.resolve import ReferenceLimits, Resolved, Resolver
+from tokenls.yaml_data import YamlRefused, load_yaml
 
 
 @dataclass(slots=True)
 class PromptReferences:
     resolved: list[Resolved] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        """References past the document's limits (``max_references``,
+        ``references_timeout_s``): not resolved, and listed by the first of them alone."""
+        return self.resolved[-1].left_unresolved if self.resolved else 0
 
     @property
     def count(self) -> Count:
@@ -57,11 +64,14 @@ def collect_references(
     config_dir: Path | None,
     resolver: Resolver,
     counter: Counter,
+    unread: bool = False,
 ) -> PromptReferences:
-    """Resolve every reference of a prompt (parsed by the caller, frontmatter excluded)."""
+    """Resolve a prompt's references (parsed by the caller, frontmatter excluded), as many
+    as the settings' limits allow; ``unread``: the prompt has more than ``refs`` holds."""
     result = PromptReferences()
     if not refs:
         return result
+    limits = ReferenceLimits(settings.max_references, settings.references_timeout_s)
     base_dir = (
         path.parent if path else (resolver.policy.roots[0] if resolver.policy.roots else Path.cwd())
     )
@@ -69,7 +79,9 @@ def collect_references(
         settings, frontmatter, base_dir, config_dir, resolver.policy
     )
     result.problems.extend(problems)
-    result.resolved = resolver.resolve(refs, base_dir, counter, variables, importing=path)
+    result.resolved = resolver.resolve(
+        refs, base_dir, counter, variables, importing=path, limits=limits, unread=unread
+    )
     return result
 
 
@@ -104,16 +116,15 @@ def bound_variables(
 
 def _read_vars_file(target: str, base: Path, policy: FilePolicy) -> dict[str, str]:
     path = resolve_path(target, base, policy)
-    import yaml
-
     with open_safely(path, policy) as (fd, _):
         data = b"".join(read_chunks_fd(fd, policy.max_bytes))
     try:
-        loaded = yaml.safe_load(data.decode("utf-8", "replace"))  # JSON is YAML too
-    except yaml.YAMLError as exc:
-        raise ReferenceRefused(
-            f"{path.name} is not valid YAML or JSON ({exc.__class__.__name__})"
-        ) from None
+        loaded = load_yaml(data.decode("utf-8", "replace"))  # JSON is YAML too
+    except YamlRefused as exc:
+        where = f" (line {exc.line + 1})" if exc.line is not None else ""
+        if exc.reason == "invalid YAML":
+            raise ReferenceRefused(f"{path.name} is not valid YAML or JSON{where}") from None
+        raise ReferenceRefused(f"{path.name}{where}: {exc.reason}") from None
     if not isinstance(loaded, Mapping):
         raise ReferenceRefused(f"{path.name} must hold a mapping of name: value")
     return {str(k): _as_text(v) for k, v in loaded.items()}

@@ -34,10 +34,13 @@ class FilePolicy:
     roots: tuple[Path, ...]
     allow_home: bool = False
     max_bytes: int = DEFAULT_MAX_BYTES
+    refused: str | None = None  # why no file may be read at all (the roots are empty)
 
 
 def resolve_path(target: str, base_dir: Path, policy: FilePolicy) -> Path:
     """The real path a reference names, or ``ReferenceRefused`` saying why not."""
+    if policy.refused is not None:
+        raise ReferenceRefused(f"file references are not resolved here: {policy.refused}")
     if not target or "\0" in target:
         raise ReferenceRefused("empty or malformed path")
     if target.startswith("~"):

@@ -13,7 +13,9 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from heapq import merge
+from itertools import accumulate, islice
+from operator import attrgetter
 from typing import Literal
 
 from tokenls.outline import scan_structure
@@ -34,6 +36,11 @@ SYNTAXES: tuple[str, ...] = (
     "hash_url",
     "at_url",
 )
+
+
+# The references read of one document: a prompt never needs more, and a million of them
+# would cost seconds and hundreds of megabytes to parse. Those past it are not read.
+MAX_PARSED_REFERENCES = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +83,24 @@ _CODE_SPAN = re.compile(r"(`+)(?:.*?[^`])?\1(?!`)")
 _PROSE_SYNTAXES = frozenset({"hash_file", "at_import", "file_uri", "hash_url", "at_url"})
 _TRAILING = ".,;:!?"
 _URL_SCHEME = re.compile(r"[A-Za-z][\w+.\-]*:")
+_START = attrgetter("start")
 _TRIGGER = re.compile(r"#file:|#url:|\]\(|@|\$\{|\{\{|file://")
+# Text each syntax cannot match without: a substring test is far cheaper than a regex
+# scan, and a prompt may hold a million references.
+_MARKERS: dict[str, str] = {
+    "hash_file": "#file:",
+    "markdown_link": "](",
+    "at_import": "@",
+    "prompty_file": "${file:",
+    "continue_file": "{{{",
+    "file_uri": "file://",
+    "variable": "{{",
+    "input_variable": "${input:",
+    "continue_url": "{{{",
+    "prompty_url": "${url:",
+    "hash_url": "#url:",
+    "at_url": "@url:",
+}
 
 
 def default_syntaxes(filename: str) -> frozenset[str]:
@@ -111,51 +135,79 @@ def parse_references(
     syntaxes: Iterable[str],
     first_line: int = 0,
     fences: Sequence[tuple[int, int]] | None = None,
+    limit: int | None = None,
 ) -> list[Reference]:
     """References in ``lines`` (outside code), in document order; ``fences`` are the code
-    blocks from ``first_line`` on, when the caller has scanned them already."""
+    blocks from ``first_line`` on, when the caller has scanned them already. With ``limit``,
+    only the first ``limit`` are read: time and memory stay bounded however many there are."""
     wanted = set(syntaxes)
     active = [(name, _PATTERNS[name]) for name in SYNTAXES if name in wanted]
-    if not active:
+    if not active or limit == 0:
         return []
     text = "".join(lines[first_line:])
     offsets = list(accumulate(map(len, lines[first_line:]), initial=0))
-    # One C-level scan finds the lines that can hold a reference; only those are parsed.
-    candidates = sorted(
-        {first_line + bisect_right(offsets, m.start()) - 1 for m in _TRIGGER.finditer(text)}
-    )
-    if not candidates:
-        return []
     if fences is None:
         fences = scan_structure(lines, first_line).fences
+    # Fences are in order of their first line: one bisect a line, against the furthest
+    # line any fence opened before it reaches (an unclosed one runs over those after it).
+    starts = [a for a, _ in fences]
+    reach = list(accumulate((b for _, b in fences), max))
     found: list[Reference] = []
-    for index in candidates:
-        if any(a <= index <= b for a, b in fences):
+    position = 0
+    # A C-level search finds the next line that can hold a reference; only those are parsed.
+    while (trigger := _TRIGGER.search(text, position)) is not None:
+        below = bisect_right(offsets, trigger.start()) - 1
+        position = offsets[below + 1]  # on from the next line
+        index = first_line + below
+        at = bisect_right(starts, index) - 1
+        if at >= 0 and index <= reach[at]:
             continue
-        found.extend(_line_references(lines[index], index, active))
-    found.sort(key=lambda r: (r.line, r.start))
+        on_line = _line_references(lines[index], index, active)
+        if limit is None:
+            found.extend(on_line)
+            continue
+        found.extend(islice(on_line, limit - len(found)))
+        if len(found) >= limit:
+            break
     return found
 
 
 def _line_references(
     line: str, index: int, active: list[tuple[str, re.Pattern[str]]]
 ) -> Iterator[Reference]:
+    """The line's references in order of where they start, found lazily."""
     spans = [m.span() for m in _CODE_SPAN.finditer(line)] if "`" in line else []
-    for name, pattern in active:
-        for match in pattern.finditer(line):
-            start, end = match.span()
-            if any(a <= start < b for a, b in spans):
-                continue
-            target = match.group("t").strip().strip('`"')
-            if name in _PROSE_SYNTAXES and target[-1:] in _TRAILING:
-                trimmed = target.rstrip(_TRAILING)  # "see @a.md." ends a sentence
-                end -= len(target) - len(trimmed)
-                target = trimmed
-            if name == "markdown_link" and _URL_SCHEME.match(target):
-                continue  # https:, mailto:, vscode: ... are not files
-            if name == "at_import" and not _looks_like_path(target):
-                continue
-            yield Reference(_KINDS[name], name, target, index, start, end)
+    found = [
+        _syntax_references(line, index, name, pattern, spans)
+        for name, pattern in active
+        if _MARKERS[name] in line
+    ]
+    if len(found) == 1:
+        return found[0]
+    return merge(*found, key=_START)  # equal starts keep the syntaxes' order
+
+
+def _syntax_references(
+    line: str,
+    index: int,
+    name: str,
+    pattern: re.Pattern[str],
+    spans: list[tuple[int, int]],
+) -> Iterator[Reference]:
+    for match in pattern.finditer(line):
+        start, end = match.span()
+        if spans and any(a <= start < b for a, b in spans):
+            continue
+        target = match.group("t").strip().strip('`"')
+        if name in _PROSE_SYNTAXES and target[-1:] in _TRAILING:
+            trimmed = target.rstrip(_TRAILING)  # "see @a.md." ends a sentence
+            end -= len(target) - len(trimmed)
+            target = trimmed
+        if name == "markdown_link" and _URL_SCHEME.match(target):
+            continue  # https:, mailto:, vscode: ... are not files
+        if name == "at_import" and not _looks_like_path(target):
+            continue
+        yield Reference(_KINDS[name], name, target, index, start, end)
 
 
 def _looks_like_path(target: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,13 +28,37 @@ from tokenls.references.files import (
     read_chunks_fd,
     resolve_path,
 )
-from tokenls.references.parse import Reference, parse_references
+from tokenls.references.parse import MAX_PARSED_REFERENCES, Reference, parse_references
 
 if TYPE_CHECKING:
     from tokenls.references.urls import Fetched
 
 MAX_IMPORT_DEPTH = 5
 Status = Literal["ok", "error", "unbound", "pending"]
+
+
+class ReferenceLimits:
+    """How many references one document may resolve (imports followed included), and for
+    how long: past either, the rest are not resolved. A prompt with a million references
+    must still answer, and a slow file system must not hold it."""
+
+    def __init__(self, count: int, seconds: float) -> None:
+        self.count = count
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.used = 0
+
+    def take(self) -> str | None:
+        """Spend one resolution: None when allowed, else why not (naming the setting)."""
+        if self.used >= self.count:
+            return f"a document resolves at most {self.count:,} references (max_references)"
+        if time.monotonic() > self.deadline:
+            return (
+                f"resolving the document's references took longer than {self.seconds:g} s "
+                "(references_timeout_s)"
+            )
+        self.used += 1
+        return None
 
 
 class UrlSource(Protocol):
@@ -86,6 +111,9 @@ class Resolved:
     duplicate: bool = False  # counted already by an earlier reference to the same target
     fetch: str | None = None  # URLs: cache, fresh, revalidated or stale
     imports: list[str] = field(default_factory=list)  # files pulled in by nested @imports
+    # Past the document's limits: how many references this one stands for (itself and
+    # those after it), none of them resolved.
+    left_unresolved: int = 0
 
 
 class Resolver:
@@ -109,18 +137,26 @@ class Resolver:
         counter: Counter,
         variables: Mapping[str, str],
         importing: Path | None = None,
+        limits: ReferenceLimits | None = None,
+        unread: bool = False,
     ) -> list[Resolved]:
+        """One result per reference, in order; past ``limits`` the list ends with one error
+        on the first reference not resolved, saying how many were left and why (``unread``:
+        the document has more references than ``references`` holds)."""
         seen: set[str] = set()
         if importing is not None:
             seen.add(str(importing))
         results: list[Resolved] = []
-        for ref in references:
+        for index, ref in enumerate(references):
+            if limits is not None and (why := limits.take()) is not None:
+                results.append(_not_resolved(ref, len(references) - index, why, unread))
+                break
             if ref.kind == "variable":
                 results.append(self._variable(ref, counter, variables, seen))
             elif ref.kind == "url":
                 results.append(self._url(ref, counter, seen))
             else:
-                results.append(self._file(ref, base_dir, counter, seen, importing))
+                results.append(self._file(ref, base_dir, counter, seen, importing, limits))
         return results
 
     def _variable(
@@ -177,6 +213,7 @@ class Resolver:
         counter: Counter,
         seen: set[str],
         importing: Path | None,
+        limits: ReferenceLimits | None = None,
     ) -> Resolved:
         try:
             path = resolve_path(ref.target, base_dir, self.policy)
@@ -203,7 +240,7 @@ class Resolver:
             lines=facts.lines,
         )
         if ref.syntax == "at_import":
-            self._follow_imports(result, path, counter, seen, [path], 1)
+            self._follow_imports(result, path, counter, seen, [path], 1, limits)
         return result
 
     def _follow_imports(
@@ -214,6 +251,7 @@ class Resolver:
         seen: set[str],
         chain: list[Path],
         depth: int,
+        limits: ReferenceLimits | None = None,
     ) -> None:
         for target in self._imports_of(path):
             try:
@@ -233,6 +271,9 @@ class Resolver:
                     or f"imports nested deeper than {MAX_IMPORT_DEPTH} hops are not followed"
                 )
                 continue
+            if limits is not None and (why := limits.take()) is not None:
+                result.error = result.error or f"further imports are not followed: {why}"
+                return
             seen.add(str(child))
             try:
                 count, _facts, _ = self.count_file(child, counter)
@@ -242,7 +283,7 @@ class Resolver:
             result.tokens += count.tokens
             result.exact = result.exact and count.exact
             result.imports.append(str(child))
-            self._follow_imports(result, child, counter, seen, [*chain, child], depth + 1)
+            self._follow_imports(result, child, counter, seen, [*chain, child], depth + 1, limits)
 
     def _imports_of(self, path: Path) -> list[str]:
         facts = self._facts(path)
@@ -251,7 +292,8 @@ class Resolver:
         with open_safely(path, self.policy) as (fd, _):
             data = b"".join(read_chunks_fd(fd, self.policy.max_bytes))
         lines = split_lines(decode_bytes(data, DecodeReport()))
-        targets = [r.target for r in parse_references(lines, {"at_import"})]
+        imports = parse_references(lines, {"at_import"}, limit=MAX_PARSED_REFERENCES)
+        targets = [r.target for r in imports]
         self._imports[hashlib.sha256(data).hexdigest()] = targets  # keyed by what was parsed
         return targets
 
@@ -358,6 +400,15 @@ def cached_count(cache: TokenCache, counter: Counter, digest: str) -> tuple[Coun
 def store_count(cache: TokenCache, counter: Counter, digest: str, count: Count) -> None:
     limit = None if count.exact else counter.max_exact
     cache.put(count_key(counter.cache_id, digest, limit), count.stored())
+
+
+def _not_resolved(ref: Reference, left: int, why: str, unread: bool) -> Resolved:
+    """The first reference past a document's limits, standing for all that are left."""
+    after = f", nor the {left - 1:,} after it" if left > 1 else ""
+    if unread:
+        after += f", nor any past the first {MAX_PARSED_REFERENCES:,} (those are not read)"
+    error = f"not resolved{after}: {why}"
+    return Resolved(ref, "error", target=ref.target, error=error, left_unresolved=left)
 
 
 def _counted_text(ref: Reference, count: Count, text: str, size: int, **extra: Any) -> Resolved:

@@ -4,11 +4,13 @@ shared rate tracker in front of every request.
 Secure by default: only allowlisted hosts are fetched, ``http://`` only when allowed, a
 name that resolves to a loopback, private or link-local address only when that host is
 listed as private-ok, and every redirect hop is checked again. Bodies stream with a size
-cap. Responses are cached on disk (body, ETag, Last-Modified, fetch time): fresh entries
-are served without a request, stale ones revalidated (304 keeps them), and when the
-upstream is unreachable the last known body is served, flagged stale. Header values may
-come from the environment (``"env:API_TOKEN"``) and are never logged or shown; the cache
-key holds only a hash of them.
+cap on the decoded bytes, at every layer of content coding (``content_coding``). Responses
+are cached on disk (body, ETag, Last-Modified, fetch time): fresh entries are served
+without a request, stale ones revalidated (304 keeps them), and when the upstream is
+unreachable the last known body is served, flagged stale. Header values may
+come from the environment (``"env:API_TOKEN"``) and are never logged or shown (an error
+quoting the server has every configured value redacted); the cache key holds only a hash
+of them.
 
 Every wait is bounded: one request (connect, redirects, every byte of the body) has
 ``http.timeout_s`` in all, so a server trickling a byte at a time cannot hold a run; and a
@@ -27,7 +29,7 @@ import os
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -38,6 +40,14 @@ from tokenls.cache import TokenCache
 from tokenls.config import HttpSettings
 from tokenls.ratelimit import RateTracker
 from tokenls.ratelimit.store_disk import StoreBusy
+from tokenls.redact import redact
+from tokenls.references.content_coding import (
+    ACCEPT,
+    CodingRefused,
+    Decoded,
+    TooLarge,
+    Undecodable,
+)
 
 Source = Literal["cache", "fresh", "revalidated", "stale"]
 MAX_REDIRECTS = 5
@@ -90,7 +100,10 @@ def host_listed(url: str, entries: tuple[str, ...] | list[str]) -> bool:
 
 def check_url(url: str, http: HttpSettings) -> str:
     """The rate key of an allowed URL, or ``UrlRefused`` saying what would allow it."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[oops/", from a prompt or a redirect's Location
+        raise UrlRefused("the URL is malformed") from None
     if parts.scheme not in ("http", "https"):
         raise UrlRefused(f"only http(s) URLs are fetched, not {parts.scheme or 'this'}")
     if not parts.hostname:
@@ -175,6 +188,13 @@ class UrlFetcher:
         return _from_entry(url, entry, "cache" if fresh else "stale")
 
     async def fetch(self, url: str) -> Fetched:
+        fetched = await self._fetch_or_cached(url)
+        if fetched.error is None:
+            return fetched
+        # An error may quote the server (a redirect's host, a coding name): never a secret.
+        return replace(fetched, error=redact(fetched.error, self._secrets()))
+
+    async def _fetch_or_cached(self, url: str) -> Fetched:
         try:
             key = check_url(url, self.http)
         except UrlRefused as exc:
@@ -183,6 +203,16 @@ class UrlFetcher:
         if entry and time.time() - entry["fetched_at"] < self.http.ttl_s:
             return _from_entry(url, entry, "cache")
         return await self._fetch(url, key, entry, self._client())
+
+    def _secrets(self) -> list[str]:
+        """Every header value configured for any host, as it is sent (a redirect can carry
+        one host's secret into a message about another)."""
+        values = []
+        for table in self.http.headers.values():
+            for value in table.values():
+                sent = os.environ.get(value[4:], "") if value.startswith("env:") else value
+                values.append(sent)
+        return values
 
     def _entry(self, url: str) -> dict[str, Any] | None:
         entry, _ = self.cache.get(self.cache_key(url))
@@ -305,24 +335,48 @@ class UrlFetcher:
                     headers["If-None-Match"] = entry["etag"]
                 if entry.get("last_modified"):
                     headers["If-Modified-Since"] = entry["last_modified"]
+            if not any(name.lower() == "accept-encoding" for name in headers):
+                headers["Accept-Encoding"] = ACCEPT  # only the codings _body can undo
             extensions = {"trace": trace} if trace is not None else None
             async with client.stream(
                 "GET", current, headers=headers, extensions=extensions
             ) as response:
                 if response.is_redirect and "location" in response.headers:
-                    current = urljoin(current, response.headers["location"])
+                    try:
+                        current = urljoin(current, response.headers["location"])
+                    except ValueError:
+                        refused = f"{host_key(current)} redirected to a malformed URL"
+                        raise UrlRefused(refused) from None
                     continue
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body.extend(chunk)
-                    if len(body) > self.http.max_bytes:
-                        raise UrlRefused(
-                            f"response from {host_key(current)} is over the "
-                            f"{self.http.max_bytes:,}-byte limit (http.max_bytes)"
-                        )
+                body = await self._body(response, current)
                 encoding = response.charset_encoding or "utf-8"
                 return response.status_code, dict(response.headers), bytes(body), current, encoding
         raise UrlRefused(f"more than {MAX_REDIRECTS} redirects")
+
+    async def _body(self, response: httpx.Response, url: str) -> bytes:
+        """The body with every layer of content coding undone, refused as soon as any layer
+        passes ``http.max_bytes`` (so a small compressed bomb never expands in memory)."""
+        limit = self.http.max_bytes
+        too_large = UrlRefused(
+            f"response from {host_key(url)} is over the {limit:,}-byte limit (http.max_bytes)"
+        )
+        try:
+            decoded = Decoded(
+                response.headers.get_list("content-encoding", split_commas=True), limit
+            )
+            body = bytearray()
+            async for raw in response.aiter_raw():
+                for piece in decoded.feed(raw):
+                    body += piece
+                    if len(body) > limit:
+                        raise too_large
+        except CodingRefused as exc:
+            raise UrlRefused(f"response from {host_key(url)}: {exc}") from None
+        except TooLarge:
+            raise too_large from None
+        except Undecodable as exc:
+            raise httpx.DecodingError(str(exc), request=response.request) from None
+        return bytes(body)
 
     def _headers(self, url: str) -> dict[str, str]:
         parts = urlsplit(url)
