@@ -38,33 +38,28 @@ def no_provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(autouse=True, scope="session")
-def shared_encodings_dir(tmp_path_factory: pytest.TempPathFactory):
-    """Parsed rank tables for the whole run (the servers and commands tests start too), kept
-    out of the user's own cache."""
+def _session_dir(factory: pytest.TempPathFactory, name: str, variable: str):
+    """A private directory named by ``variable`` for the whole run (the servers and
+    commands tests start inherit it), the variable restored afterwards."""
     import os
 
-    directory = tmp_path_factory.mktemp("encodings")
-    previous = os.environ.get("TOKENLS_ENCODINGS_DIR")
-    os.environ["TOKENLS_ENCODINGS_DIR"] = str(directory)
+    directory = factory.mktemp(name)
+    previous = os.environ.get(variable)
+    os.environ[variable] = str(directory)
     yield directory
     if previous is None:
-        os.environ.pop("TOKENLS_ENCODINGS_DIR", None)
+        os.environ.pop(variable, None)
     else:
-        os.environ["TOKENLS_ENCODINGS_DIR"] = previous
+        os.environ[variable] = previous
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shared_encodings_dir(tmp_path_factory: pytest.TempPathFactory):
+    """Parsed rank tables, kept out of the user's own cache."""
+    yield from _session_dir(tmp_path_factory, "encodings", "TOKENLS_ENCODINGS_DIR")
 
 
 @pytest.fixture(autouse=True, scope="session")
 def private_state_dir(tmp_path_factory: pytest.TempPathFactory):
-    """The key that seals this user's cache directories, kept out of the user's own state
-    for the whole run (the servers and commands tests start too)."""
-    import os
-
-    directory = tmp_path_factory.mktemp("state")
-    previous = os.environ.get("TOKENLS_STATE_DIR")
-    os.environ["TOKENLS_STATE_DIR"] = str(directory)
-    yield directory
-    if previous is None:
-        os.environ.pop("TOKENLS_STATE_DIR", None)
-    else:
-        os.environ["TOKENLS_STATE_DIR"] = previous
+    """The key that seals this user's cache directories, kept out of the user's own state."""
+    yield from _session_dir(tmp_path_factory, "state", "TOKENLS_STATE_DIR")
