@@ -112,7 +112,9 @@ def test_no_header_stores_a_wait_beyond_the_cap(
 def test_an_old_stored_infinite_backoff_no_longer_hangs(tmp_path: Path, upstream: Upstream) -> None:
     fetcher = _fetcher(tmp_path / "cache", upstream)
     fetcher.tracker.store.update(upstream.host, lambda s: ({**s, "backoff_until": 1.0}, None))
-    with sqlite3.connect(tmp_path / "cache" / "rate" / "cache.db") as db:  # as an old version left it
+    with sqlite3.connect(
+        tmp_path / "cache" / "rate" / "cache.db"
+    ) as db:  # as an old version left it
         db.execute(
             "UPDATE Cache SET value = ? WHERE key = ?",
             ('{"backoff_until": Infinity, "last": NaN}', f"rate:{upstream.host}"),
