@@ -2,7 +2,8 @@
 
 1. When the labelled LogChunks logs are beside the repository (``../shared/data``), their
    scorer runs ``tokenls compress`` on each and prints mean recall, complete logs and the
-   ``tail`` baseline at the same budget.
+   ``tail`` baseline at the same budget; when bench/corpus/make.py has built its corpus of
+   today's failures, its scorer prints the same per ecosystem.
 2. A long CI log made of this repository's real captured runs (tests/fixtures/logs, repeated
    to ``--mb``) is compressed by a ``tokenls compress`` child process; the baseline in the
    same run is tiktoken encoding the same file once, the least any exact tool must do.
@@ -81,6 +82,14 @@ def main() -> int:
         print(f"  whole run {time.perf_counter() - start:.0f} s")
     elif not args.no_recall:
         print(f"labelled CI logs: {SCORER} not found, recall skipped")
+    corpus = ROOT / "bench" / "corpus"
+    if not args.no_recall and (corpus / "out" / "labels.json").exists():
+        print("today's failures (bench/corpus, made by make.py), per ecosystem:")
+        out = subprocess.run(
+            [sys.executable, str(corpus / "score.py"), "--show", "0"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        print("  " + "\n  ".join(out.stdout.strip().splitlines()))
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "ci.log"
         size = make_log(log, args.mb)

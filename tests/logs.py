@@ -26,3 +26,20 @@ def failing_build(lines: int) -> str:
     """A long job whose last step fails: passing output, then the failing Maven build."""
     failing = (FIXTURES / "maven-fail.log").read_text(encoding="utf-8")
     return passing_output(lines) + failing.rstrip("\n") + "\n"  # Maven ends without one
+
+
+# The lines a person needs from cmake-fail.log (a real CMake + g++ build), read by hand: each
+# error, the line of the project's own code behind the template error, the source lines the
+# other two point at, and make's verdict.
+CMAKE_MUST_KEEP = [
+    "/usr/include/c++/12/bits/stl_algo.h:1938:50: error: no match for ‘operator-’ (operand "
+    "types are ‘std::_List_iterator<shelf::Item>’ and ‘std::_List_iterator<shelf::Item>’)",
+    "/tmp/tokenls-fixtures/cmake/src/inventory.cpp:37:14:   required from here",
+    "/tmp/tokenls-fixtures/cmake/src/report.cpp:17:21: error: too many arguments to function "
+    "‘std::string shelf::money(long int)’",
+    "17 |             << money(item.value_cents(), item.quantity) << '\\n';",
+    "/tmp/tokenls-fixtures/cmake/src/report.cpp:20:61: error: no match for ‘operator<<’ "
+    "(operand types are ‘std::basic_ostream<char>’ and ‘std::optional<shelf::Item>’)",
+    '20 |     if (auto low = inventory.find("LOW")) out << "restock " << low << \'\\n\';',
+    "gmake: *** [Makefile:101: all] Error 2",
+]

@@ -66,3 +66,32 @@ def test_the_view_never_exceeds_the_budget(text: str, budget: int) -> None:
     assert truth(fitted.text, "o200k_base") == fitted.tokens <= budget
     if not fitted.gaps:
         assert fitted.text == text
+
+
+def test_a_prompt_keeps_its_own_text_and_compresses_each_pasted_log_in_place() -> None:
+    from tests.logs import FIXTURES
+    from tokenls.agent.fit import fit_prompt
+
+    go, maven = (
+        (FIXTURES / n).read_text().rstrip("\n") + "\n" for n in ("go-fail.log", "maven-fail.log")
+    )
+    own = ["# Triage\n\nTwo jobs failed.\n\n## Go\n\n", "\n## Maven\n\n", "\n## Ask\n\nWhy?\n"]
+    text = f"{own[0]}```console\n{go}```\n{own[1]}```log\n{maven}```\n{own[2]}"
+    budget = truth(text, "o200k_base") // 3
+    fitted = fit_prompt(text, budget, Counter("o200k_base"))
+    assert truth(fitted.text, "o200k_base") == fitted.tokens <= budget
+    assert fitted.gaps == [] and len(fitted.logs) == 2
+    position = 0
+    for part in own:  # the prompt's own text, whole and in order
+        position = fitted.text.index(part, position)
+    assert "--- FAIL: TestPercentile (0.00s)" in fitted.text and "BUILD FAILURE" in fitted.text
+
+
+def test_a_prompt_whose_own_text_is_over_falls_back_to_its_outline() -> None:
+    from tokenls.agent.fit import fit_prompt
+
+    log = "".join(f"2026-11-24T10:00:{n % 60:02d}Z ERROR worker {n} failed\n" for n in range(80))
+    text = _document(6) + f"```log\n{log}```\n"
+    fitted = fit_prompt(text, 150, Counter("o200k_base"))
+    assert fitted.tokens <= 150 and fitted.gaps and fitted.logs == []
+    assert all(f"## Part {n}\n" in fitted.text for n in range(6))

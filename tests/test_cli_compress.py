@@ -90,7 +90,7 @@ def test_json_stats_and_the_input_is_untouched(tmp_path: Path, capsys) -> None:
         "input_tokens", "output_tokens", "budget", "profile", "kept_lines", "dropped_lines",
     }  # fmt: skip
     assert stats["input_tokens"] == truth(log.read_text(), "o200k_base")
-    assert stats["output_tokens"] <= 600 and stats["profile"] == "test_logs"
+    assert stats["output_tokens"] <= 600 and stats["profile"] == "default"
     naive = stats["naive_head_tail"]
     assert naive["output_tokens"] <= 600
     assert log.read_bytes() == before
@@ -134,10 +134,26 @@ def test_stdin_and_usage_errors(tmp_path: Path) -> None:
 def test_custom_profile_from_config(tmp_path: Path, capsys) -> None:
     log = _log(tmp_path)
     (tmp_path / "tokenls.toml").write_text(
-        '[compress.profiles.tight]\nextends = "test_logs"\nreserve = 0.5\n'
+        "[compress.profiles.late]\nreserve = 0.8\n"
+        '[compress.profiles.tight]\nextends = "late"\nreserve = 0.2\n'
     )
-    assert main(["compress", str(log), "--profile", "tight", "--json"]) == 0
+    assert main(["compress", str(log), "--profile", "tight", "--json", "--budget", "600"]) == 0
     assert json.loads(capsys.readouterr().out)["profile"] == "tight"
+    texts = {}
+    for name in ("late", "tight"):
+        out = tmp_path / f"{name}.log"
+        args = ["--profile", name, "--budget", "600", "-q", "-o", str(out)]
+        assert main(["compress", str(log), *args]) == 0
+        texts[name] = out.read_text()
+    assert texts["late"] != texts["tight"]  # the reserve is the one setting, and it tells
+
+
+def test_the_retired_built_in_profile_names_say_what_to_do(tmp_path: Path, capsys) -> None:
+    log = _log(tmp_path)
+    assert main(["compress", str(log), "--profile", "test_logs"]) == 2
+    err = capsys.readouterr().err
+    assert "profile 'test_logs' is no longer built in" in err
+    assert "define [compress.profiles.test_logs]" in err
 
 
 def test_a_killed_run_leaves_no_partial_output(tmp_path: Path) -> None:

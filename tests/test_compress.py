@@ -216,7 +216,11 @@ def test_memory_is_opt_in_and_never_changes_the_text_of_a_line(
         ("\x1b[31m[ERROR]\x1b[0m build failed", "[ERROR] build failed"),
         (" 10% [=>    ]\r 55% [===> ]\r100% [=====]", "100% [=====]"),
         ("travis_fold:start:install\r\x1b[0K$ npm ci", "$ npm ci"),
-        ("##[group]Run npm test", "Run npm test"),
+        ("##[group]Run npm test", "##[group]Run npm test"),
+        (
+            "2025-04-11T19:32:22.4029967Z \x1b[31mError\x1b[0m: x\r\x1b[2K",
+            "2025-04-11T19:32:22.4029967Z Error: x",
+        ),
     ],
 )
 def test_lines_are_cleaned_as_a_terminal_shows_them(raw: str, shown: str) -> None:
@@ -230,6 +234,7 @@ def test_lines_are_cleaned_as_a_terminal_shows_them(raw: str, shown: str) -> Non
         "travis_time:end:0a1b2c3d:start=1,finish=2,duration=1\r\x1b[0K",
         "##[endgroup]",
         "section_end:1700000000:build_script\r\x1b[0K",
+        "2025-04-11T19:32:22.4029967Z ##[endgroup]",
     ],
 )
 def test_ci_markers_are_dropped(marker: str) -> None:

@@ -2,8 +2,10 @@
 
 Three actions: compress a selected or fenced log block in place; compress a referenced log
 file into ``<name>.compressed.log`` beside it and point the reference there (the original
-is never modified); and, on a budget diagnostic, compress the largest log so the prompt
-fits its budget.
+is never modified); and, on a budget diagnostic, compress every log of the prompt — pasted
+and referenced — each to its share of the budget (``tokenls.compress.plan``), in one edit.
+Which fenced blocks hold a log is ``tokenls.compress.pasted``'s call: the fence's language
+is the user's word.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from tokenls.analysis import Analysis
-from tokenls.compress.signals import PLAIN, kind
+from tokenls.compress.pasted import fenced_logs, is_log_block
+from tokenls.compress.plan import MIN_TARGET, LogCost, share
 from tokenls.engine.counting import Counter
 from tokenls.open_document import OpenDocument
 from tokenls.outline import scan_structure
 from tokenls.references.resolve import Resolved
 
-MIN_TARGET = 64
-_LOG_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})\s*(log|text|txt|console|shell|sh|output|)\s*$", re.I)
+MIN_SELECTED_LINES = 5
 _LOG_NAME = re.compile(
     r"\.(?:log|out|err|txt)$|(?:^|[/_.-])(?:log|logs|output|ci|build)(?:[/_.-]|$)", re.I
 )
@@ -47,18 +49,6 @@ class ActionPlan:
     preferred: bool = False
 
 
-def looks_like_log(lines: Sequence[str]) -> bool:
-    """Enough lines, and enough of them carrying a level, a failure or a timestamp."""
-    body = [line for line in lines if line.strip()]
-    if len(body) < 5:
-        return False
-    marked = sum(1 for line in body[:400] if kind(line) != PLAIN or _TIMESTAMP.search(line))
-    return marked >= max(2, len(body[:400]) // 5)
-
-
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\b\d{2}:\d{2}:\d{2}\b")
-
-
 def target_for(tokens: int, overflow: int | None) -> int:
     """How many tokens a log should shrink to: enough to end the overflow, else a quarter."""
     if overflow is not None and overflow > 0:
@@ -75,6 +65,10 @@ def compress_text(
 ) -> str:
     from tokenls.compress import compress  # loads only when an action is resolved
 
+    if baseline is not None:
+        from tokenls.compress.baseline import against
+
+        baseline = against(baseline, [text])
     chunk = 1 << 20
     chunks = (text[i : i + chunk] for i in range(0, len(text), chunk))
     result = compress(
@@ -96,11 +90,7 @@ def plan_block(
 ) -> ActionPlan:
     """Replace ``text`` (the prompt between two positions) with its compressed form."""
     target = target_for(tokens, overflow)
-    compressed = compress_text(text, target, counter, cancelled, baseline)
-    if text.endswith("\n") and not compressed.endswith("\n"):
-        compressed += "\n"
-    if not text.endswith("\n") and compressed.endswith("\n"):
-        compressed = compressed[:-1]
+    compressed = _same_ending(text, compress_text(text, target, counter, cancelled, baseline))
     return ActionPlan(
         f"{title_prefix} to fit {target:,} tokens",
         "refactor.rewrite",
@@ -119,28 +109,157 @@ def plan_reference(
     source = Path(ref.target)
     if not is_log_reference(ref):
         return None
-    try:
-        data = source.read_bytes()
-    except OSError:
+    text = _read(source)
+    change = _repointed(ref, line_text)
+    if text is None or change is None:
         return None
-    text = data.decode("utf-8", "replace")
     target = target_for(ref.tokens, overflow)
     compressed = compress_text(text, target, counter, cancelled)
-    destination = source.with_name(f"{source.stem}.compressed.log")
+    return ActionPlan(
+        f"Compress referenced log {source.name} to fit {target:,} tokens",
+        "refactor.rewrite",
+        [change],
+        [(compressed_path(source), compressed)],
+    )
+
+
+def compressed_path(source: Path) -> Path:
+    return source.with_name(f"{source.stem}.compressed.log")
+
+
+def _repointed(ref: Resolved, line_text: str) -> TextChange | None:
+    """The edit pointing a reference at its log's compressed copy."""
     written = ref.reference.target
-    new_target = written[: len(written) - len(Path(written).name)] + destination.name
+    new_target = (
+        written[: len(written) - len(Path(written).name)] + compressed_path(Path(ref.target)).name
+    )
     r = ref.reference
     original = line_text[r.start : r.end]
     at = original.rfind(written)
     if at < 0:
         return None
     replacement = original[:at] + new_target + original[at + len(written) :]
-    return ActionPlan(
-        f"Compress referenced log {source.name} to fit {target:,} tokens",
-        "refactor.rewrite",
-        [TextChange(None, (r.line, r.start), (r.line, r.end), replacement)],
-        [(destination, compressed)],
+    return TextChange(None, (r.line, r.start), (r.line, r.end), replacement)
+
+
+def _read(source: Path) -> str | None:
+    try:
+        return source.read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def _same_ending(original: str, compressed: str) -> str:
+    """``compressed`` ending with a line break exactly when ``original`` does."""
+    if original.endswith("\n") and not compressed.endswith("\n"):
+        return compressed + "\n"
+    if not original.endswith("\n") and compressed.endswith("\n"):
+        return compressed[:-1]
+    return compressed
+
+
+@dataclass(frozen=True, slots=True)
+class PastedLog:
+    start: int  # first line of the block's body
+    end: int  # the closing fence's line (exclusive end of the body)
+    tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReferencedLog:
+    mentions: tuple[Resolved, ...]  # every reference to the file (it counts once)
+    tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class PromptLogs:
+    """Every log of a prompt as an offer saw it: fenced blocks, then referenced files."""
+
+    pasted: tuple[PastedLog, ...]
+    referenced: tuple[ReferencedLog, ...]
+
+    def costs(self) -> list[int]:
+        return [p.tokens for p in self.pasted] + [r.tokens for r in self.referenced]
+
+
+def prompt_logs(doc: OpenDocument, analysis: Analysis) -> PromptLogs:
+    lines = doc.document.lines
+    pasted = tuple(
+        PastedLog(a, b, doc.document.count_lines(a, b).tokens)
+        for a, b in all_fenced_logs(lines, _fences(doc))
     )
+    by_target: dict[str, list[Resolved]] = {}
+    for ref in analysis.references:
+        if is_log_reference(ref):
+            by_target.setdefault(ref.target, []).append(ref)
+    referenced = tuple(
+        ReferencedLog(tuple(refs), next((r.tokens for r in refs if not r.duplicate), 0))
+        for refs in by_target.values()
+    )
+    return PromptLogs(pasted, referenced)
+
+
+def fit_title(logs: PromptLogs, total: int, budget: int) -> str:
+    """The action's title, saying up front when compressing every log cannot be enough."""
+    shares = share([LogCost(t, MIN_TARGET) for t in logs.costs()], total, budget)
+    if not shares.over:
+        return "Compress logs to fit the budget"
+    return (
+        f"Compress logs (still {shares.over:,} tokens over: the rest of the prompt is "
+        f"{shares.rest:,} of its {budget:,})"
+    )
+
+
+def plan_fit(
+    logs: PromptLogs,
+    lines: Sequence[str],
+    total: int,
+    budget: int,
+    counter: Counter,
+    cancelled: Callable[[], bool] | None = None,
+) -> ActionPlan | None:
+    """Every log of the prompt compressed to its share of the budget, as one edit."""
+    from tokenls.compress import plan
+
+    texts: list[str] = [slice_text(lines, (p.start, 0), (p.end, 0)) for p in logs.pasted]
+    repoints: list[list[TextChange]] = []
+    for log in logs.referenced:
+        text = _read(Path(log.mentions[0].target))
+        changes = [_repointed(r, lines[r.reference.line]) for r in log.mentions]
+        if text is None or None in changes:
+            return None
+        texts.append(text)
+        repoints.append([c for c in changes if c is not None])
+    # Pointing a reference elsewhere changes the prompt's own text by a token or so.
+    extra = [0] * len(logs.pasted) + [
+        sum(counter.count(c.text).tokens for c in changes)
+        - sum(counter.count(lines[c.start[0]][c.start[1] : c.end[1]]).tokens for c in changes)
+        for changes in repoints
+    ]
+    costs = [
+        LogCost(tokens, plan.failure_floor(text, counter))
+        for tokens, text in zip(logs.costs(), texts, strict=True)
+    ]
+    done: dict[int, str] = {}
+
+    def shrink(i: int, target: int) -> int:
+        done[i] = _same_ending(texts[i], compress_text(texts[i], target, counter, cancelled))
+        return counter.count(done[i]).tokens + extra[i]
+
+    fitted = plan.fit(costs, total, budget, shrink)
+    changes: list[TextChange] = []
+    create: list[tuple[Path, str]] = []
+    for i, p in enumerate(logs.pasted):
+        if fitted.targets[i] is not None:
+            changes.append(TextChange(None, (p.start, 0), (p.end, 0), done[i]))
+    for j, log in enumerate(logs.referenced):
+        i = len(logs.pasted) + j
+        if fitted.targets[i] is not None:
+            create.append((compressed_path(Path(log.mentions[0].target)), done[i]))
+            changes.extend(repoints[j])
+    if not changes:
+        return None
+    return ActionPlan(fit_title(logs, total, budget), "quickfix", changes, create, True)
 
 
 def slice_text(lines: Sequence[str], start: Position, end: Position) -> str:
@@ -168,21 +287,15 @@ def fenced_log_at(
 ) -> tuple[int, int] | None:
     """The body ``[start, end)`` of the fenced log block that holds ``line``, if any."""
     for open_line, close_line in fences:
-        if open_line <= line <= close_line and _LOG_FENCE.match(lines[open_line].rstrip("\r\n")):
-            body = lines[open_line + 1 : close_line]
-            if looks_like_log(body):
-                return open_line + 1, close_line
+        if open_line <= line <= close_line and is_log_block(lines, open_line, close_line):
+            return open_line + 1, close_line
     return None
 
 
 def all_fenced_logs(
     lines: Sequence[str], fences: Sequence[tuple[int, int]]
 ) -> list[tuple[int, int]]:
-    return [
-        (a + 1, b)
-        for a, b in fences
-        if _LOG_FENCE.match(lines[a].rstrip("\r\n")) and looks_like_log(lines[a + 1 : b])
-    ]
+    return fenced_logs(lines, fences)
 
 
 def is_log_reference(ref: Resolved) -> bool:
@@ -214,7 +327,7 @@ def offers(
     offers: list[Offer] = []
     if (l0, i0) != (l1, i1):
         text = slice_text(lines, (l0, i0), (l1, i1))
-        if text.count("\n") >= 4:
+        if l1 - l0 + (i1 > 0) >= MIN_SELECTED_LINES and text.strip():
             tokens = counter.count(text).tokens
             offers.append(
                 Offer(
@@ -260,17 +373,12 @@ def offers(
             for offer in list(offers)
             if offer.data.get("action") == "range"
         )
-    if on_budget_diagnostic and overflow:
-        largest = _largest_log(doc, analysis)
-        if largest is not None:
-            offers.append(
-                Offer(
-                    "Compress the largest log to fit the budget",
-                    "quickfix",
-                    {**base, **largest},
-                    preferred=True,
-                )
-            )
+    if on_budget_diagnostic and overflow and analysis.budget is not None:
+        logs = prompt_logs(doc, analysis)
+        if logs.pasted or logs.referenced:
+            title = fit_title(logs, analysis.total.tokens, analysis.budget.tokens)
+            data = {**base, "action": "fit", "tokens": sum(logs.costs())}  # shows progress
+            offers.append(Offer(title, "quickfix", data, preferred=True))
     return offers
 
 
@@ -289,7 +397,7 @@ def prepare(
     if data.get("action") == "range":
         l0, i0, l1, i1 = data["range"]
         text = slice_text(lines, (l0, i0), (l1, i1))
-        title = "Compress the largest log" if data.get("largest") else "Compress log"
+        title = "Compress log"
         tokens = int(data["tokens"])
         if data.get("baseline"):
             if passing is None:
@@ -305,23 +413,13 @@ def prepare(
         ref = analysis.references[index]
         line = lines[ref.reference.line]
         return lambda cancelled: plan_reference(ref, line, overflow, counter, cancelled)
+    if data.get("action") == "fit" and analysis.budget is not None:
+        logs = prompt_logs(doc, analysis)
+        total, budget = analysis.total.tokens, analysis.budget.tokens
+        snapshot = list(lines)
+        return lambda cancelled: plan_fit(logs, snapshot, total, budget, counter, cancelled)
     return None
 
 
 def _fences(doc: OpenDocument) -> list[tuple[int, int]]:
     return scan_structure(doc.document.lines, doc.frontmatter.end).fences
-
-
-def _largest_log(doc: OpenDocument, analysis: Analysis) -> dict[str, Any] | None:
-    best: tuple[int, dict[str, Any]] | None = None
-    for a, b in all_fenced_logs(doc.document.lines, _fences(doc)):
-        tokens = doc.document.count_lines(a, b).tokens
-        if best is None or tokens > best[0]:
-            best = (
-                tokens,
-                {"action": "range", "range": [a, 0, b, 0], "tokens": tokens, "largest": True},
-            )
-    for index, ref in enumerate(analysis.references):
-        if is_log_reference(ref) and not ref.duplicate and (best is None or ref.tokens > best[0]):
-            best = (ref.tokens, {"action": "reference", "index": index})
-    return best[1] if best else None

@@ -1,19 +1,23 @@
-"""A text cut to a token budget for reading: its outline first, then its text from the top.
+"""A text cut to a token budget for reading: a prompt stays a prompt.
 
-A file that does not fit keeps every Markdown heading it can (shallow levels first), then
-as many of its other lines, from the top, as fit; each run of left-out lines becomes
-one short marker line, and the gaps are returned with their line ranges and exact token
-counts so a reader knows what asking for more would cost. The result never exceeds the budget, counted exactly
-(an estimated count is held to its upper bound). Text without headings keeps its beginning.
+A prompt that pastes logs keeps its own text — headings, instructions, examples — whole,
+and each pasted log is compressed in place to its share of the budget
+(``tokenls.compress.plan``; failures kept first, gaps marked by the compressor). When that
+is not enough, or there is no log, the file keeps every Markdown heading it can (shallow
+levels first), then as many of its other lines, from the top, as fit; each run of left-out
+lines becomes one short marker line, and the gaps are returned with their line ranges and
+exact token counts so a reader knows what asking for more would cost. The result never
+exceeds the budget, counted exactly (an estimated count is held to its upper bound). Text
+without headings keeps its beginning.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tokenls.engine.counting import Counter
 from tokenls.engine.text import split_lines
-from tokenls.outline import headings, read_frontmatter
+from tokenls.outline import headings, read_frontmatter, scan_structure
 
 _MARKER_ESTIMATE = 8  # tokens of one "[… 1,204 lines not shown]" line, about
 
@@ -26,16 +30,87 @@ class Gap:
 
 
 @dataclass(frozen=True, slots=True)
+class Squeezed:
+    """A pasted log compressed in place."""
+
+    start: int  # first line of the log's body in the file, 0-based
+    end: int  # exclusive
+    tokens: int  # of the log as the file has it
+    kept: int  # of the log as shown
+
+
+@dataclass(frozen=True, slots=True)
 class Fitted:
     text: str
     tokens: int
     gaps: list[Gap]
+    logs: list[Squeezed] = field(default_factory=list)
 
 
 def marker(start: int, end: int) -> str:
     """The line standing for lines ``[start, end)``."""
     count = end - start
     return f"[… {count:,} line{'' if count == 1 else 's'} not shown]\n"
+
+
+def fit_prompt(text: str, budget: int, counter: Counter) -> Fitted:
+    """``text`` itself when it fits; else its pasted logs compressed in place to their share
+    of the budget; else (the rest of it alone is over) its outline and beginning."""
+    from tokenls.compress.pasted import fenced_logs
+
+    whole = counter.count(text)
+    if whole.bound <= budget:
+        return Fitted(text, whole.tokens, [])
+    lines = split_lines(text)
+    blocks = fenced_logs(lines, scan_structure(lines, read_frontmatter(lines).end).fences)
+    if not blocks or not counter.additive:
+        return fit_outline(text, budget, counter)
+    squeezed = _logs_in_place(lines, blocks, whole.bound, budget, counter)
+    if squeezed is None:
+        return fit_outline(text, budget, counter)
+    return squeezed
+
+
+def _logs_in_place(
+    lines: list[str], blocks: list[tuple[int, int]], total: int, budget: int, counter: Counter
+) -> Fitted | None:
+    from tokenls.compress import compress
+    from tokenls.compress.plan import LogCost, failure_floor, fit
+
+    bodies = ["".join(lines[a:b]) for a, b in blocks]
+    sizes = [counter.count(body).tokens for body in bodies]
+    costs = [
+        LogCost(n, failure_floor(body, counter)) for n, body in zip(sizes, bodies, strict=True)
+    ]
+    shown: dict[int, str] = {}
+
+    def shrink(i: int, target: int) -> int:
+        out = compress([bodies[i]], target, counter, count_input=False).text
+        shown[i] = out if bodies[i].endswith("\n") or not out.endswith("\n") else out[:-1]
+        return counter.count(shown[i]).tokens
+
+    held = 0  # what the seams between text and logs cost beyond the parts' counts
+    for _ in range(3):
+        planned = fit(costs, total, budget - held, shrink)
+        if planned.over:
+            return None
+        out: list[str] = []
+        logs: list[Squeezed] = []
+        at = 0
+        for i, (a, b) in enumerate(blocks):
+            out.extend(lines[at:a])
+            body = bodies[i] if planned.targets[i] is None else shown[i]
+            out.append(body)
+            if planned.targets[i] is not None:
+                logs.append(Squeezed(a, b, sizes[i], counter.count(body).tokens))
+            at = b
+        out.extend(lines[at:])
+        text = "".join(out)
+        count = counter.count(text)
+        if count.bound <= budget:
+            return Fitted(text, count.tokens, [], logs)
+        held += count.bound - budget
+    return None
 
 
 def fit_outline(text: str, budget: int, counter: Counter) -> Fitted:

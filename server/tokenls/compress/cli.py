@@ -4,74 +4,121 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from tokenls.cache import TokenCache, default_cache_dir
-from tokenls.compress import CompressResult, ErrorMemory, ProfileError, compress
-from tokenls.compress.baseline import head_tail
-from tokenls.config import Settings, load_config_for, workspace_root
+from tokenls.compress import CompressResult, ErrorMemory, ProfileError, compress, options
+from tokenls.compress.baseline import against, head_tail
+from tokenls.compress.failures import Failures, Tally, stats_of
+from tokenls.compress.options import MIN_BUDGET
+from tokenls.compress.profiles import DEFAULT
+from tokenls.config import Settings, find_config, load_config_for, workspace_root
 from tokenls.engine.counting import BATCH_MAX_EXACT, Counter
-from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS
 from tokenls.files import SNIFF_BYTES, STDIN, DecodeReport, decode_chunks
 from tokenls.output_file import write_output
 from tokenls.terminal import EXIT_OK, Terminal, UsageError, say
 
-# Below this even the one-line summary of what was left out cannot fit.
-MIN_BUDGET = 32
+__all__ = ["MIN_BUDGET", "compression_encoding", "run_compress"]
 
 
 def compression_encoding(settings: Settings) -> str:
-    """The configured encoding when it is tiktoken's: compression's budgets add up counts of
+    """The log's choice of encoding (``tokenls.choice``: a configured model's tokenizer, else
+    the configured encoding) when it is tiktoken's: compression's budgets add up counts of
     lines, which only tiktoken's cut rule makes exact; a tokenizer file falls back to the
     default."""
-    return settings.encoding if settings.encoding in ENCODINGS else DEFAULT_ENCODING
+    from tokenls.choice import choose, tiktoken_of
+
+    return tiktoken_of(choose({}, settings))
 
 
 def run_compress(args: argparse.Namespace, terminal: Terminal) -> int:
-    if args.budget < MIN_BUDGET:
+    source = Path(args.log) if args.log != STDIN else None
+    start = _config_start(source)
+    settings, _ = load_config_for(start)
+    table = _compress_table(settings)
+    chosen = options.resolve(args, table, options.settings_source(start))
+    if chosen.budget < MIN_BUDGET:
         raise UsageError(
-            f"--budget {args.budget} is below the minimum of {MIN_BUDGET} tokens "
+            f"--budget {chosen.budget} is below the minimum of {MIN_BUDGET} tokens "
             "(room for at least the line saying what was left out)"
         )
     if args.json and args.output == STDIN:
         raise UsageError("--json and -o - would both write to standard output")
-    source = Path(args.log) if args.log != STDIN else None
-    settings, _ = load_config_for(source or Path.cwd())
-    counter = Counter(args.encoding or compression_encoding(settings), max_exact=BATCH_MAX_EXACT)
-    table = _compress_table(settings)
-    custom = table.get("profiles", {})
-    remember = args.memory if args.memory is not None else table.get("memory") is True
+    encoding = chosen.encoding or compression_encoding(settings)
+    counter = Counter(encoding, max_exact=BATCH_MAX_EXACT)
     memory = None
-    if remember:  # in a directory of its own, never the workspace (tokenls.owned_cache)
+    if chosen.memory:  # in a directory of its own, never the workspace (tokenls.owned_cache)
         workspace = workspace_root(source or Path.cwd())
         memory = ErrorMemory(TokenCache(_cache_dir(settings.cache_dir), workspaces=[workspace]))
-    baseline = _baseline(args.baseline) if args.baseline else None
+    passing = _baseline(chosen.baseline) if chosen.baseline else None
+    spooled = None
     try:
         size = source.stat().st_size if source else 0
-        chunks = _chunks(source, size)
-        options = {"memory": memory, "baseline": baseline, "custom": custom}
+        if passing is not None and source is None:  # read twice: held on disk, not in memory
+            spooled = _spool(_chunks(None, 0))
+        read = (lambda: _reread(spooled)) if spooled else (lambda: _chunks(source, size))
+        baseline = against(passing, read()) if passing is not None else None
+        tally = Tally()
+        chunks = tally.tap(read())
+        settings_of_run = {"memory": memory, "baseline": baseline, "custom": chosen.profiles}
         if not terminal.quiet and sys.stderr.isatty() and size > 4 * 1024 * 1024:
-            result = _with_progress(chunks, size, args, counter, options)
+            result = _with_progress(chunks, size, args, chosen, counter, settings_of_run)
         else:
-            result = _compress(chunks, args, counter, options)
+            result = _compress(chunks, args, chosen, counter, settings_of_run)
     except ProfileError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot read: {exc.strerror or exc}", args.log) from None
+    finally:
+        if spooled is not None:
+            spooled.close()
     if args.output not in (None, STDIN):
         write_output(args.output, result.text)
     elif not args.json:
         terminal.write(result.text)
-    stats = result.stats()
+    failures = tally.result()
+    stats = stats_of(result, failures)
     if args.compare:
-        stats["naive_head_tail"] = _naive(source, args.budget, counter, result)
+        stats["naive_head_tail"] = _naive(source, chosen.budget, counter, result)
     if args.json:
         terminal.json(stats)
     elif not terminal.quiet:
-        _summary(result, stats.get("naive_head_tail"))
+        _summary(result, failures, stats.get("naive_head_tail"))
+    if getattr(args, "save_config", False):
+        saved = options.given(args)
+        if not saved:
+            raise UsageError("--save-config: no option given to save (--budget, --baseline, …)")
+        written = options.save(start, saved, Path.cwd())
+        if not terminal.quiet:
+            names = ", ".join(options.FLAGS[key] for key in saved)
+            say(f"saved {names} to the [compress] table of {written}")
     return EXIT_OK
+
+
+def _config_start(source: Path | None) -> Path:
+    """Where a run's settings are looked up: from the log when a config file is above it,
+    else from the current directory (a log downloaded elsewhere still gets the project's)."""
+    if source is not None and find_config(source) is not None:
+        return source
+    return Path.cwd()
+
+
+def _spool(chunks: Iterator[str]) -> IO[str]:
+    """Standard input kept to be read twice (for a baseline), on disk past 8 MB."""
+    spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed by the caller)
+        max_size=8 * 1024 * 1024, mode="w+", encoding="utf-8", errors="surrogatepass"
+    )
+    for chunk in chunks:
+        spool.write(chunk)
+    return spool  # type: ignore[return-value]
+
+
+def _reread(spool: IO[str]) -> Iterator[str]:
+    spool.seek(0)
+    return iter(lambda: spool.read(1024 * 1024), "")
 
 
 def _chunks(source: Path | None, size: int) -> Iterator[str]:
@@ -110,23 +157,23 @@ def _baseline(path: str) -> list[str]:
     return visible_lines(data.decode("utf-8", "replace"))
 
 
-def _compress(chunks, args, counter, options, on_chunk=None) -> CompressResult:  # type: ignore[no-untyped-def]
+def _compress(chunks, args, chosen, counter, run, on_chunk=None) -> CompressResult:  # type: ignore[no-untyped-def]
     # Counting every input token is the slowest part of a big log: only when it is shown.
     return compress(
         chunks,
-        args.budget,
+        chosen.budget,
         counter,
-        profile=args.profile,
-        custom_profiles=options["custom"],
-        baseline=options["baseline"],
-        memory=options["memory"],
-        keep_ansi=args.keep_ansi,
+        profile=chosen.profile,
+        custom_profiles=run["custom"],
+        baseline=run["baseline"],
+        memory=run["memory"],
+        keep_ansi=chosen.keep_ansi,
         on_chunk=on_chunk,
         count_input=args.json or args.compare,
     )
 
 
-def _with_progress(chunks, size, args, counter, options) -> CompressResult:  # type: ignore[no-untyped-def]
+def _with_progress(chunks, size, args, chosen, counter, run) -> CompressResult:  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
@@ -139,7 +186,7 @@ def _with_progress(chunks, size, args, counter, options) -> CompressResult:  # t
         transient=True,
     ) as progress:
         task = progress.add_task("compress", total=size)
-        return _compress(chunks, args, counter, options, lambda n: progress.advance(task, n))
+        return _compress(chunks, args, chosen, counter, run, lambda n: progress.advance(task, n))
 
 
 def _naive(
@@ -159,17 +206,17 @@ def _naive(
     }
 
 
-def _summary(result: CompressResult, naive: object) -> None:
-    chosen = f"{result.profile} (auto)" if result.profile_auto else result.profile
+def _summary(result: CompressResult, failures: Failures, naive: object) -> None:
     source = (
         f"{result.input_tokens:,} tokens ({result.input_tokens / max(result.output_tokens, 1):.1f}×)"
         if result.input_tokens >= 0
         else f"{result.input_lines:,} lines"
     )
+    profile = "" if result.profile == DEFAULT else f", profile {result.profile}"
     say(
         f"{source} → {result.output_tokens:,} tokens (budget {result.budget:,}), "
         f"{result.kept_lines:,} of {result.input_lines:,} lines represented, "
-        f"{result.failures:,} failures, profile {chosen}"
+        f"{failures.describe()}{profile}"
     )
     for note in result.notes:
         say(note)

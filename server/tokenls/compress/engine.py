@@ -85,7 +85,7 @@ def compress(
     input_tokens = tokens.result()
     auto = profile == "auto"
     chosen = (
-        detect_profile(log.lines[:_SAMPLE_LINES])
+        detect_profile(log.visible[:_SAMPLE_LINES])
         if auto
         else load_profile(profile, custom_profiles)
     )
@@ -102,9 +102,10 @@ def compress(
     line_tokens = [n + 1 for n in counter.encode_lens(lines)] if lines else []
     for i in log.elided:
         line_tokens[i] = 0
-    boost = _boosts(lines, log.elided, baseline, memory)
+    texts = log.visible
+    boost = _boosts(texts, log.elided, baseline, memory)
     if memory is not None:
-        memory.record(line for i, line in enumerate(lines) if log.kinds[i] == signals.FAILURE)
+        memory.record(line for i, line in enumerate(texts) if log.kinds[i] == signals.FAILURE)
     text, kept, used = _choose(lines, line_tokens, budget, log, chosen.reserve, boost, counter)
     notes = []
     if failures and not any(log.kinds[i] == signals.FAILURE for i in kept):
@@ -130,13 +131,14 @@ def _choose(
     """Plan, render, count exactly; while room is left (gap markers cost less than the plan
     assumed), plan again with that room added."""
     best: tuple[str, list[int], int] | None = None
-    scored = score(lines, line_tokens, budget, kinds=log.kinds, skip=set(log.elided), boost=boost)
+    texts = log.visible  # what the lines say; ``lines`` is what is output
+    scored = score(texts, line_tokens, budget, kinds=log.kinds, skip=set(log.elided), boost=boost)
     target = budget
     for _ in range(_TOP_UPS):
-        chosen = plan(lines, line_tokens, target, scored, tail_share=reserve)
+        chosen = plan(texts, line_tokens, target, scored, tail_share=reserve)
         result = fit(
             lines, log.kinds, chosen.kept, chosen.values, line_tokens, budget,
-            lambda s: counter.count(s).tokens, log.elided,
+            lambda s: counter.count(s).tokens, log.elided, scored.repeat_of,
         )  # fmt: skip
         if best is None or len(result[1]) > len(best[1]):
             best = result

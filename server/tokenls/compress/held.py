@@ -37,6 +37,13 @@ class HeldLog:
     kinds: list[int]
     elided: dict[int, Elided]  # position in ``lines`` → the run it stands for
     input_lines: int
+    # What each line says when that differs from what is output (a runner's timestamp, kept
+    # colour codes); None when every line is output as it reads.
+    texts: list[str] | None = None
+
+    @property
+    def visible(self) -> list[str]:
+        return self.texts if self.texts is not None else self.lines
 
 
 def split_lines(chunks: Iterable[str]) -> Iterator[str]:
@@ -60,6 +67,7 @@ def visible_lines(text: str) -> list[str]:
 def hold(chunks: Iterable[str], *, keep_ansi: bool = False, limit: int = HOLD_CHARS) -> HeldLog:
     lines: list[str] = []
     kinds: list[int] = []
+    texts: list[str] | None = None
     elided: dict[int, Elided] = {}
     size = 0
     count = 0
@@ -69,18 +77,27 @@ def hold(chunks: Iterable[str], *, keep_ansi: bool = False, limit: int = HOLD_CH
         cleaned = clean_line(raw, keep_ansi=keep_ansi)
         if cleaned is None:
             continue
-        lines.append(cleaned.shown)
-        kinds.append(kind(cleaned.text))
-        size += len(cleaned.shown) + 1
+        shown, text = cleaned.shown, cleaned.text
+        lines.append(shown)
+        kinds.append(kind(text))
+        if texts is not None:
+            texts.append(text)
+        elif shown is not text and shown != text:
+            texts = [*lines[:-1], text]
+        size += len(shown) + 1
         if size > limit:
-            lines, kinds, elided = _fold(lines, kinds, elided, limit)
+            lines, kinds, elided, texts = _fold(lines, kinds, elided, limit, texts)
             size = sum(len(line) + 1 for line in lines)
-    return HeldLog(lines, kinds, elided, count)
+    return HeldLog(lines, kinds, elided, count, texts)
 
 
 def _fold(
-    lines: list[str], kinds: list[int], elided: dict[int, Elided], limit: int
-) -> tuple[list[str], list[int], dict[int, Elided]]:
+    lines: list[str],
+    kinds: list[int],
+    elided: dict[int, Elided],
+    limit: int,
+    texts: list[str] | None = None,
+) -> tuple[list[str], list[int], dict[int, Elided], list[str] | None]:
     """Fold older lines far from any failure until the held text is at most half the limit.
 
     Kept, in order of preference: the end of the log, lines near a failure, failure lines
@@ -105,6 +122,7 @@ def _fold(
                 room -= len(lines[i]) + 1
     out_lines: list[str] = []
     out_kinds: list[int] = []
+    out_texts: list[str] | None = [] if texts is not None else None
     out_elided: dict[int, Elided] = {}
     run: Elided | None = None
     for i in range(n):
@@ -112,14 +130,18 @@ def _fold(
             run = None
             out_lines.append(lines[i])
             out_kinds.append(kinds[i])
+            if out_texts is not None and texts is not None:
+                out_texts.append(texts[i])
             continue
         if run is None:
             run = Elided()
             out_elided[len(out_lines)] = run
             out_lines.append("")
             out_kinds.append(signals.BLANK)
+            if out_texts is not None:
+                out_texts.append("")
         if i in elided:
             run.kinds.update(elided[i].kinds)
         else:
             run.kinds[kinds[i]] += 1
-    return out_lines, out_kinds, out_elided
+    return out_lines, out_kinds, out_elided, out_texts

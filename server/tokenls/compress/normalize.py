@@ -2,9 +2,13 @@
 
 Colour and cursor codes are stripped, a line rewritten with ``\\r`` (progress bars,
 spinners) keeps only its final state, and CI runners' fold and timing markers (Travis
-``travis_fold``/``travis_time``, GitHub Actions ``##[group]``/``##[endgroup]``, GitLab
+``travis_fold``/``travis_time``, GitHub Actions ``##[endgroup]``, GitLab
 ``section_start``/``section_end``) are dropped. Classification and output both work on this
 text, so a coloured ``[ERROR]`` reads as an error and a kept line costs what it shows.
+
+The timestamp a runner writes before every line (GitHub Actions and Azure Pipelines
+``2025-04-11T19:32:22.4029967Z ``, GitLab's ``…Z 00O ``) is read past: the line is
+classified by what follows it, and output as it was written.
 """
 
 from __future__ import annotations
@@ -22,14 +26,15 @@ _ANSI = re.compile(
 _MARKER = re.compile(
     r"travis_(?:fold|time):[a-z]+:[^\s\x1b]*(?:\x1b\[0?K)?"
     r"|section_(?:start|end):\d+:[^\s\x1b]*(?:\x1b\[0?K)?"
-    r"|##\[(?:group|endgroup)\]"
+    r"|##\[endgroup\]"
 )
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?: \d\d[OE]\+?)? ")
 
 
 @dataclass(frozen=True, slots=True)
 class CleanLine:
     text: str  # what a person sees: no colour codes, no overwritten text, no CI markers
-    shown: str  # what to output: ``text``, or with its colour codes when they are kept
+    shown: str  # what to output: ``text``, or with its colour codes or timestamp kept
 
 
 def strip_ansi(text: str) -> str:
@@ -38,6 +43,11 @@ def strip_ansi(text: str) -> str:
 
 def clean_line(raw: str, *, keep_ansi: bool = False) -> CleanLine | None:
     """The visible text of one raw line, or None when nothing but CI markers remains."""
+    if raw[:1].isdigit() and (stamp := STAMP.match(raw)) is not None:
+        rest = clean_line(raw[stamp.end() :], keep_ansi=keep_ansi)
+        if rest is None:
+            return None
+        return CleanLine(rest.text, stamp.group(0) + rest.shown)
     text = shown = ""
     marker = False
     for piece in raw.split("\r") if "\r" in raw else (raw,):
@@ -57,7 +67,7 @@ def clean_line(raw: str, *, keep_ansi: bool = False) -> CleanLine | None:
 
 def _strip_markers(text: str) -> str | None:
     """``text`` without CI markers; None when the markers were all it held."""
-    if "travis_" not in text and "section_" not in text and "##[" not in text:
+    if "travis_" not in text and "section_" not in text and "##[endgroup" not in text:
         return text
     rest = _MARKER.sub("", text)
     if strip_ansi(rest).strip():

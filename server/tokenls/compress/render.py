@@ -14,8 +14,9 @@ MARK = "…"
 _DETAILED = 20  # gaps at least this long say which levels they held
 
 
-def gap_marker(kinds: Sequence[int], elided: Sequence[Elided] = ()) -> str | None:
-    """``… 312 lines omitted (ERROR ×2, WARN ×10, INFO ×300)``; None for blank lines only."""
+def gap_marker(kinds: Sequence[int], elided: Sequence[Elided] = (), repeats: int = 0) -> str | None:
+    """``… 312 lines omitted (ERROR ×2, WARN ×10, INFO ×300)``; None for blank lines only.
+    ``repeats`` of the omitted lines say what a kept failure line already says."""
     levels = Tally(signals.level(k) for k in kinds if k != signals.BLANK)
     for run in elided:
         for k, n in run.kinds.items():
@@ -25,12 +26,13 @@ def gap_marker(kinds: Sequence[int], elided: Sequence[Elided] = ()) -> str | Non
     if not shown:
         return None
     noun = "line" if shown == 1 else "lines"
+    same = f"{repeats:,} more like a kept failure line" if repeats else ""
     if shown < _DETAILED:
-        return f"{MARK} {shown:,} {noun} omitted"
+        return f"{MARK} {shown:,} {noun} omitted" + (f" ({same})" if same else "")
     parts = ", ".join(
         f"{name} ×{levels[name]:,}" for name in ("ERROR", "WARN", "INFO") if levels[name]
     )
-    return f"{MARK} {shown:,} {noun} omitted ({parts})"
+    return f"{MARK} {shown:,} {noun} omitted ({parts}{'; ' + same if same else ''})"
 
 
 def render(
@@ -38,13 +40,20 @@ def render(
     kinds: Sequence[int],
     kept: Sequence[int],
     elided: Mapping[int, Elided] | None = None,
+    repeat_of: Mapping[int, int] | None = None,
 ) -> str:
     out: list[str] = []
     previous = -1
+    shown = set(kept) if repeat_of else set()
     for i in [*kept, len(lines)]:
         if i > previous + 1:
             runs = [elided[j] for j in range(previous + 1, i) if j in elided] if elided else []
-            marker = gap_marker(kinds[previous + 1 : i], runs)
+            repeats = (
+                sum(1 for j in range(previous + 1, i) if repeat_of.get(j, -1) in shown)
+                if repeat_of
+                else 0
+            )
+            marker = gap_marker(kinds[previous + 1 : i], runs, repeats)
             if marker is not None:
                 out.append(marker)
         if i < len(lines):
@@ -62,11 +71,12 @@ def fit(
     budget: int,
     count: Callable[[str], int],
     elided: Mapping[int, Elided] | None = None,
+    repeat_of: Mapping[int, int] | None = None,
 ) -> tuple[str, list[int], int]:
     """Render, and drop the least valuable lines until the exact count is within budget."""
     kept = list(kept)
     while True:
-        text = render(lines, kinds, kept, elided)
+        text = render(lines, kinds, kept, elided, repeat_of)
         used = count(text)
         if used <= budget:
             return text, kept, used

@@ -2,9 +2,10 @@
 
 Each line gets a value from what it says (a failure header, the detail under one, a
 warning, noise), how rare its shape is in this log, and where it sits: the end of the
-step that failed is where people look first. Lines are then chosen greedily by value per
-token; a line identical to one already kept adds nothing. The caller renders the chosen
-lines verbatim, in input order, with a marker for each gap.
+step that failed is where people look first. Every failure's headline is kept first
+(``headlines``), then lines are chosen greedily by value per token; a line identical to one
+already kept adds nothing. The caller renders the chosen lines verbatim, in input order,
+with a marker for each gap.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from tokenls.compress import signals
+from tokenls.compress import headlines, signals
 
 _SHAPE = re.compile(r"0x[0-9a-fA-F]+|[0-9a-fA-F]{8,}|\d+")
 FIRST_FAILURE_WEIGHT = 2.0  # the first failure header of the failing step, and its detail
@@ -142,6 +143,8 @@ def _weigh_position(
 
 
 MARKER_COST = 12  # tokens of a typical gap marker
+HEADLINE_VALUE = 1000.0  # what a kept headline is worth when the plan must shrink
+FLOOD = 24  # more message headlines alike but for names than this: one failure, repeated
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +156,9 @@ class Scored:
     start: int  # first line of the failing step
     end: int  # the line reporting the failing step, or len(lines)
     demoted: frozenset[int] = frozenset()  # lines a passing run also has
+    heads: tuple[headlines.Headline, ...] = ()  # each failure's headline, in input order
+    repeat_of: Mapping[int, int] | None = None  # a headline → the first one with its text
+    alike: frozenset[int] = frozenset()  # headlines that differ from an earlier one in names only
 
 
 def score(
@@ -172,7 +178,24 @@ def score(
     for i, factor in (boost or {}).items():
         values[i] *= factor
     demoted = frozenset(i for i, factor in (boost or {}).items() if factor < 1.0)
-    return Scored(values, kinds, start, end, demoted)
+    heads = tuple(h for h in headlines.find(lines) if h.head not in skip)
+    first: dict[str, int] = {}
+    repeat_of: dict[int, int] = {}
+    family = {h.head: headlines.family(lines[h.head]) for h in heads if h.message}
+    size = Tally(family.values())
+    seen: set[str] = set()
+    alike: set[int] = set()
+    for h in heads:
+        text = lines[h.head].strip()
+        if first.setdefault(text, h.head) != h.head:
+            repeat_of[h.head] = first[text]
+            continue
+        key = family.get(h.head)
+        if key is not None and size[key] > FLOOD:
+            if key in seen:
+                alike.add(h.head)
+            seen.add(key)
+    return Scored(values, kinds, start, end, demoted, heads, repeat_of, frozenset(alike))
 
 
 def plan(
@@ -187,10 +210,16 @@ def plan(
     greedily by value per marginal token: a line next to a kept one costs no gap marker."""
     scored = scored or score(lines, tokens, budget)
     chosen = _Selection(lines, tokens, scored)
+    chosen.take_headlines(budget)
     chosen.take_failing_end(budget * tail_share)
     chosen.take_by_value(budget)
     chosen.fill_blank_lines(budget)
-    return Plan([i for i, kept in enumerate(chosen.kept) if kept], scored.values)
+    values = scored.values
+    if chosen.protect:
+        values = list(values)
+        for i, worth in chosen.protect.items():
+            values[i] = max(values[i], worth)
+    return Plan([i for i, kept in enumerate(chosen.kept) if kept], values)
 
 
 class _Selection:
@@ -214,6 +243,7 @@ class _Selection:
         self.kept = [False] * n
         self.texts: set[str] = set()  # a line identical to a kept one adds nothing
         self.spent = 0
+        self.protect: dict[int, float] = {}  # headlines kept first: the last to go in a fit
 
     def keep(self, i: int, cost: int) -> None:
         self.kept[i] = True
@@ -223,6 +253,47 @@ class _Selection:
     def joins(self, i: int) -> tuple[bool, bool]:
         before, after = self.before[i], self.after[i]
         return before >= 0 and self.kept[before], after < len(self.kept) and self.kept[after]
+
+    def take_headlines(self, budget: int) -> None:
+        """Every failure's headline first, then each one's first companion, then its second:
+        breadth before depth. A headline repeating a kept one's text adds nothing. Of a flood
+        of one message differing only in names and numbers, and of exceptions that name no
+        failed check, only the first comes here: the rest compete with every other line."""
+        scored = self.scored
+        repeat_of = scored.repeat_of or {}
+        heads = [h for h in scored.heads if h.head not in repeat_of]
+        # Lines naming what failed (a test, a source line) before lines saying how.
+        first = sorted(
+            (h for h in heads if h.strong and h.head not in scored.alike),
+            key=lambda h: (h.message, h.head),
+        )
+        rest = [h for h in heads if not h.strong or h.head in scored.alike]
+        self._take_rounds(first, budget)
+        self._take_rounds(rest[:1], budget)
+
+    def _take_rounds(self, heads: list[headlines.Headline], limit: float) -> None:
+        """Round 0 keeps each headline (with the companion that completes it, when one
+        does: a panic's location says nothing without its message); round k each one's
+        k-th companion."""
+        depth = max((len(h.companions) for h in heads), default=0)
+        for rank in range(depth + 1):
+            for h in heads:
+                if rank and (rank > len(h.companions) or not self.kept[h.head]):
+                    continue
+                if rank == 0:
+                    self._take_headline_line(h.head, limit, rank)
+                    if h.joined and self.kept[h.head]:
+                        self._take_headline_line(h.companions[0], limit, rank)
+                else:
+                    self._take_headline_line(h.companions[rank - 1], limit, rank)
+
+    def _take_headline_line(self, i: int, limit: float, rank: int) -> None:
+        if self.kept[i] or self.lines[i].strip() in self.texts:
+            return
+        cost = self.tokens[i] + (0 if any(self.joins(i)) else MARKER_COST)
+        if self.spent + cost <= limit:
+            self.keep(i, cost)
+            self.protect[i] = HEADLINE_VALUE / (1 + rank)
 
     def take_failing_end(self, limit: float) -> None:
         """Walk back from the failing step's end, skipping noise, repeats and lines a

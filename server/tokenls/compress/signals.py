@@ -14,6 +14,8 @@ import re
 STEP_FAILED = re.compile(
     r'The command ".*" (?:exited with [1-9]\d*|failed)'
     r"|##\[error\]Process completed with exit code [1-9]"
+    r"|^##\[error\](?:Bash|Script|PowerShell|Cmd) (?:exited|failed) with (?:exit )?code"
+    r"|Error: The command exited with status [1-9]"
     r"|^ERROR: Job failed"
     r"|^ERROR: script returned exit code [1-9]"
     r"|^Build step '.*' marked build as failure"
@@ -21,9 +23,17 @@ STEP_FAILED = re.compile(
 # A command the runner retried after it failed: its quoted text.
 RETRIED = re.compile(r'The command (".*") failed\. Retrying')
 # A step of the CI job started (Travis echoes each command as ``$ cmd``).
-STEP_START = re.compile(r"^\$ \S|^\[Pipeline\] \{|^Executing \"step_script\"")
+# GitHub Actions opens one with ``##[group]Run``, Azure with ``##[section]Starting:``,
+# Buildkite with ``--- :emoji: title``.
+STEP_START = re.compile(
+    r"^\$ \S|^\[Pipeline\] \{|^Executing \"step_script\"|^##\[group\]Run |^##\[section\]Starting: "
+    r"|^(?:---|\+\+\+) :\w"
+)
 # Lines a runner prints after the job's work is over.
-EPILOGUE = re.compile(r"^Done\. Your build exited with|^Cleaning up |^Uploading artifacts")
+EPILOGUE = re.compile(
+    r"^Done\. Your build exited with|^Cleaning up |^Uploading artifacts|^Post job cleanup\."
+    r"|^##\[section\]Finishing:"
+)
 
 # Failure headers and messages, found anywhere in the line.
 _FAILURE = re.compile(
