@@ -78,3 +78,17 @@ def test_word_rule_refuses_contractions_marks_and_digit_runs() -> None:
     assert is_word_cut("abc.def", 3)
     assert is_word_cut("abc123", 3)
     assert is_word_cut("word next", 4)
+
+
+def test_word_rule_refuses_characters_this_python_does_not_know() -> None:
+    # U+31350 is a letter since Unicode 15 (tiktoken's tables), unassigned in Python 3.11's.
+    assert not is_word_cut("a\U00031350", 1)
+    for encoding in ENCODINGS:
+        text = "word\U00031350\U00031351 next"
+        cuts = _all_cuts(text)
+        assert sum(truth(p, encoding) for p in split_at(text, cuts)) == truth(text, encoding)
+
+
+def split_at(text: str, cuts: list[int]) -> list[str]:
+    bounds = [0, *cuts, len(text)]
+    return [text[a:b] for a, b in itertools.pairwise(bounds)]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import truth
 from tests.strategies import texts
-from tokenls.engine import document
+from tokenls.engine import counting, cuts, document
 from tokenls.engine.counting import Counter
 from tokenls.engine.document import Document
 from tokenls.engine.encodings import ENCODINGS
@@ -141,3 +141,122 @@ def test_long_line_with_cuts_stays_exact_and_incremental(encoding: str) -> None:
     assert doc.total.tokens == truth(line, encoding) and doc.total.exact
     doc.apply_change("XYZ", (0, 50_000), (0, 50_000))
     assert doc.total.tokens == truth(doc.text, encoding)
+
+
+# What bursts (paste, multi-cursor edits, undo, formatters) insert: line breaks of every
+# kind, emoji (two UTF-16 units), headings, fences, a ``/`` after a break, blank lines.
+BURST_PIECES = st.sampled_from(
+    ["\n", "\r\n", "\r", "\n\n", "# ", "## T\n", "```", "\n/", "😀", "👍🏽", "é", " ", "\t", "x"]
+)
+BURST_LINES = st.sampled_from(
+    [
+        "# Title\n",
+        "## Part\r\n",
+        "plain words here\n",
+        "    indented code\n",
+        "```python\n",
+        "```\n",
+        "\n",
+        "\r\n",
+        "/ slash start\n",
+        "emoji 😀 and 👍🏽 done\r\n",
+        "x = 1\r",
+        "\t- item\n",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(BURST_LINES, min_size=1, max_size=40).map("".join),
+    st.lists(
+        st.tuples(
+            st.floats(0, 1), st.integers(0, 30), st.lists(BURST_PIECES, max_size=8).map("".join)
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.sampled_from(POSITION_ENCODINGS),
+    segment_sizes,
+)
+def test_burst_edits_keep_every_count_exact(
+    initial: str, burst: list, position_encoding: str, segment_chars: int
+) -> None:
+    """Edits back to back, each replacing 0-30 characters anywhere: after each one the total,
+    every segment and every line range still equal tiktoken's count of the text."""
+    with patch.object(document, "SEGMENT_CHARS", segment_chars):
+        doc = Document(initial, Counter("o200k_base"), position_encoding)  # type: ignore[arg-type]
+        text = initial
+        for where, removed, inserted in burst:
+            start = int(where * len(text))
+            end = min(start + removed, len(text))
+            start, end = _off_crlf(text, start), _off_crlf(text, end)
+            doc.apply_change(
+                inserted,
+                _reference_position(text, start, position_encoding),
+                _reference_position(text, end, position_encoding),
+            )
+            text = text[:start] + inserted + text[end:]
+            assert doc.text == text
+            assert doc.total.tokens == truth(text, "o200k_base")
+        lines = doc.lines
+        assert doc.is_segment_start(0)
+        for a in range(1, len(lines)):
+            if doc.is_segment_start(a):  # each stored segment begins on an exact cut
+                assert cuts.is_line_cut(lines[a - 1], lines[a])
+        middle = len(lines) // 2
+        assert doc.count_lines(0, middle).tokens == truth("".join(lines[:middle]), "o200k_base")
+
+
+def _off_crlf(text: str, index: int) -> int:
+    """An index moved off the middle of a \\r\\n pair, where no LSP position can be."""
+    return index - 1 if 0 < index < len(text) and text[index - 1 : index + 1] == "\r\n" else index
+
+
+def _reference_position(text: str, index: int, encoding: str) -> tuple[int, int]:
+    """Independent string index → LSP position: count breaks, encode the line's prefix."""
+    lines = _reference_lines(text[:index])
+    if not lines or lines[-1].endswith(("\n", "\r")):
+        return len(lines), 0
+    codec = {"utf-16": "utf-16-le", "utf-8": "utf-8", "utf-32": "utf-32-le"}[encoding]
+    unit = {"utf-16": 2, "utf-8": 1, "utf-32": 4}[encoding]
+    return len(lines) - 1, len(lines[-1].encode(codec, "surrogatepass")) // unit
+
+
+class _Recording(Counter):
+    """A counter that keeps the texts it was asked to count."""
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__(encoding)
+        self.texts: list[str] = []
+
+    def count_many(self, texts: list[str]) -> list:
+        self.texts.extend(texts)
+        return super().count_many(texts)
+
+
+def test_a_newline_re_encodes_only_the_segment_it_touches() -> None:
+    paragraph = "Summarise what changed and why it failed. Keep it short.\n" * 8
+    text = "".join(f"## Part {i}\n\n{paragraph}\n" for i in range(200))
+    counter = _Recording("o200k_base")
+    doc = Document(text, counter, "utf-16")
+    line = 205  # a prose line in the middle of a section
+    first = max(a for a in range(line + 1) if doc.is_segment_start(a))
+    last = min(a for a in range(line + 1, doc.line_count + 1) if doc.is_segment_start(a))
+    segment = "".join(doc.lines[first:last])
+    for change, start, end in (("\n", (line, 10), (line, 10)), ("", (line, 10), (line + 1, 0))):
+        counter.texts.clear()
+        doc.apply_change(change, start, end)
+        # Only the touched segment (a split or joined line inside it) was encoded again.
+        assert sum(map(len, counter.texts)) <= len(segment) + 1
+        assert doc.total.tokens == truth(doc.text, "o200k_base")
+    assert doc.text == text
+
+
+def test_letters_newer_than_this_pythons_unicode_count_as_tiktoken_counts_them(
+    encoding: str,
+) -> None:
+    """Python 3.11 knows Unicode 14; tiktoken knows CJK Extension H (Unicode 15) letters."""
+    text = "\U00031350_init__ and a\U00031350b 🫨x"
+    with patch.object(counting, "built_encoding", lambda _name: None):  # the Python counter
+        assert Counter(encoding).count(text).tokens == truth(text, encoding)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -204,3 +206,51 @@ def test_a_change_that_cannot_be_applied_makes_counts_unknown_until_a_full_sync(
     session.change(uri, 3, [Change("back\n")])
     assert session.document_tokens(uri)["tokens"] == truth("back\n", "o200k_base")
     assert session.findings(uri) == []
+
+
+def _warm_up_timed(monkeypatch: pytest.MonkeyPatch, helper_active: bool) -> float:
+    """Seconds from the last edit until warm-up builds the encoder."""
+    from tokenls import session as module
+
+    built: list[float] = []
+    monkeypatch.setattr(module.count_helper, "wait_idle", lambda _quiet, _limit: None)
+    monkeypatch.setattr(module.count_helper, "active", lambda: helper_active)
+    monkeypatch.setattr(module.count_helper, "stop", lambda: None)
+    monkeypatch.setattr(module, "get_encoding", lambda _name: built.append(time.monotonic()))
+    monkeypatch.setattr(module, "WARM_UP_EDITOR_QUIET_S", 0.2)
+    session = Session()
+    session.last_edit = time.monotonic()
+    session.warm_up()
+    return built[0] - session.last_edit
+
+
+def test_warm_up_builds_the_encoder_once_the_editor_pauses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Building holds the GIL: while the start-up helper counts, no keystroke waits for it."""
+    assert _warm_up_timed(monkeypatch, helper_active=True) >= 0.2
+
+
+def test_warm_up_without_a_helper_builds_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _warm_up_timed(monkeypatch, helper_active=False) < 0.2
+
+
+def test_the_frontmatter_is_read_again_only_for_changes_that_reach_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tokenls import session as module
+
+    reads: list[int] = []
+    real = module.read_frontmatter
+    monkeypatch.setattr(module, "read_frontmatter", lambda *a: reads.append(1) or real(*a))
+    session = Session()
+    uri = "file:///p/front.md"
+    text = "---\ntokenls:\n  budget: 100\n---\n" + "line\n" * 400
+    doc = session.open(uri, text, 1)
+    assert doc.frontmatter.data == {"tokenls": {"budget": 100}}
+    reads.clear()
+    session.change(uri, 2, [Change("more ", (300, 0), (300, 0))])  # far below it
+    assert reads == []
+    session.change(uri, 3, [Change("200", (2, 10), (2, 13))])  # inside it
+    assert reads and doc.frontmatter.data == {"tokenls": {"budget": 200}}
+    assert session.document_tokens(uri)["budget"] == 200

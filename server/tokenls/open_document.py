@@ -2,14 +2,19 @@
 
 Headings, code fences and parsed references are kept across edits: an edit moves their
 line numbers and re-reads only the lines it touched, so a large prompt is not re-scanned on
-every key. Only an edit to a fence line (which can turn the rest of the document into code
-or back) or to the frontmatter makes them be read again from the top.
+every key. Every line that may open a fence, be a heading or hold a reference is indexed
+once, code or not; an edit that adds, removes or changes a fence (which can turn the rest
+of the document into code or back) re-derives them from that index instead of reading the
+text again, so typing a fence costs the index, not the document.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from itertools import accumulate, groupby
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -20,11 +25,9 @@ from tokenls.outline import (
     Frontmatter,
     Heading,
     Section,
-    could_be_fence,
     could_be_structure,
     fence_markers,
     line_headings,
-    scan_structure,
     sections,
 )
 from tokenls.references.parse import (
@@ -33,6 +36,9 @@ from tokenls.references.parse import (
     may_reference,
     parse_references,
 )
+
+# The start of every line that may be a heading or a fence (a superset: each is checked).
+_STRUCTURE_CANDIDATE = re.compile(r"[\n\r] {0,3}[#`~]")
 
 
 class ChangeNotApplied(ValueError):
@@ -48,6 +54,173 @@ class Change:
     end: Position | None = None
 
 
+class _Marks:
+    """Sorted line numbers, each with an item, kept in blocks that carry a line offset
+    each: an edit moves every later mark by changing one number per block (a fence-heavy
+    10 MB prompt has tens of thousands of marks), and reads only the lines it touched."""
+
+    BLOCK = 256
+
+    def __init__(self, lines: list[int] | None = None, items: list[Any] | None = None) -> None:
+        self._offsets: list[int] = []
+        self._lines: list[list[int]] = []  # each block's lines, less its offset
+        self._items: list[list[Any]] = []
+        self._size = 0
+        if lines:
+            self._offsets, self._lines, self._items = self._blocks(lines, items or [])
+            self._size = len(lines)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _blocks(
+        self, lines: list[int], items: list[Any]
+    ) -> tuple[list[int], list[list[int]], list[list[Any]]]:
+        starts = range(0, len(lines), self.BLOCK)
+        return (
+            [0] * len(starts),
+            [lines[i : i + self.BLOCK] for i in starts],
+            [items[i : i + self.BLOCK] for i in starts],
+        )
+
+    def _firsts(self) -> list[int]:
+        return [offset + lines[0] for offset, lines in zip(self._offsets, self._lines, strict=True)]
+
+    def _flat(self, k0: int, k1: int) -> tuple[list[int], list[Any]]:
+        """The marks of blocks ``[k0, k1)`` as absolute lines, and their items."""
+        lines: list[int] = []
+        items: list[Any] = []
+        for k in range(k0, k1):
+            offset = self._offsets[k]
+            lines.extend([offset + line for line in self._lines[k]] if offset else self._lines[k])
+            items.extend(self._items[k])
+        return lines, items
+
+    def replace(
+        self, a: int, b: int, delta: int, found: list[tuple[int, Any]]
+    ) -> tuple[list[Any], bool]:
+        """Marks on lines ``[a, b)`` become ``found`` (absolute lines of the new text) and
+        later ones move by ``delta``; the items replaced, and whether any mark moved."""
+        offsets = self._offsets
+        firsts = self._firsts()
+        k0 = max(bisect_left(firsts, a) - 1, 0)  # the block that may hold the first mark >= a
+        k1 = max(bisect_left(firsts, b), k0 + 1) if offsets else 0  # blocks past k1 move whole
+        lines, items = self._flat(k0, k1)
+        i = bisect_left(lines, a)
+        j = bisect_left(lines, b, i)
+        old = items[i:j]
+        moved = bool(delta) and (j < len(lines) or k1 < len(offsets))
+        if not (found or old or moved):
+            return old, False
+        tail = [line + delta for line in lines[j:]] if delta else lines[j:]
+        lines = lines[:i] + [line for line, _ in found] + tail
+        items = items[:i] + [item for _, item in found] + items[j:]
+        if delta:
+            offsets[k1:] = [offset + delta for offset in offsets[k1:]]
+        new_offsets, new_lines, new_items = self._blocks(lines, items)
+        offsets[k0:k1] = new_offsets
+        self._lines[k0:k1] = new_lines
+        self._items[k0:k1] = new_items
+        self._size += len(found) - len(old)
+        if len(offsets) > 2 * (self._size // self.BLOCK) + 8:  # many small blocks: regroup
+            everything = self._flat(0, len(offsets))
+            self._offsets, self._lines, self._items = self._blocks(*everything)
+        return old, moved
+
+    def from_line(self, start: int) -> tuple[list[int], list[Any]]:
+        """The marks on line ``start`` and after, and their items."""
+        k0 = max(bisect_left(self._firsts(), start) - 1, 0)
+        lines, items = self._flat(k0, len(self._offsets))
+        i = bisect_left(lines, start)
+        return lines[i:], items[i:]
+
+
+@dataclass(slots=True)
+class _Index:
+    """Every fence marker and heading-like line, code or not, and (once asked for) every
+    reference of one set of syntaxes: what the outline and reference lists derive from."""
+
+    fences: _Marks  # item: the marker (```, ~~~~ ...)
+    headings: _Marks  # item: (level, title)
+    references: _Marks | None = None  # item: the Reference (its line may be stale)
+    # The syntaxes of the indexed references. There are fewer than MAX_PARSED_REFERENCES of
+    # them (code included); past that ``references`` is None and lists are parsed from
+    # the text up to the cap.
+    syntaxes: tuple[str, ...] | None = None
+
+
+def _index(lines: list[str]) -> _Index:
+    """One pass over the text for fence markers and heading-like lines."""
+    text = "\n" + "".join(lines)  # the leading break makes line 0 a candidate too
+    offsets = list(accumulate(map(len, lines), initial=0))
+    fence_lines: list[int] = []
+    fence_items: list[str] = []
+    heading_lines: list[int] = []
+    heading_items: list[tuple[int, str]] = []
+    for candidate in _STRUCTURE_CANDIDATE.finditer(text):
+        # With the break prepended, a match starts where its line starts in the original.
+        index = bisect_right(offsets, candidate.start()) - 1
+        line = lines[index]
+        if not could_be_structure(line):
+            continue
+        marker = fence_markers((line,))
+        if marker:
+            fence_lines.append(index)
+            fence_items.append(marker[0][1])
+            continue
+        for heading in line_headings((line,), index):
+            heading_lines.append(index)
+            heading_items.append((heading.level, heading.title))
+    return _Index(_Marks(fence_lines, fence_items), _Marks(heading_lines, heading_items))
+
+
+@dataclass(frozen=True, slots=True)
+class _Code:
+    """Fenced blocks as ``[starts[i], ends[i]]`` (inclusive), in order and disjoint."""
+
+    starts: list[int]
+    ends: list[int]
+
+    def __contains__(self, line: int) -> bool:
+        at = bisect_right(self.starts, line) - 1
+        return at >= 0 and line <= self.ends[at]
+
+
+_NO_CODE = _Code([], [])
+
+
+def _code(fences: _Marks, start: int, last: int) -> _Code:
+    """Fenced blocks from line ``start`` on, paired as ``outline.scan_structure`` pairs them.
+
+    Markers come in runs of one kind (most prompts use only ```), and within a run blocks
+    alternate open and close: each run is sliced whole, so a document with thousands of
+    blocks is paired at C speed after every fence typed."""
+    lines, markers = fences.from_line(start)
+    starts: list[int] = []
+    ends: list[int] = []
+    fence: str | None = None  # the marker of the block open before the run
+    i = 0
+    for marker, run in groupby(markers):
+        j = i + len(list(run))  # this run is markers[i:j]
+        k = i
+        if fence is not None:
+            if marker[0] != fence[0] or len(marker) < len(fence):
+                i = j
+                continue  # the whole run is inside the open block
+            ends.append(lines[i])
+            fence = None
+            k = i + 1
+        starts.extend(lines[k : j - 1 : 2])
+        ends.extend(lines[k + 1 : j : 2])
+        if (j - k) % 2:
+            fence = marker
+            starts.append(lines[j - 1])
+        i = j
+    if fence is not None:
+        ends.append(last)  # an unclosed fence runs to the end
+    return _Code(starts, ends)
+
+
 @dataclass(slots=True)
 class OpenDocument:
     uri: str
@@ -55,8 +228,9 @@ class OpenDocument:
     document: Document
     settings: Settings  # its workspace's settings (the frontmatter is read where it applies)
     frontmatter: Frontmatter
+    _index: _Index | None = None  # built on the first need, kept by every ranged edit
     _headings: list[Heading] | None = None
-    _fences: list[tuple[int, int]] | None = None  # known whenever _headings is
+    _code: _Code | None = None  # derived from the index when needed
     _references: list[Reference] | None = None
     _reference_syntaxes: tuple[str, ...] = ()
     # The list holds the first MAX_PARSED_REFERENCES only: those after were not read.
@@ -80,13 +254,36 @@ class OpenDocument:
 
     def headings(self) -> list[Heading]:
         if self._headings is None:
-            structure = scan_structure(self.document.lines, self.frontmatter.end)
-            self._headings, self._fences = structure.headings, structure.fences
+            lines, items = self._indexed().headings.from_line(self.frontmatter.end)
+            code = self._fenced() if lines else _NO_CODE
+            self._headings = [
+                Heading(line, level, title)
+                for line, (level, title) in zip(lines, items, strict=True)
+                if line not in code
+            ]
         return self._headings
 
+    def fences(self) -> list[tuple[int, int]]:
+        """Fenced code blocks as (open line, close line), as ``outline.scan_structure`` finds
+        them from the frontmatter's end."""
+        code = self._fenced()
+        return list(zip(code.starts, code.ends, strict=True))
+
     def forget_structure(self) -> None:
-        """Headings, fences and references are read again from the top when next needed."""
-        self._headings = self._fences = self._references = None
+        """Headings, fences and references are derived again when next needed (the frontmatter
+        moved, say); the index of candidate lines stays, as it follows every edit."""
+        self._headings = self._code = self._references = None
+
+    def _indexed(self) -> _Index:
+        if self._index is None:
+            self._index = _index(self.document.lines)
+        return self._index
+
+    def _fenced(self) -> _Code:
+        if self._code is None:
+            last = self.document.line_count - 1
+            self._code = _code(self._indexed().fences, self.frontmatter.end, last)
+        return self._code
 
     def apply(self, change: Change) -> None:
         """Apply one change; the heading, fence and reference lists move with it and only
@@ -94,6 +291,7 @@ class OpenDocument:
         document = self.document
         if change.start is None or change.end is None:
             document.apply_change(change.text, change.start, change.end)
+            self._index = None
             self.forget_structure()
             self.unsynced = None
             return
@@ -114,94 +312,119 @@ class OpenDocument:
         before = document.line_count
         old = document.lines[a:b]
         document.apply_change(change.text, change.start, change.end)
+        index = self._index
+        if index is None:
+            return  # nothing was read yet: nothing to keep
         delta = document.line_count - before
         new = document.lines[a : b + delta]
-        fences_kept = not any(map(could_be_fence, old + new)) or (
-            delta == 0 and fence_markers(old) == fence_markers(new)
+        found_fences = [(a + i, marker) for i, marker in fence_markers(new)]
+        old_markers, _ = index.fences.replace(a, b, delta, found_fences)
+        # Code begins and ends where it did unless a marker was added, removed or changed.
+        code_kept = a > self.frontmatter.end and old_markers == [m for _, m in found_fences]
+        # An unclosed fence runs to the last line, which moves with any line added or removed.
+        if old_markers or found_fences or (delta and index.fences) or not code_kept:
+            self._code = None
+        structure = any(map(could_be_structure, old)) or any(map(could_be_structure, new))
+        found_headings = (
+            [(h.line, (h.level, h.title)) for h in line_headings(new, a)] if structure else []
         )
-        if a <= self.frontmatter.end or not fences_kept:
-            self.forget_structure()  # code may have begun or ended anywhere below
+        old_headings, headings_moved = index.headings.replace(a, b, delta, found_headings)
+        if old_headings or found_headings or headings_moved or not code_kept:
+            self._headings = None
+        self._follow_references(index, old, new, a, b, delta, code_kept)
+
+    def _follow_references(
+        self,
+        index: _Index,
+        old: list[str],
+        new: list[str],
+        a: int,
+        b: int,
+        delta: int,
+        code_kept: bool,
+    ) -> None:
+        """Keep the reference index and list across an edit of lines [a, b) → new."""
+        touched = any(map(may_reference, old)) or any(map(may_reference, new))
+        syntaxes = self._reference_syntaxes
+        parsed: list[Reference] | None = None
+        if touched and (index.references is not None or self._references is not None):
+            parsed = parse_references(new, syntaxes, 0, [], None)
+            if a:
+                parsed = [_at(r, r.line + a) for r in parsed]
+        if index.references is not None:
+            index.references.replace(a, b, delta, [(r.line, r) for r in parsed or ()])
+            if len(index.references) >= MAX_PARSED_REFERENCES:
+                index.references = None
+        if self._references is None:
             return
-        if self._headings is not None:
-            last = document.line_count - 1
-            lines = document.lines
-            self._fences = [_moved(f, a, b, delta, last, lines) for f in self._fences or ()]
-            if any(map(could_be_structure, old)) or any(map(could_be_structure, new)):
-                self._headings = _spliced(
-                    self._headings,
-                    line_headings(new, a),
-                    a,
-                    b,
-                    delta,
-                    self._fences,
-                )
-            elif delta:
-                self._headings = [
-                    h if h.line < b else Heading(h.line + delta, h.level, h.title)
-                    for h in self._headings
-                ]
-        elif self._references is not None and delta:
-            self._references = None  # references need the fences: read them afresh
-        if self._references is not None and self.references_capped:
+        if not code_kept:
+            self._references = None  # derived again from the index (or the text) when asked
+            return
+        if self.references_capped:
             # The first references, up to the cap: an edit after the last of them leaves
             # them as they are; one before may let others in, so they are read again.
             if not self._references or a <= self._references[-1].line:
                 self._references = None
             return
-        if self._references is not None:
-            if any(map(may_reference, old)) or any(map(may_reference, new)):
-                parsed = parse_references(
-                    new, self._reference_syntaxes, 0, [], MAX_PARSED_REFERENCES
-                )
-                found_refs = [dataclasses.replace(r, line=r.line + a) for r in parsed]
-                spliced = _spliced(self._references, found_refs, a, b, delta, self._fences or [])
-                if max(len(parsed), len(spliced)) >= MAX_PARSED_REFERENCES:
-                    self._references = None  # past the cap: read again up to it
-                else:
-                    self._references = spliced
-            elif delta:
-                self._references = [
-                    r if r.line < b else dataclasses.replace(r, line=r.line + delta)
-                    for r in self._references
-                ]
+        if parsed is not None:
+            code = self._fenced() if parsed else _NO_CODE
+            kept = [r for r in parsed if r.line not in code]
+            spliced = _spliced(self._references, kept, a, b, delta)
+            if max(len(parsed), len(spliced)) >= MAX_PARSED_REFERENCES:
+                self._references = None  # past the cap: read again up to it
+            else:
+                self._references = spliced
+        elif delta:
+            self._references = _spliced(self._references, [], a, b, delta)
 
     def references(self, syntaxes: frozenset[str] | tuple[str, ...]) -> list[Reference]:
         """Parsed references (outside code), kept across edits that cannot change them."""
         key = tuple(sorted(syntaxes))
         if self._references is None or self._reference_syntaxes != key:
-            self.headings()  # scans the fences too
-            self._references = parse_references(
-                self.document.lines,
-                syntaxes,
-                self.frontmatter.end,
-                self._fences,
-                MAX_PARSED_REFERENCES,
-            )
-            self.references_capped = len(self._references) >= MAX_PARSED_REFERENCES
+            index = self._indexed()
+            if index.syntaxes != key:
+                index.syntaxes, index.references = key, None
+                everything = parse_references(
+                    self.document.lines, key, 0, [], MAX_PARSED_REFERENCES
+                )
+                if len(everything) < MAX_PARSED_REFERENCES:
+                    index.references = _Marks([r.line for r in everything], everything)
             self._reference_syntaxes = key
+            start = self.frontmatter.end
+            if index.references is not None:
+                lines, refs = index.references.from_line(start)
+                code = self._fenced() if lines else _NO_CODE
+                self._references = [
+                    ref if ref.line == line else _at(ref, line)
+                    for line, ref in zip(lines, refs, strict=True)
+                    if line not in code
+                ]
+            else:
+                self._references = parse_references(
+                    self.document.lines, key, start, self.fences(), MAX_PARSED_REFERENCES
+                )
+            self.references_capped = len(self._references) >= MAX_PARSED_REFERENCES
         return self._references
 
 
-def _moved(
-    fence: tuple[int, int], a: int, b: int, delta: int, last: int, lines: list[str]
-) -> tuple[int, int]:
-    start, end = fence
-    if a <= end < b and not could_be_fence(lines[end]):
-        return start, last  # it ended on no fence line: an unclosed fence, to the end
-    return (start + delta if start >= b else start, end + delta if end >= b else end)
+_LINE = attrgetter("line")
+
+
+def _at(ref: Reference, line: int) -> Reference:
+    return Reference(ref.kind, ref.syntax, ref.target, line, ref.start, ref.end)
 
 
 def _spliced(
-    items: list[Any], found: list[Any], a: int, b: int, delta: int, fences: list[tuple[int, int]]
-) -> list[Any]:
+    items: list[Reference], found: list[Reference], a: int, b: int, delta: int
+) -> list[Reference]:
     """``items`` (sorted by line) with those on lines [a, b) replaced by ``found`` (lines
-    already absolute, outside code kept) and those from ``b`` on moved by ``delta``."""
-    kept = [x for x in found if not any(s <= x.line <= e for s, e in fences)]
-    head = [x for x in items if x.line < a]
-    tail = [x for x in items if x.line >= b]
+    already absolute, outside code) and those from ``b`` on moved by ``delta``."""
+    i = bisect_left(items, a, key=_LINE)
+    j = bisect_left(items, b, i, key=_LINE)
+    tail = items[j:]
     if delta:
-        tail = [dataclasses.replace(x, line=x.line + delta) for x in tail]
-    return head + kept + tail
+        tail = [_at(r, r.line + delta) for r in tail]
+    return items[:i] + found + tail
 
 
 def uri_to_path(uri: str) -> Path | None:

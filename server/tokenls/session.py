@@ -9,6 +9,7 @@ without a client.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,14 @@ from tokenls.workspace import ExactRunner, Shared, UrlFactory, Workspace, Worksp
 __all__ = ["Change", "Finding", "Hint", "Session", "UnknownDocument", "uri_to_path"]
 
 MAX_DOCUMENT_CHARS = 64 * 1024 * 1024
+FRONTMATTER_LINES = 200  # the most lines a frontmatter block is looked for in
 WARM_UP_QUIET_S = 0.15  # the start-up helper's idle time before the server builds its own
 WARM_UP_WAIT_S = 2.0  # the longest it waits for that
+# Building the encoder holds the GIL for a few hundred milliseconds: while the start-up
+# helper counts, it waits for the editor to pause this long (at most the limit after), so
+# that no keystroke waits for it.
+WARM_UP_EDITOR_QUIET_S = 0.4
+WARM_UP_EDITOR_LIMIT_S = 30.0
 log = logging.getLogger("tokenls")
 
 
@@ -85,6 +92,7 @@ class Session:
         self._worker_counters: dict[str, Counter] = {}
         self.active_uri: str | None = None
         self._reported: set[str] = set()
+        self.last_edit = 0.0  # time.monotonic() of the last open or change
 
     @property
     def roots(self) -> list[Path]:
@@ -145,10 +153,17 @@ class Session:
 
     def warm_up(self) -> None:
         """Load the default encoding ahead of the first document (safe from any thread).
-        While the start-up helper counts the first documents, only once they are counted:
-        building it here meanwhile would hold the GIL they wait for."""
+        While the start-up helper counts the first documents, only once they are counted
+        and the editor pauses: building it here meanwhile would hold the GIL they (and the
+        keystrokes) wait for."""
         name = self.workspaces.shared.editor.values.get("encoding", DEFAULT_ENCODING)
         count_helper.wait_idle(WARM_UP_QUIET_S, WARM_UP_WAIT_S)
+        limit = time.monotonic() + WARM_UP_EDITOR_LIMIT_S
+        while count_helper.active() and (now := time.monotonic()) < limit:
+            quiet = now - self.last_edit
+            if quiet >= WARM_UP_EDITOR_QUIET_S:
+                break
+            time.sleep(WARM_UP_EDITOR_QUIET_S - quiet)
         get_encoding(name if name in ENCODINGS else DEFAULT_ENCODING)
         count_helper.stop()
 
@@ -159,9 +174,10 @@ class Session:
     ) -> OpenDocument:
         """Open a document; ``known`` is an (encoding, total) already counted for this text."""
         _check_size(text)
+        self.last_edit = time.monotonic()
         path = uri_to_path(uri)
         workspace = self.workspaces.for_path(path, remote=remote_host(uri))
-        frontmatter = read_frontmatter(split_lines(text[:65536]))
+        frontmatter = read_frontmatter(split_lines(text[:65536]), FRONTMATTER_LINES)
         encoding = workspace.encoding_for(frontmatter.data)
         counter = workspace.shared.counter(encoding)
         if known is not None and known[0] == encoding:
@@ -169,7 +185,7 @@ class Session:
             document.version = version
         else:
             document = Document(text, counter, self.position_encoding, version)
-        frontmatter = read_frontmatter(document.lines)
+        frontmatter = read_frontmatter(document.lines, FRONTMATTER_LINES)
         doc = OpenDocument(uri, path, document, workspace.settings, frontmatter)
         self._docs[uri] = doc
         self._routes[uri] = workspace
@@ -179,16 +195,25 @@ class Session:
 
     def change(self, uri: str, version: int, changes: Sequence[Change]) -> OpenDocument:
         doc = self.get(uri)
+        self.last_edit = time.monotonic()
+        # The frontmatter is parsed again (YAML, a third of a keystroke's cost) only when a
+        # change reached the lines it can span.
+        near_top = False
         for change in changes:
-            if change.start is None:
+            if change.start is None or change.end is None:
+                near_top = True
                 _check_size(change.text)
+            else:
+                near_top = near_top or min(change.start[0], change.end[0]) <= FRONTMATTER_LINES
             try:
                 doc.apply(change)
             except ChangeNotApplied as exc:
                 self.lose_sync(uri, str(exc))
         doc.document.version = version
         self._analyses.pop(uri, None)
-        frontmatter = read_frontmatter(doc.document.lines)
+        if not near_top:
+            return doc
+        frontmatter = read_frontmatter(doc.document.lines, FRONTMATTER_LINES)
         if frontmatter != doc.frontmatter:
             doc.frontmatter = frontmatter
             doc.forget_structure()

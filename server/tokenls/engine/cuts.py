@@ -10,8 +10,10 @@ against tiktoken itself):
   optional spaces/tabs and then a non-whitespace character other than ``/`` (o200k glues
   ``\\n/`` to a preceding punctuation run; a blank line joins the whitespace run before it).
 * **word rule**: between a letter or number and a following character that cannot continue
-  the same pre-token: not a combining mark, not ``'`` (contractions), and not of the same
-  class (letters continue letter runs, digits are grouped in threes from the run start).
+  the same pre-token: not a combining mark, not ``'`` (contractions), not of the same
+  class (letters continue letter runs, digits are grouped in threes from the run start),
+  and not a character this Python's Unicode database does not know (tiktoken's may: a
+  letter added in a newer Unicode version would continue the run).
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ def is_word_cut(text: str, pos: int) -> bool:
     if before not in "LN":
         return False
     after_char = text[pos]
-    after = unicodedata.category(after_char)[0]
-    return after != "M" and after_char != "'" and after != before
+    category = unicodedata.category(after_char)
+    # "Cn": unassigned in this Python's Unicode database, yet perhaps a letter to tiktoken.
+    return category[0] not in ("M", before) and category != "Cn" and after_char != "'"
 
 
 def find_cut(text: str, start: int, end: int | None = None) -> int | None:

@@ -1,16 +1,18 @@
 """A text document that keeps its token count exact across incremental edits.
 
 The text is held as lines, grouped into segments of about ``SEGMENT_CHARS`` that begin at
-exact cuts (the line rule of ``tokenls.engine.cuts``); each segment's count is stored on its first
-line. An edit re-splits the touched lines, then re-counts only the segments around them, so
-the total stays equal to ``len(enc.encode_ordinary(document.text))`` while a keystroke costs
-one or two small encodes. Markdown headings always begin a segment, which makes section
-counts exact sums of stored counts.
+exact cuts (the line rule of ``tokenls.engine.cuts``); the segments are kept as sorted
+lists (first line, count), one entry per segment rather than per line. An edit re-splits
+the touched lines, then re-counts only the segments those lines belong to, so the total
+stays equal to ``len(enc.encode_ordinary(document.text))`` while a keystroke costs one or
+two small encodes, and moving the later segments costs one addition per segment, not per
+line. Markdown headings always begin a segment, which makes section counts exact sums of
+stored counts.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from itertools import accumulate
 
 from tokenls.engine.counting import Count, Counter
@@ -35,13 +37,13 @@ class Document:
         self.position_encoding: PositionEncoding = position_encoding
         self.version = version
         self._lines: list[str] = []
-        self._starts: list[bool] = []  # which lines begin a stored segment
-        self._counts: list[int] = []
-        self._slack: list[int] = []  # upper bound minus count, for inexact segments
+        self._starts: list[int] = []  # first line of each segment, ascending
+        self._counts: list[int] = []  # each segment's count
+        self._slack: list[int] = []  # each segment's upper bound minus count (inexact ones)
         self._tokens = 0
         self._slack_total = 0
         self._text: str | None = None
-        self._prefix: tuple[list[int], list[int]] | None = None
+        self._prefix: tuple[list[int], list[int]] | None = None  # over segments
         self._known: Count | None = None
         self.apply_change(text)
 
@@ -60,7 +62,7 @@ class Document:
         doc.position_encoding = position_encoding
         doc.version = 0
         doc._lines = split_lines(text)
-        doc._starts = doc._counts = doc._slack = []
+        doc._starts, doc._counts, doc._slack = [], [], []
         doc._tokens = doc._slack_total = 0
         doc._text = text
         doc._prefix = None
@@ -70,9 +72,7 @@ class Document:
     def _ensure_counted(self) -> None:
         if self._known is not None:
             self._known = None
-            n = len(self._lines)
-            self._starts, self._counts, self._slack = [False] * n, [0] * n, [0] * n
-            self._recount(0, n)
+            self._recount(0, 0, 0, len(self._lines))
 
     # -- reading ---------------------------------------------------------------------
 
@@ -101,23 +101,27 @@ class Document:
 
     def is_segment_start(self, index: int) -> bool:
         self._ensure_counted()
-        return index <= 0 or index >= len(self._lines) or self._starts[index]
+        if index <= 0 or index >= len(self._lines):
+            return True
+        at = bisect_left(self._starts, index)
+        return at < len(self._starts) and self._starts[at] == index
 
     def count_lines(self, start: int, end: int) -> Count:
         """Tokens of lines ``[start, end)`` counted on their own (exact, like all counts)."""
         self._ensure_counted()
+        n = len(self._lines)
         start = max(start, 0)
-        end = min(end, len(self._lines))
+        end = min(end, n)
         if start >= end:
             return Count(0)
-        if self.is_segment_start(start) and self.is_segment_start(end):
+        starts = self._starts
+        # The first segment start in [start, end] and the last one at or before end.
+        at = bisect_left(starts, start)
+        first = min(starts[at] if at < len(starts) else n, end)
+        last = end if end == n else starts[bisect_right(starts, end) - 1]
+        last = max(last, first)
+        if first == start and last == end:
             return self._stored_sum(start, end)  # sections: a difference of prefix sums
-        first = start
-        while first < end and not self.is_segment_start(first):
-            first += 1
-        last = end
-        while last > first and not self.is_segment_start(last):
-            last -= 1
         if first >= last:
             return self.counter.count("".join(self._lines[start:end]))
         middle = self._stored_sum(first, last)
@@ -128,14 +132,19 @@ class Document:
     def line_reaching(self, tokens: int) -> int:
         """The first line at which the running count reaches ``tokens``."""
         self._ensure_counted()
-        if not self._lines:
+        n = len(self._lines)
+        if not n:
             return 0
         prefix, _ = self._prefix_sums()
-        start = min(max(bisect_left(prefix, tokens) - 1, 0), len(self._lines) - 1)
+        segment = bisect_left(prefix, tokens) - 1
+        if segment >= len(self._starts):
+            return n - 1  # past the total: the last line
+        segment = max(segment, 0)
         # Inside the segment, lines are counted one by one: close enough to place a range.
-        running = prefix[start]
-        line = start
-        while line < len(self._lines) - 1 and not self.is_segment_start(line + 1):
+        running = prefix[segment]
+        line = self._starts[segment]
+        last = (self._starts[segment + 1] if segment + 1 < len(self._starts) else n) - 1
+        while line < last:
             running += self.counter.count(self._lines[line]).tokens
             if running >= tokens:
                 break
@@ -143,16 +152,21 @@ class Document:
         return line
 
     def _stored_sum(self, first: int, last: int) -> Count:
+        """The stored counts of the segments beginning in lines ``[first, last)``."""
         tokens, slack = self._prefix_sums()
-        count, extra = tokens[last] - tokens[first], slack[last] - slack[first]
+        i = bisect_left(self._starts, first)
+        j = bisect_left(self._starts, last, i)
+        count, extra = tokens[j] - tokens[i], slack[j] - slack[i]
         return Count(count) if extra == 0 else Count(count, exact=False, upper=count + extra)
 
     def _prefix_sums(self) -> tuple[list[int], list[int]]:
         if self._prefix is None:
-            self._prefix = (
-                list(accumulate(self._counts, initial=0)),
-                list(accumulate(self._slack, initial=0)),
+            slack = (  # slack is never negative: a zero total means every one is zero
+                list(accumulate(self._slack, initial=0))
+                if self._slack_total
+                else [0] * (len(self._slack) + 1)
             )
+            self._prefix = (list(accumulate(self._counts, initial=0)), slack)
         return self._prefix
 
     def offset_at(self, position: Position) -> tuple[int, int]:
@@ -177,52 +191,70 @@ class Document:
         self._prefix = None
         if start is None or end is None:
             self._lines = split_lines(new_text)
-            self._starts = [False] * len(self._lines)
-            self._counts = [0] * len(self._lines)
-            self._slack = [0] * len(self._lines)
+            self._starts, self._counts, self._slack = [], [], []
             self._tokens = self._slack_total = 0
-            self._recount(0, len(self._lines))
+            self._recount(0, 0, 0, len(self._lines))
             return
         (l0, i0), (l1, i1) = self.offset_at(start), self.offset_at(end)
         if (l1, i1) < (l0, i0):
             (l0, i0), (l1, i1) = (l1, i1), (l0, i0)
-        n = len(self._lines)
+        lines = self._lines
+        n = len(lines)
         # One neighbour on each side absorbs a \r\n pair joined or split by the edit.
         a = max(l0 - 1, 0)
         b = min(l1 + 2, n)
-        head = "".join(self._lines[a:l0]) + (self._lines[l0][:i0] if l0 < n else "")
-        tail = (self._lines[l1][i1:] if l1 < n else "") + "".join(self._lines[l1 + 1 : b])
+        head = "".join(lines[a:l0]) + (lines[l0][:i0] if l0 < n else "")
+        tail = (lines[l1][i1:] if l1 < n else "") + "".join(lines[l1 + 1 : b])
         replacement = split_lines(head + new_text + tail)
-        self._drop(a, b)
-        self._lines[a:b] = replacement
-        self._starts[a:b] = [False] * len(replacement)
-        self._counts[a:b] = [0] * len(replacement)
-        self._slack[a:b] = [0] * len(replacement)
-        # Stored starts before ``a`` are unchanged, so the nearest one bounds the recount.
-        # After the replacement, the next stored start that is still an exact cut does.
-        s = a - 1
-        while s > 0 and not self._starts[s]:
-            s -= 1
-        s = max(s, 0)
-        e = min(a + len(replacement) + 1, len(self._lines))
-        while e < len(self._lines) and not (
-            self._starts[e] and is_line_cut(self._lines[e - 1], self._lines[e])
+        # Lines the edit left as they were (the neighbours, mostly) are not touched: only
+        # old lines [lo, hi) became new lines [lo, hi + delta).
+        lo, hi, new_hi = a, b, a + len(replacement)
+        while lo < hi and lo < new_hi and lines[lo] == replacement[lo - a]:
+            lo += 1
+        while hi > lo and new_hi > lo and lines[hi - 1] == replacement[new_hi - 1 - a]:
+            hi -= 1
+            new_hi -= 1
+        delta = new_hi - hi
+        starts = self._starts
+        # Segments beginning on touched lines are gone; later ones move with the text.
+        i = bisect_left(starts, lo)
+        j = bisect_left(starts, hi, i)
+        # The segment before the touched lines is kept whole when it ended right there.
+        kept_before = lo == 0 or (i < len(starts) and starts[i] == lo)
+        for k in range(i, j):
+            self._tokens -= self._counts[k]
+            self._slack_total -= self._slack[k]
+        del starts[i:j], self._counts[i:j], self._slack[i:j]
+        if delta:
+            starts[i:] = [start + delta for start in starts[i:]]
+        lines[a:b] = replacement
+        n = len(lines)
+        # The recount begins at the touched lines when they begin on an exact cut after an
+        # intact segment, else at the start of the segment they continue.
+        if kept_before and (lo == 0 or (lo < n and is_line_cut(lines[lo - 1], lines[lo]))):
+            p, s = i, lo
+        else:
+            p = max(i - 1, 0)
+            s = starts[p] if i > 0 else 0
+        # It ends at the first segment after the touched lines that still begins on a cut.
+        q = bisect_left(starts, new_hi, i)
+        while (
+            q < len(starts)
+            and starts[q] > 0
+            and not is_line_cut(lines[starts[q] - 1], lines[starts[q]])
         ):
-            e += 1
-        self._drop(s, e)
-        self._recount(s, e)
+            q += 1
+        e = starts[q] if q < len(starts) else n
+        for k in range(p, q):
+            self._tokens -= self._counts[k]
+            self._slack_total -= self._slack[k]
+        self._recount(p, q, s, e)
 
-    def _drop(self, start: int, end: int) -> None:
-        for i in range(start, end):
-            if self._starts[i]:
-                self._tokens -= self._counts[i]
-                self._slack_total -= self._slack[i]
-                self._counts[i] = self._slack[i] = 0
-                self._starts[i] = False
+    def _recount(self, p: int, q: int, start: int, end: int) -> None:
+        """Replace segments ``[p, q)`` by a fresh count of lines ``[start, end)``.
 
-    def _recount(self, start: int, end: int) -> None:
-        # Lines join a segment until it holds SEGMENT_CHARS; a new one starts only at an
-        # exact cut, and always at a heading so that sections are sums of stored counts.
+        Lines join a segment until it holds SEGMENT_CHARS; a new one starts only at an
+        exact cut, and always at a heading so that sections are sums of stored counts."""
         lines = self._lines
         spans = []
         i = start
@@ -241,9 +273,10 @@ class Document:
             i = j
         texts = [lines[i] if j == i + 1 else "".join(lines[i:j]) for i, j in spans]
         counts = self.counter.count_many(texts)  # an opened document's in one call
-        for (i, _), count in zip(spans, counts, strict=True):
-            self._starts[i] = True
-            self._counts[i] = count.tokens
-            self._slack[i] = count.bound - count.tokens
-            self._tokens += count.tokens
-            self._slack_total += self._slack[i]
+        tokens = [count.tokens for count in counts]
+        slack = [count.bound - count.tokens for count in counts]
+        self._starts[p:q] = [i for i, _ in spans]
+        self._counts[p:q] = tokens
+        self._slack[p:q] = slack
+        self._tokens += sum(tokens)
+        self._slack_total += sum(slack)

