@@ -180,6 +180,9 @@ class Upstream:
             if first:
                 return self.reply(h, 429, b"", {"Retry-After": "1"})
             return self.reply(h, 200, b"finally here\n")
+        if path.startswith("/slow/"):  # long enough for other fetches to want it meanwhile
+            time.sleep(0.5)
+            return self.reply(h, 200, f"slow document {path}\n".encode())
         if path == "/hang":
             time.sleep(3)
             return self.reply(h, 200, b"too late\n")

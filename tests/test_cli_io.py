@@ -37,13 +37,19 @@ def _log(tmp_path: Path) -> Path:
 
 def test_count_reads_standard_input() -> None:
     text = "Standard input, counted like any file.\r\nwith CRLF\n"
-    result = _run("count", "--json", "-", stdin=text.encode())
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
-    assert report["files"] == [
-        {"path": "-", "tokens": truth(text, "o200k_base"), "exact": True, "bytes": len(text)}
-    ]
-    assert report["total"] == truth(text, "o200k_base")
+    expected = {
+        "path": "-",
+        "tokens": truth(text, "o200k_base"),
+        "exact": True,
+        "bytes": len(text),
+        "encoding": "o200k_base",
+    }
+    for args in (["-"], []):  # with no PATH, piped standard input is read (as wc reads it)
+        result = _run("count", "--json", *args, stdin=text.encode())
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["files"] == [expected]
+        assert report["total"] == truth(text, "o200k_base")
 
 
 def test_stdin_filename_counts_standard_input_as_that_prompt(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         + "example text that goes on " * 12
         + "\n\n## Rules\n\n#file:rules.md\n\n#file:missing.md\n"
     )
-    (tmp_path / "ok.md").write_text("# Fine\n\nshort {{ who }}\n")
+    (tmp_path / "ok.md").write_text("---\nvariables: {}\n---\n# Fine\n\nshort {{ who }}\n")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

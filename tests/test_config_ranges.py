@@ -132,10 +132,11 @@ def test_the_default_stays_when_a_value_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_frontmatter_budget_is_held_to_the_same_range() -> None:
-    from tokenls.budget import resolve_budget
+    from tokenls.choice import choose
 
     for value in (math.inf, 10**30, -3, 0.5):
-        budget, problem = resolve_budget({"tokenls": {"budget": value}}, Settings(), None)
-        assert budget is None and problem is not None and "up to 1,000,000,000" in problem
-    budget, problem = resolve_budget({"tokenls": {"budget": 8000}}, Settings(), None)
-    assert budget is not None and budget.tokens == 8000 and problem is None
+        choice = choose({"tokenls": {"budget": value}}, Settings())
+        assert choice.budget is None
+        assert any("up to 1,000,000,000" in p for p in choice.problems)
+    choice = choose({"tokenls": {"budget": 8000}}, Settings())
+    assert choice.budget is not None and choice.budget.tokens == 8000 and not choice.problems

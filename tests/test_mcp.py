@@ -161,7 +161,7 @@ async def test_check_budget_gives_the_findings_of_tokenls_check(
     monkeypatch.chdir(workspace)
     assert main(["check", "--format", "json", "."]) == 1
     cli = json.loads(capsys.readouterr().out)
-    assert report == {k: cli[k] for k in ("checked", "over_budget", "findings")}
+    assert report == {k: cli[k] for k in ("checked", "over_budget", "without_budget", "findings")}
     over = [f for f in report["findings"] if f["severity"] == "error"]
     assert {f["path"] for f in over} == {"CLAUDE.md", "prompts/review.md"}
     total = truth(PROMPT, "o200k_base") + truth(RULES, "o200k_base")
@@ -246,6 +246,26 @@ async def test_read_within_budget_outlines_a_long_document(workspace: Path) -> N
         assert f"[… {count:,} line{'s' if count > 1 else ''} not shown]" in result["text"]
 
 
+async def test_read_within_budget_keeps_a_prompt_a_prompt_and_compresses_its_pasted_log(
+    workspace: Path,
+) -> None:
+    """A prompt pasting a real log reads as a log to a sniffer; its headings and its
+    instructions stay whole, and only the log inside it is compressed, in place."""
+    log = (FIXTURES / "pytest-fail.log").read_text()
+    head = "# Triage\n\nFind why CI fails. Quote the failing test and the line at fault.\n\n"
+    tail = "\n## Answer\n\nOne paragraph per failure; then the fix as a diff.\n"
+    text = f"{head}## Log\n\n```\n{log}```\n{tail}"
+    (workspace / "triage.md").write_text(text)
+    budget = EXPECTED["pytest-fail.log"]["budget"] + truth(head + tail, "o200k_base") + 40
+    result = await _ok(workspace, "read_within_budget", {"path": "triage.md", "budget": budget})
+    assert result["view"] == "prompt" and result["file_tokens"] == truth(text, "o200k_base")
+    assert truth(result["text"], "o200k_base") == result["tokens"] <= budget
+    shown = result["text"]
+    assert shown.startswith(f"{head}## Log\n\n```\n") and shown.endswith(f"```\n{tail}")
+    assert not _kept(shown, EXPECTED["pytest-fail.log"]["must_keep"])
+    assert "compressed in place" in result["left_out"] and result["omitted"] == []
+
+
 async def test_a_file_over_the_size_limit_is_refused_unless_it_is_a_log(workspace: Path) -> None:
     (workspace / "tokenls.toml").write_text("[files]\nmax_bytes = 1000\n")
     (workspace / "big.md").write_text("# Big\n\n" + "words " * 400)
@@ -294,14 +314,11 @@ async def test_a_symlink_pointing_out_is_refused_and_skipped_in_walks(workspace:
     ("tool", "arguments", "message"),
     [
         ("compress_log", {"path": "build.log", "budget": 10}, "below the minimum of 32"),
-        ("compress_log", {"budget": 100}, "give either path"),
-        ("compress_log", {"path": "build.log", "text": "x", "budget": 100}, "give either path"),
+        ("compress_log", {"budget": 100}, '"path" (a log file'),
+        ("compress_log", {"path": "build.log", "text": "x", "budget": 100}, "not both"),
         ("count_tokens", {"paths": ["rules.md"], "model": "no-such-model-xyz"}, "unknown model"),
-        (
-            "count_tokens",
-            {"paths": ["x.md"], "model": "gpt-4o", "encoding": "cl100k_base"},
-            "not both",
-        ),
+        ("count_tokens", {"paths": ["rules.md"], "encoding": "p50k_base"}, "not available offline"),
+        ("check_budget", {"paths": ["rules.md"], "model": "no-such-model-xyz"}, "unknown model"),
         ("explain_tokens", {"path": "missing.md"}, "file not found"),
         ("explain_tokens", {"path": "prompts"}, "not a file"),
         ("read_within_budget", {"path": "blob.bin", "budget": 100}, "binary file"),
@@ -335,6 +352,19 @@ class _StdioClient:
             encoding="utf-8",
         )
         self.next_id = 0
+
+    def initialize(self) -> dict[str, Any]:
+        """The MCP handshake: ``initialize``, then the ``initialized`` notification."""
+        result = self.request(
+            "initialize",
+            {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "tokenls-tests", "version": "1"},
+            },
+        )
+        self.notify("notifications/initialized")
+        return result
 
     def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         self._send({"jsonrpc": "2.0", "method": method, **({"params": params} if params else {})})
@@ -392,16 +422,8 @@ def test_a_real_tokenls_mcp_process_serves_every_tool_over_stdio(
 ) -> None:
     client = _StdioClient(workspace, cwd=tmp_path)  # the root comes from --root, not the cwd
     try:
-        init = client.request(
-            "initialize",
-            {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "tokenls-tests", "version": "1"},
-            },
-        )
+        init = client.initialize()
         assert init["serverInfo"]["name"] == "tokenls" and "tools" in init["capabilities"]
-        client.notify("notifications/initialized")
         listed = client.request("tools/list", {})["tools"]
         assert {tool["name"] for tool in listed} == TOOLS
         assert all(tool["annotations"]["readOnlyHint"] for tool in listed)
@@ -466,15 +488,7 @@ def test_every_request_over_stdio_is_answered_even_one_the_sdk_cannot_read(
     client = _StdioClient(workspace, cwd=tmp_path)
     call = '{"jsonrpc": "2.0", "id": %s, "method": "tools/call", "params": %s}'
     try:
-        client.request(
-            "initialize",
-            {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "tokenls-tests", "version": "1"},
-            },
-        )
-        client.notify("notifications/initialized")
+        client.initialize()
         # A lone surrogate: valid JSON, but no Unicode text. The SDK used to drop it.
         surrogate = '{"name": "count_tokens", "arguments": {"paths": ["\\ud800"]}}'
         error = client.answer_to(call % (7, surrogate), 7)["error"]

@@ -7,13 +7,19 @@ on every total, budget and reference; only the presentation differs.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 
-from tokenls.budget import Budget, BudgetFinding, budget_finding, resolve_budget
+from tokenls.budget import Budget, BudgetFinding, budget_finding
 from tokenls.engine.counting import Count
 from tokenls.open_document import OpenDocument
-from tokenls.own_counts import own_count, references_count
-from tokenls.references.collect import PromptReferences, collect_references
+from tokenls.own_counts import estimated_references, own_count
+from tokenls.providers.calibration import Ratio, estimate
+from tokenls.references.collect import (
+    PromptReferences,
+    collect_references,
+    declares_variables,
+)
 from tokenls.references.parse import Reference, default_syntaxes
 from tokenls.references.resolve import Resolved
 from tokenls.workspace import Workspace
@@ -35,6 +41,13 @@ class Analysis:
     pending: bool = False  # an exact count of the own text is on its way
     skipped_references: int = 0  # past the document's limits: not resolved, count 0
     references_unread: bool = False  # and more past the references read of a document
+    ratio: Ratio | None = None  # the model's, when its counts are estimates of a local count
+    why: str = ""  # which encoding, model and budget, and where each came from
+
+    def scaled(self, count: Count) -> Count:
+        """A local count of part of the document in the document's terms: for an estimated
+        model, that part's estimate (as the total's parts are)."""
+        return estimate(count, self.ratio) if self.ratio is not None else count
 
     @property
     def urls(self) -> set[str]:
@@ -64,20 +77,28 @@ def analyse(
     """The document's total (own text plus each reference once) against its budget;
     ``refs`` are its references if they were resolved already."""
     settings = doc.settings
+    choice = workspace.choice(doc.frontmatter.data)
     counted_own = own_count(doc, workspace)
     own = counted_own.count
     if refs is None:
         refs = references_of(doc, workspace)
-    added, refs_note = references_count(refs.count, doc, workspace)
+    shown, added, refs_note = estimated_references(
+        refs.resolved, choice.ratio, doc.document.counter.encoding_name
+    )
     total = own + added
-    budget, problem = resolve_budget(doc.frontmatter.data, settings, workspace.origin("budget"))
-    finding = budget_finding(total.tokens, budget, settings.thresholds) if budget else None
+    budget = choice.budget
+    finding = (
+        budget_finding(total.tokens, budget, settings.thresholds, total.exact) if budget else None
+    )
     line = None
     if finding is not None:
-        # The running count includes references where they stand in the text.
-        line = line_reaching(doc, refs.resolved, finding.threshold)
-    tokenizer_problem = workspace.encoding_choice(doc.frontmatter.data)[1]
-    problems = [p for p in (doc.frontmatter.error, tokenizer_problem, problem, *refs.problems) if p]
+        # The running count includes references where they stand in the text; it is a
+        # local count, so an estimate's threshold is taken back to local tokens.
+        threshold = finding.threshold
+        if choice.ratio is not None:
+            threshold = math.ceil(threshold / choice.ratio.ratio)
+        line = line_reaching(doc, refs.resolved, threshold)
+    problems = [p for p in (doc.frontmatter.error, *choice.problems, *refs.problems) if p]
     return Analysis(
         doc.version,
         total,
@@ -87,21 +108,24 @@ def analyse(
         finding,
         line,
         problems,
-        refs.resolved,
-        workspace.model_for(doc.frontmatter.data),
+        shown,
+        choice.model,
         [n for n in (counted_own.note, refs_note) if n],
         counted_own.pending,
         refs.skipped,
         doc.references_capped,
+        choice.ratio,
+        choice.why,
     )
 
 
 def parsed_references(doc: OpenDocument) -> list[Reference]:
     """The document's references as written, in the syntaxes its settings choose."""
     syntaxes = doc.settings.references
-    return doc.references(
-        syntaxes if syntaxes is not None else default_syntaxes(doc.path.name if doc.path else "")
-    )
+    if syntaxes is None:
+        templated = declares_variables(doc.settings, doc.frontmatter.data)
+        syntaxes = default_syntaxes(doc.path.name if doc.path else "", templated)
+    return doc.references(syntaxes)
 
 
 def references_of(

@@ -1,10 +1,9 @@
-"""Which budget a prompt has, and how close it is to it.
+"""A prompt's budget and how close it is to it.
 
-The budget comes from the first of: the file's frontmatter (``tokenls: {budget: N}``, or
-``model:`` and that model's context window), the settings' ``budget`` (from whichever
-source wins by precedence), and a configured ``model``'s context window last. The ladder turns a total into at most one
-finding, at the highest threshold reached, covering the text from the line where the
-running count first passes that threshold to the end of the file.
+Which budget applies is decided with the file's tokenizer and model in ``tokenls.choice``.
+The ladder here turns a total into at most one finding, at the highest threshold reached,
+covering the text from the line where the running count first passes that threshold to
+the end of the file. An estimated total is marked ``≈`` in the finding's message.
 """
 
 from __future__ import annotations
@@ -14,9 +13,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from tokenls.config import Settings, Thresholds
+from tokenls.config import Thresholds
 from tokenls.config.schema import RANGES, Tokens
-from tokenls.models import model_info
 
 TOKENS = RANGES[Tokens]  # a frontmatter budget is held to the setting's range
 
@@ -30,7 +28,7 @@ class Severity(IntEnum):
 @dataclass(frozen=True, slots=True)
 class Budget:
     tokens: int
-    source: str  # "frontmatter", "frontmatter model gpt-4o", "tokenls.toml", ...
+    source: str  # "--budget", "frontmatter", "context window of gpt-4, --model", "tokenls.toml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,39 +45,13 @@ def frontmatter_model(frontmatter: Mapping[str, Any]) -> str | None:
     return model if isinstance(model, str) and model else None
 
 
-def resolve_budget(
-    frontmatter: Mapping[str, Any], settings: Settings, source: str | None
-) -> tuple[Budget | None, str | None]:
-    """The budget in force and, when the frontmatter's value is unusable, why.
-
-    ``source`` names where ``settings.budget`` came from (a config file, the editor).
-    """
-    problem = None
-    own = frontmatter.get("tokenls")
-    if isinstance(own, Mapping) and "budget" in own:
-        value = own["budget"]
-        if TOKENS.allows(value):
-            return Budget(value, "frontmatter"), None
-        problem = f"frontmatter tokenls.budget must be {TOKENS.describe()}, got {value!r}"
-    model = frontmatter_model(frontmatter)
-    if model:
-        window = model_info(model, settings.context_windows).context_window
-        if window:
-            return Budget(window, f"context window of {model}"), problem
-        problem = problem or f"unknown context window for model {model!r}"
-    if settings.budget is not None:
-        return Budget(settings.budget, source or "settings"), problem
-    if settings.model:
-        window = model_info(settings.model, settings.context_windows).context_window
-        if window:
-            return Budget(window, f"context window of {settings.model}"), problem
-    return None, problem
-
-
-def budget_finding(total: int, budget: Budget, thresholds: Thresholds) -> BudgetFinding | None:
-    """The highest rung of the ladder that ``total`` reaches, or None below the target."""
+def budget_finding(
+    total: int, budget: Budget, thresholds: Thresholds, exact: bool = True
+) -> BudgetFinding | None:
+    """The highest rung of the ladder that ``total`` reaches, or None below the target;
+    ``exact``: whether ``total`` is a count, not an estimate."""
     share = total / budget.tokens
-    numbers = f"{total:,} / {budget.tokens:,} tokens ({share:.0%})"
+    numbers = f"{'' if exact else '≈'}{total:,} / {budget.tokens:,} tokens ({share:.0%})"
     if share > thresholds.error:
         over = total - budget.tokens
         if over > 0:

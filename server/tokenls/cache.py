@@ -113,13 +113,16 @@ class TokenCache:
             if key in self._memory:
                 self._memory.move_to_end(key)
                 self.stats.memory_hits += 1
+                log.debug("hit (memory) %s", key)
                 return self._memory[key], "memory"
             value = self._disk_call(lambda disk: disk.get(key))
             if value is not None:
                 self.stats.disk_hits += 1
                 self._remember(key, value)
+                log.debug("hit (disk) %s", key)
                 return value, "disk"
             self.stats.misses += 1
+            log.debug("miss (fresh) %s", key)
             return None, None
 
     def put(self, key: str, value: Any) -> None:

@@ -14,9 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from tokenls import __version__
+from tokenls import __version__, cli_diff, cli_log, log_setup
 from tokenls.config import ConfigError
-from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS, EncodingDataError
+from tokenls.config.loading import use_config_file
+from tokenls.engine.encodings import (
+    DEFAULT_ENCODING,
+    ENCODINGS,
+    EncodingDataError,
+    unavailable_encoding,
+)
 from tokenls.engine.tokenizer_files import (
     PACKAGED,
     TokenizerFileError,
@@ -29,7 +35,6 @@ from tokenls.terminal import (
     EXIT_USAGE,
     Terminal,
     UsageError,
-    report_errors,
     say,
     silence_stdout,
     wants_color,
@@ -42,6 +47,7 @@ __all__ = ["EXIT_OK", "EXIT_OVER_BUDGET", "EXIT_USAGE", "main"]
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     error_format = _error_format(argv)
+    error_output = _error_output(argv) if error_format else None
     terminal = Terminal()
     try:
         args = _parser().parse_args(argv)
@@ -49,33 +55,64 @@ def main(argv: Sequence[str] | None = None) -> int:
             _parser().print_help(sys.stderr)
             return EXIT_USAGE
         terminal = Terminal(color=wants_color(args.no_color), quiet=args.quiet)
+        log_setup.configure(verbose=args.verbose)
+        use_config_file(args.config)
         code = int(args.run(args, terminal))
         terminal.flush()
         return code
     except UsageError as exc:
-        _report(exc, error_format, terminal)
+        _report([exc, *exc.also], error_format, error_output, terminal)
         return EXIT_USAGE
     except EncodingDataError as exc:
-        _report(UsageError(str(exc)), error_format, terminal)
+        _report([UsageError(str(exc))], error_format, error_output, terminal)
         return EXIT_USAGE
     except BrokenPipeError:  # the reader left before anything of ours could notice
         silence_stdout()
         return EXIT_OK
     except ConfigError as exc:  # a broken config must not silently turn a gate off
-        for problem in exc.problems:
-            say(str(problem))
+        problems = [UsageError(f"{p.key}: {p.reason}", p.source) for p in exc.problems]
+        _report(problems, error_format, error_output, terminal)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    finally:
+        use_config_file(None)
 
 
-def _report(error: UsageError, error_format: str | None, terminal: Terminal) -> None:
-    errors = [error, *error.also]
-    report_errors(errors, as_json=error_format == "json", terminal=terminal)
+def _report(
+    errors: list[UsageError], error_format: str | None, output: str | None, terminal: Terminal
+) -> None:
+    """Each error as a line on standard error and, when JSON or SARIF was asked for, as that
+    document too — in the ``-o`` file when one was named, so a CI step reading it finds a
+    failed run rather than no file."""
+    for error in errors:
+        say(error.line())
+    if error_format is None:
+        return
     if error_format == "sarif":
         from tokenls.sarif import sarif_json
 
-        terminal.write(sarif_json([], errors))
+        document = sarif_json([], errors)
+    else:
+        from tokenls.escaping import json_text
+        from tokenls.terminal import SCHEMA_VERSION
+
+        entries = [e.entry() for e in errors]
+        document = json_text({"schema_version": SCHEMA_VERSION, "errors": entries}) + "\n"
+    if any(e.path == output for e in errors):  # the -o file itself failed: not again
+        output = None
+    if output is None or output == "-":  # standard output
+        try:
+            terminal.write(document)
+        except UsageError as exc:
+            say(exc.line())
+        return
+    from tokenls.output_file import write_output
+
+    try:
+        write_output(output, document)
+    except UsageError as exc:
+        say(exc.line())
 
 
 def _error_format(argv: Sequence[str]) -> str | None:
@@ -89,6 +126,24 @@ def _error_format(argv: Sequence[str]) -> str | None:
         if value in ("json", "sarif"):
             return value
     return None
+
+
+def _error_output(argv: Sequence[str]) -> str | None:
+    """Where ``check -o`` writes its report, known even when the arguments do not parse (a
+    failed run's document goes there); only ``check`` writes a document with ``-o``."""
+    if "check" not in argv:
+        return None
+    found = None
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg in ("-o", "--output") and index + 1 < len(argv):
+            found = argv[index + 1]
+        elif arg.startswith("--output="):
+            found = arg.partition("=")[2]
+        elif arg.startswith("-o") and len(arg) > 2 and not arg.startswith("--"):
+            found = arg[2:]
+    return found
 
 
 class _Parser(argparse.ArgumentParser):
@@ -108,15 +163,37 @@ def _positive(text: str) -> int:
     return value
 
 
+def _tokens(text: str) -> int:
+    """A budget: a whole number of tokens within the range a config's budget allows."""
+    from tokenls.budget import TOKENS
+
+    value = _positive(text)
+    if not TOKENS.allows(value):
+        raise argparse.ArgumentTypeError(f"must be {TOKENS.describe()}, not {value}")
+    return value
+
+
+def _config_file(text: str) -> Path:
+    """``--config``: a config file that exists (tokenls.toml, or pyproject.toml)."""
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no such config file: {text}")
+    return path.resolve()
+
+
+def _tiktoken(text: str) -> str:
+    """One of tiktoken's encodings that ship offline."""
+    if text not in ENCODINGS:
+        raise argparse.ArgumentTypeError(unavailable_encoding(text, files=False))
+    return text
+
+
 def _encoding(text: str) -> str:
     """A tiktoken name, a packaged tokenizer, or a tokenizer.json path (made absolute)."""
     if text in ENCODINGS:
         return text
     if not is_tokenizer_file(text):
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: expected one of {', '.join((*ENCODINGS, *PACKAGED))} "
-            "or a path to a tokenizer.json"
-        )
+        raise argparse.ArgumentTypeError(unavailable_encoding(text, tuple(PACKAGED)))
     chosen = text if text in PACKAGED else str(Path(text).expanduser().resolve())
     try:
         load_tokenizer(chosen)
@@ -128,11 +205,22 @@ def _encoding(text: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tokenls", description="Token counts for LLM prompts, exact to tiktoken.")
     parser.add_argument("--version", action="version", version=f"tokenls {__version__}")
+    config = "settings from this file, after your user config, instead of the workspace's"
+    parser.add_argument("--config", type=_config_file, metavar="PATH", help=config)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = _Parser(add_help=False)
+    common.add_argument(
+        "--config", type=_config_file, metavar="PATH", default=argparse.SUPPRESS, help=config
+    )
     common.add_argument("--no-color", action="store_true", help="no colour (also: NO_COLOR)")
     common.add_argument(
         "-q", "--quiet", action="store_true", help="print results only: no summary or progress"
+    )
+    common.add_argument(
+        "--verbose",
+        action="store_true",
+        help="log to stderr which engine counted, cache hits and misses, rate waits and why "
+        "(also: TOKENLS_LOG=debug)",
     )
     encoding = (
         f"{', '.join(ENCODINGS)}, a packaged tokenizer ({', '.join(PACKAGED)}) or a "
@@ -140,13 +228,19 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     model = (
-        "count prompts for this model (its tokenizer and context window); claude-… models "
-        "count through Anthropic's API when ANTHROPIC_API_KEY is set, else are estimated"
+        "count prompts for this model: its tokenizer (unless --encoding), and for check its "
+        "context window as the budget (unless --budget or a frontmatter budget); claude-… "
+        "models count through Anthropic's API when ANTHROPIC_API_KEY is set, else are estimated"
     )
     count = sub.add_parser(
         "count", parents=[common], help="count the tokens of files and directories"
     )
-    count.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, or - for stdin")
+    count.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="file, directory, or - for stdin (default: stdin when it is not a terminal)",
+    )
     count.add_argument("--encoding", type=_encoding, default=None, help=encoding)
     count.add_argument("--model", default=None, help=model)
     count.add_argument("--json", action="store_true", help="machine-readable output")
@@ -181,7 +275,26 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--encoding", type=_encoding, default=None, help=encoding)
     check.add_argument("--model", default=None, help=model)
     check.add_argument(
+        "--budget",
+        type=_tokens,
+        default=None,
+        metavar="N",
+        help="the budget of every prompt, over frontmatter, model and config",
+    )
+    check.add_argument(
         "-o", "--output", default=None, help="write the report here (atomically); - for stdout"
+    )
+    check.add_argument(
+        "--against",
+        metavar="REV",
+        default=None,
+        help="with --max-increase: fail when a prompt grew more than allowed since REV",
+    )
+    check.add_argument(
+        "--max-increase",
+        metavar="LIMIT",
+        default=None,
+        help="growth allowed since --against: a percentage (10%%) or a number of tokens (500)",
     )
     _walk_options(check)
     check.set_defaults(run=_run_check)
@@ -192,7 +305,9 @@ def _parser() -> argparse.ArgumentParser:
         help="compress a log to fit a token budget, keeping failures",
     )
     squeeze.add_argument("log", metavar="LOG", help="log file, or - for standard input")
-    squeeze.add_argument("--budget", type=int, default=4000, help="tokens (default 4000)")
+    squeeze.add_argument(
+        "--budget", type=int, default=None, help="tokens (default: config, else 4000)"
+    )
     squeeze.add_argument(
         "-o",
         "--output",
@@ -200,13 +315,11 @@ def _parser() -> argparse.ArgumentParser:
         help="write here (atomically) instead of standard output; - for standard output",
     )
     squeeze.add_argument(
-        "--profile",
-        default="auto",
-        help="auto, test_logs, error_logs, info_logs or one from config",
+        "--profile", default=None, help="a profile from config ([compress.profiles.NAME])"
     )
     squeeze.add_argument(
         "--encoding",
-        choices=ENCODINGS,
+        type=_tiktoken,
         default=None,
         help=f"tiktoken encoding (default: config's if a tiktoken one, else {DEFAULT_ENCODING})",
     )
@@ -223,7 +336,10 @@ def _parser() -> argparse.ArgumentParser:
         help="a passing run of the same job: lines it also has are left out first",
     )
     squeeze.add_argument(
-        "--keep-ansi", action="store_true", help="keep colour codes in the lines that are kept"
+        "--keep-ansi",
+        action="store_true",
+        default=None,
+        help="keep colour codes in the lines that are kept",
     )
     squeeze.add_argument(
         "--memory",
@@ -231,7 +347,22 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="rank errors seen in earlier logs below new ones (config: compress.memory)",
     )
+    squeeze.add_argument(
+        "--save-config",
+        action="store_true",
+        help="also write the options given to the [compress] table of the nearest tokenls.toml",
+    )
+    squeeze.add_argument(
+        "--load-config",
+        metavar="PATH",
+        default=None,
+        help="take options from this file's [compress] table (the command line's win)",
+    )
     squeeze.set_defaults(run=_run_compress)
+
+    helps = {"encoding": encoding, "model": model}
+    cli_diff.add_parser(sub, common, _encoding, helps)
+    cli_log.add_parser(sub, common, _encoding, helps)
 
     serve = sub.add_parser("serve", parents=[common], help="run the language server")
     serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (default)")

@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tokenls.cli_diff import growth_rows
 from tokenls.config import workspace_root
 from tokenls.escaping import (
     json_name,
@@ -46,11 +47,16 @@ def run_check(args: argparse.Namespace, terminal: Terminal) -> int:
     if missing:
         raise UsageError(missing[0].message, missing[0].path, also=missing[1:])
     anchor = Path.cwd() if paths[0] == STDIN else Path(paths[0])
-    checker = PromptChecker(args.root or workspace_root(anchor), args.encoding, args.model)
+    root = args.root or workspace_root(anchor)
+    checker = PromptChecker(root, args.encoding, args.model, budget=args.budget)
+    unknown = checker.unknown_model(anchor if not anchor.is_dir() else anchor / STDIN)
+    if unknown:
+        raise UsageError(unknown, "--model")
     explicit = {Path(p).resolve() for p in paths if p != STDIN and not Path(p).is_dir()}
     rows: list[FindingRow] = []
     skipped: list[tuple[str, str]] = []  # (path, why): FIFOs and devices a walk found
-    over = checked = 0
+    over = checked = unbudgeted = 0
+    counted: list[tuple[str, Path, int]] = []  # (shown, path, total): for --against
     for found in walk(paths, ignore=not args.no_ignore):
         if found.stdin:
             shown, report = _check_stdin(checker, args.stdin_filename)
@@ -67,9 +73,14 @@ def run_check(args: argparse.Namespace, terminal: Terminal) -> int:
                 continue
         checked += 1
         over += report.over_budget
+        unbudgeted += report.budget is None
         rows.extend(finding_rows(shown, report))
-    _emit(Outcome(rows, checked, over, skipped), args, terminal)
-    return EXIT_FINDINGS if over else EXIT_OK
+        if not found.stdin:
+            counted.append((shown, found.path, report.tokens))
+    grown = growth_rows(args, checker, counted)  # --against REV --max-increase LIMIT
+    rows.extend(grown)
+    _emit(Outcome(rows, checked, over, skipped, unbudgeted), args, terminal)
+    return EXIT_FINDINGS if over or grown else EXIT_OK
 
 
 def _check_file(checker: PromptChecker, path: Path, named: bool) -> PromptReport:
@@ -100,7 +111,8 @@ def finding_rows(shown: str, report: PromptReport) -> list[FindingRow]:
     rows = []
     for finding in report.findings:
         severity = _SEVERITY_NAMES[finding.severity.name]
-        over = finding.code == "budget" and severity == "error"
+        budget = finding.code == "budget"
+        over = budget and severity == "error"
         rows.append(
             FindingRow(
                 shown,
@@ -112,6 +124,8 @@ def finding_rows(shown: str, report: PromptReport) -> list[FindingRow]:
                 finding.code,
                 finding.message,
                 report.contributors if over else [],
+                report.exact if budget else None,
+                report.reason if budget and not report.exact else None,
             )
         )
     return rows
@@ -125,6 +139,33 @@ class Outcome:
     checked: int
     over: int
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    unbudgeted: int = 0  # prompts no budget applies to: nothing was checked for them
+
+    def verdict(self) -> str:
+        """The run in a few words: a gate with no budget is said to be one, never a pass."""
+        if self.over:
+            return f"{self.over} over budget"
+        if self.checked and self.unbudgeted == self.checked:
+            return f"no budget configured ({NO_BUDGET_HINT})"
+        if self.unbudgeted:
+            return f"all within budget; {self.unbudgeted} without a budget ({NO_BUDGET_HINT})"
+        return "all within budget"
+
+    def budget_note(self) -> str | None:
+        """Which prompts had no budget to check against, or None."""
+        if not self.unbudgeted:
+            return None
+        if self.unbudgeted == self.checked:
+            return (
+                f"no budget configured for the {self.checked} prompt(s) checked ({NO_BUDGET_HINT})"
+            )
+        return f"{self.unbudgeted} of {self.checked} prompts have no budget ({NO_BUDGET_HINT})"
+
+
+NO_BUDGET_HINT = (
+    "set budget in tokenls.toml, tokenls: {budget: N} or model: in the frontmatter, "
+    "or --budget/--model"
+)
 
 
 class _Collected(Terminal):
@@ -146,6 +187,7 @@ def _emit(outcome: Outcome, args: argparse.Namespace, terminal: Terminal) -> Non
         document: dict[str, object] = {
             "checked": outcome.checked,
             "over_budget": outcome.over,
+            "without_budget": outcome.unbudgeted,
             "findings": [r.as_json() for r in rows],
         }
         if outcome.skipped:
@@ -154,7 +196,8 @@ def _emit(outcome: Outcome, args: argparse.Namespace, terminal: Terminal) -> Non
     elif args.format == "sarif":
         from tokenls.sarif import sarif_json
 
-        out.write(sarif_json(rows, skipped=outcome.skipped))
+        note = outcome.budget_note()
+        out.write(sarif_json(rows, skipped=outcome.skipped, notes=[note] if note else []))
     elif args.format == "github":
         out.write("".join(_annotation(row) + "\n" for row in rows))
     else:
@@ -166,9 +209,9 @@ def _emit(outcome: Outcome, args: argparse.Namespace, terminal: Terminal) -> Non
     for path, why in outcome.skipped:
         terminal.note(f"skipped {quote_name(path)}: {why}")
     if args.format == "text":
-        over, checked = outcome.over, outcome.checked
-        verdict = f"{over} over budget" if over else "all within budget"
-        terminal.note(f"checked {checked} prompt{'s' if checked != 1 else ''}: {verdict}")
+        checked = outcome.checked
+        plural = "s" if checked != 1 else ""
+        terminal.note(f"checked {checked} prompt{plural}: {outcome.verdict()}")
 
 
 def _print_text(row: FindingRow, out: Terminal) -> None:

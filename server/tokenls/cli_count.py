@@ -14,8 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tokenls.config import Settings, load_config_for, workspace_root
-from tokenls.config.trust import absolute_in
+from tokenls.config import workspace_root
 from tokenls.contributors import display_target
 from tokenls.engine.counting import BATCH_MAX_EXACT
 from tokenls.engine.tokenizer_files import make_counter
@@ -24,28 +23,41 @@ from tokenls.filecount import PROMPT_MAX_BYTES, FileCount, count_paths
 from tokenls.files import STDIN
 from tokenls.known_files import KnownFiles
 from tokenls.prompts import PromptChecker
-from tokenls.report import Part, directory_totals, estimate_error, part_of, text_once_total
-from tokenls.terminal import EXIT_OK, EXIT_USAGE, Terminal, say
+from tokenls.report import (
+    Part,
+    counted_as,
+    directory_totals,
+    estimate_error,
+    part_of,
+    text_once_total,
+)
+from tokenls.terminal import EXIT_OK, EXIT_USAGE, Terminal, UsageError, say
 
 _PROGRESS_MIN_FILES = 50
 _NAMES_SHOWN = 3
 
 
 def run_count(args: argparse.Namespace, terminal: Terminal) -> int:
-    paths: list[str] = args.paths
+    paths: list[str] = args.paths or _standard_input()
     anchor = _anchor(paths[0])
     root = args.root or workspace_root(anchor)
-    encoding = args.encoding or _configured_encoding(load_config_for(anchor)[0], root)
-    checker = PromptChecker(root, encoding, args.model, references=not args.no_references)
-    prompts = checker if not args.no_references or args.model else None
-    # Counts of every file are remembered in the anchor's workspace cache.
+    checker = PromptChecker(root, args.encoding, args.model, references=not args.no_references)
+    # Each file is counted with its own choice of tokenizer; the anchor's is the default,
+    # and counts of every file are remembered in the anchor's workspace cache.
     inside = anchor if not anchor.is_dir() else anchor / "-"
+    unknown = checker.unknown_model(inside)
+    if unknown:
+        raise UsageError(unknown, "--model")
+    encoding = checker.choice(inside).encoding
     counter_id = make_counter(encoding, max_exact=BATCH_MAX_EXACT).cache_id
     known = KnownFiles(checker.workspace(inside).cache, counter_id, BATCH_MAX_EXACT)
-    results = _count(paths, encoding, args, prompts, known, terminal)
+    results = _count(paths, encoding, args, checker, known, terminal)
     counted = [r for r in results if r.count is not None]
     errors = [r for r in results if r.error is not None]
-    parts = [part_of(r.path, r.own_tokens, r.references) for r in counted]
+    parts = [
+        part_of(r.path, r.own_tokens, r.references, counted_as(r.encoding, r.model))
+        for r in counted
+    ]
     total = text_once_total(parts)
     exact = all(r.count is not None and r.count.exact for r in counted)
     if args.json:
@@ -56,9 +68,9 @@ def run_count(args: argparse.Namespace, terminal: Terminal) -> int:
     elif args.tree:
         _print_tree(parts, [Path(p) for p in paths], terminal)
     elif args.compare:
-        _print_compare(counted, encoding, terminal)
+        _print_compare(counted, counted_with(counted, encoding), terminal)
     else:
-        _print_table(counted, total, exact, args.model or encoding, args.top, terminal)
+        _print_table(counted, total, exact, counted_with(counted, encoding), args.top, terminal)
     for r in errors:
         say(f"{_shown(r.path)}: {r.error}")
     _report_rate_limited(counted)
@@ -83,12 +95,24 @@ def _shown(path: Path | str) -> str:
     return quote_name(path.as_posix() if isinstance(path, Path) else path)
 
 
-def _configured_encoding(settings: Settings, root: Path) -> str:
-    """The configured encoding; a relative tokenizer file is relative to the root."""
-    encoding = settings.encoding
-    if encoding.endswith(".json"):
-        return str(absolute_in(encoding, root))
-    return encoding
+def _standard_input() -> list[str]:
+    """No PATH: standard input when something is piped in (as ``wc`` reads it)."""
+    try:
+        piped = not sys.stdin.isatty()
+    except (AttributeError, ValueError):  # closed or absent
+        piped = False
+    if not piped:
+        raise UsageError("PATH required (a file, a directory, or - for standard input)")
+    return [STDIN]
+
+
+def counted_with(counted: list[FileCount], default: str) -> str:
+    """What counted the files, for the total's label: ``cl100k_base``, ``gpt-4:
+    cl100k_base``, or each combination when files differ."""
+    seen = sorted(
+        {f"{r.model}: {r.encoding}" if r.model else r.encoding or default for r in counted}
+    )
+    return "; ".join(seen) or default
 
 
 def _summarise_estimates(counted: list[FileCount], terminal: Terminal) -> None:
@@ -167,6 +191,10 @@ def json_report(
             entry["upper_bound"] = r.count.bound
         if r.reason:
             entry["reason"] = r.reason
+        if r.encoding:
+            entry["encoding"] = r.encoding
+        if r.model:
+            entry["model"] = r.model
         if r.decode_errors:
             entry["decode_errors"] = True
         if r.own is not None:
@@ -175,13 +203,19 @@ def json_report(
         if r.oversized:
             entry["oversized"] = True
         files.append(entry)
+    encodings = sorted({r.encoding for r in counted if r.encoding})
     report: dict[str, object] = {
-        "encoding": encoding,
+        "encoding": encodings[0] if len(encodings) == 1 else encoding,
         "total": total,
         "exact": exact,
         "files_counted": len(counted),
         "files": files,
     }
+    if len(encodings) > 1:
+        report["encodings"] = encodings
+    models = {r.model for r in counted}
+    if len(models) == 1 and None not in models:
+        report["model"] = models.pop()
     if top is not None:
         report["top_references"] = [
             {"target": target, "tokens": tokens, "from": [portable_name(s) for s in sources]}

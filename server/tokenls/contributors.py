@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from tokenls.analysis import Analysis
     from tokenls.open_document import OpenDocument
-    from tokenls.session import Analysis
 
 BEFORE_FIRST_HEADING = "text before the first heading"
 
@@ -45,10 +45,10 @@ def biggest_contributors(
     heads = sorted((s.heading for s in doc.sections()), key=lambda h: h.line)
     starts = [h.line for h in heads] + [line_count]
     if starts[0] > 0:
-        found.append(_section(doc, BEFORE_FIRST_HEADING, 0, starts[0]))
+        found.append(_section(doc, analysis, BEFORE_FIRST_HEADING, 0, starts[0]))
     for heading, end in zip(heads, starts[1:], strict=True):
         label = f"{'#' * heading.level} {heading.title}".rstrip()
-        found.append(_section(doc, label, heading.line, end))
+        found.append(_section(doc, analysis, label, heading.line, end))
     for ref in analysis.references:
         if ref.status == "ok" and not ref.duplicate and ref.tokens:
             label = display_target(ref.target or ref.reference.target)
@@ -57,8 +57,12 @@ def biggest_contributors(
     return [c for c in found if c.tokens][:limit]
 
 
-def _section(doc: OpenDocument, label: str, start: int, end: int) -> Contributor:
-    return Contributor("section", label, start, doc.document.count_lines(start, end).tokens)
+def _section(
+    doc: OpenDocument, analysis: Analysis, label: str, start: int, end: int
+) -> Contributor:
+    """A section's own text, in the terms of the total (an estimate's, when it is one)."""
+    count = analysis.scaled(doc.document.count_lines(start, end))
+    return Contributor("section", label, start, count.tokens)
 
 
 def display_target(target: str) -> str:

@@ -25,6 +25,7 @@ from tokenls.engine.tokenizer_files import make_counter
 from tokenls.files import (
     CHUNK_BYTES,
     SNIFF_BYTES,
+    STDIN,
     DecodeReport,
     Found,
     decode_bytes,
@@ -56,6 +57,8 @@ class FileCount:
     oversized: bool = False
     reason: str | None = None  # why the count is an estimate
     skipped: str | None = None  # why a file a walk found was not read (a FIFO, a device)
+    encoding: str | None = None  # the tokenizer that counted it
+    model: str | None = None  # the model it was counted for, when one applies
 
     @property
     def own_tokens(self) -> int:
@@ -74,19 +77,21 @@ def count_file(
     an unchanged file is answered from the cache and new counts are remembered. Under a
     model counted by its provider (``prompts``), the encoding's count becomes the model's."""
     if prompts is not None and prompts.is_prompt(path):
-        return _count_prompt(path, counter, prompts)
+        return _count_prompt(path, counter, prompts, known=known)
     result = _count_known(path, counter, known)
-    if prompts is None or result.count is None:
+    if result.count is None:
+        return result
+    result = replace(result, encoding=counter.encoding_name)
+    if prompts is None:
         return result
     try:
+        model = prompts.choice(path).model
         count, reason = prompts.model_count(path, result.count)
     except NotRegularFile as exc:
         return FileCount(path, skipped=exc.strerror)
     except OSError as exc:
         return FileCount(path, error=exc.strerror or str(exc))
-    if count is result.count and reason is None:
-        return result
-    return replace(result, count=count, reason=reason)
+    return replace(result, count=count, reason=reason, model=model)
 
 
 def _count_known(path: Path, counter: Counter, known: KnownFiles | None) -> FileCount:
@@ -158,16 +163,28 @@ def _count_plain(
 
 
 def _count_prompt(
-    path: Path, counter: Counter, prompts: PromptChecker, data: bytes | None = None
+    path: Path,
+    counter: Counter,
+    prompts: PromptChecker,
+    data: bytes | None = None,
+    known: KnownFiles | None = None,
 ) -> FileCount:
     try:
         if data is None:
             size = path.stat().st_size
             if not path.is_file() or size > PROMPT_MAX_BYTES or is_binary(path):
-                plain = count_file(path, counter)  # counted as a plain file, references not read
+                # A plain file, its references not read: remembered like any other file.
+                plain = _count_known(path, counter, known)
                 if plain.count is not None:
                     count, reason = prompts.model_count(path, plain.count)
-                    plain = replace(plain, count=count, reason=reason)
+                    model = prompts.choice(path).model
+                    plain = replace(
+                        plain,
+                        count=count,
+                        reason=reason,
+                        encoding=counter.encoding_name,
+                        model=model,
+                    )
                 return replace(plain, oversized=size > PROMPT_MAX_BYTES and plain.count is not None)
             data = read_file(path)
     except NotRegularFile as exc:
@@ -184,6 +201,8 @@ def _count_prompt(
         own=Count(report.own_tokens),
         references=report.references,
         reason=report.reason,
+        encoding=report.encoding,
+        model=report.model,
     )
 
 
@@ -196,10 +215,11 @@ def count_stdin(
     counter: Counter, prompts: PromptChecker | None = None, name: str | None = None
 ) -> FileCount:
     """Count standard input, streamed; with ``name`` (``--stdin-filename``) a prompt-like
-    name is counted as that prompt, its references resolved from where it would live."""
+    name is counted as that prompt, its references resolved from where it would live.
+    Under an estimated model the text is kept (up to the prompt limit) for its estimate."""
     stream = sys.stdin.buffer
     first = stream.read(CHUNK_BYTES)
-    shown = Path(name) if name else Path("-")
+    shown = Path(name) if name else Path(STDIN)
     if b"\0" in first[:SNIFF_BYTES]:
         return FileCount(shown, size=len(first), binary=True)
     oversized = False
@@ -209,6 +229,9 @@ def count_stdin(
         if len(data) <= PROMPT_MAX_BYTES:
             return _count_prompt(Path(name), counter, prompts, data)
         pieces, oversized = [data], True  # too big to read whole: counted as plain text
+    where = stdin_stands_for(name)
+    choice = prompts.choice(where) if prompts is not None else None
+    kept: list[bytes] | None = [] if choice is not None and choice.ratio is not None else None
     report = DecodeReport()
     size = chars = 0
 
@@ -219,13 +242,37 @@ def count_stdin(
             yield text
 
     def _sized(chunks: Iterable[bytes]) -> Iterator[bytes]:
-        nonlocal size
+        nonlocal size, kept
         for chunk in chunks:
             size += len(chunk)
+            if kept is not None and size > PROMPT_MAX_BYTES:
+                kept = None  # too large to send: estimated from its local count
+            if kept is not None:
+                kept.append(chunk)
             yield chunk
 
     count = counter.count_stream(texts())
-    return FileCount(shown, count, size, chars, report.replaced, oversized=oversized)
+    result = FileCount(
+        shown,
+        count,
+        size,
+        chars,
+        report.replaced,
+        oversized=oversized,
+        encoding=counter.encoding_name,
+        model=choice.model if choice is not None else None,
+    )
+    if prompts is None or choice is None or choice.ratio is None:
+        return result
+    data = b"".join(kept) if kept is not None else None
+    estimated, reason = prompts.model_count(where, count, data, None if data is not None else size)
+    return replace(result, count=estimated, reason=reason)
+
+
+def stdin_stands_for(name: str | None) -> Path:
+    """The file standard input is counted as: ``--stdin-filename``'s, else one in the
+    working directory (its config and choice apply)."""
+    return Path(name) if name else Path.cwd() / STDIN
 
 
 def default_workers() -> int:
@@ -265,35 +312,55 @@ def count_paths(
     known: KnownFiles | None = None,
 ) -> list[FileCount]:
     """Count every file under ``paths`` (walked with git's ignore rules unless ``ignore`` is
-    false; ``-`` is standard input), in walk order. With ``known``, unchanged files come
-    from the cache and what was counted is written back once, at the end."""
+    false; ``-`` is standard input), in walk order. Each file is counted with its folder's
+    choice of tokenizer (``prompts``; without it, ``encoding``). With ``known``, unchanged
+    files come from the cache and what was counted is written back once, at the end."""
     found: list[Found] = list(walk(paths, ignore=ignore))
     workers = workers or default_workers()
-    counters: dict[int, Counter] = {}
+    counters: dict[tuple[int, str], Counter] = {}
+    knowns: dict[str, KnownFiles] = {}
+    lock = threading.Lock()
 
     def expect() -> int:  # asked only when a file must be read: an unchanged tree skips it
         return _bytes_to_read(found, known, FAST_CHARS)
+
+    def counter_for(item: Found) -> Counter:
+        chosen = encoding
+        if prompts is not None:
+            where = stdin_stands_for(stdin_name) if item.stdin else item.path
+            chosen = prompts.choice(where).encoding
+        # One counter per thread and encoding: its piece cache is not shared across threads.
+        key = (threading.get_ident(), chosen)
+        counter = counters.get(key)
+        if counter is None:
+            counter = counters[key] = make_counter(chosen, max_exact=BATCH_MAX_EXACT, expect=expect)
+            ours = (counter.cache_id, counter.max_exact)
+            theirs = (known.counter_id, known.max_exact) if known is not None else ours
+            if chosen == encoding and theirs != ours:
+                raise ValueError(f"remembered counts of {theirs[0]}, not {encoding}")
+        return counter
+
+    def known_for(counter: Counter) -> KnownFiles | None:
+        """The remembered counts of this counter's files (another encoding's beside ``known``)."""
+        if known is None or known.counter_id == counter.cache_id:
+            return known
+        with lock:
+            other = knowns.get(counter.cache_id)
+            if other is None:
+                other = knowns[counter.cache_id] = KnownFiles(
+                    known.cache, counter.cache_id, known.max_exact
+                )
+        return other
 
     def one(item: Found) -> FileCount:
         if item.error is not None:
             result = FileCount(item.path, error=item.error)
         else:
-            # One counter per thread: its piece cache is not shared across threads.
-            ident = threading.get_ident()
-            counter = counters.get(ident)
-            if counter is None:
-                counter = counters[ident] = make_counter(
-                    encoding, max_exact=BATCH_MAX_EXACT, expect=expect
-                )
-                if known is not None and (known.counter_id, known.max_exact) != (
-                    counter.cache_id,
-                    counter.max_exact,
-                ):
-                    raise ValueError(f"remembered counts of {known.counter_id}, not {encoding}")
+            counter = counter_for(item)
             if item.stdin:
                 result = count_stdin(counter, prompts, stdin_name)
             else:
-                result = count_file(item.path, counter, prompts, known)
+                result = count_file(item.path, counter, prompts, known_for(counter))
         if item.named and result.skipped:  # named on purpose: an error, not a quiet skip
             result = FileCount(item.path, error=named_special(result.skipped))
         if on_done is not None:
@@ -308,5 +375,6 @@ def count_paths(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(one, found))
     finally:
-        if known is not None:
-            known.flush()
+        for remembered in (known, *knowns.values()):
+            if remembered is not None:
+                remembered.flush()

@@ -58,13 +58,24 @@ def walk_directory(root: Path, *, ignore: bool = True) -> list[Path]:
 # -- asking git ---------------------------------------------------------------------------
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+def git_command(root: Path, *args: str) -> list[str] | None:
+    """The argv of a git command in ``root`` under the settings above, for a caller that
+    talks to git as it runs (``git cat-file --batch``); None without git. Never a shell."""
     git = shutil.which("git")
     if git is None:
         return None
+    return [git, *_config_flags(), "-C", str(root), *args]
+
+
+def run_git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+    """A git command in ``root`` run to its end (output captured); None without git or when
+    it cannot be started or times out."""
+    command = git_command(root, *args)
+    if command is None:
+        return None
     try:
         return subprocess.run(
-            [git, *_config_flags(), "-C", str(root), *args],
+            command,
             capture_output=True,
             timeout=_GIT_TIMEOUT_S,
             check=False,
@@ -81,12 +92,12 @@ def _config_flags() -> list[str]:
 def _git_listed(root: Path) -> list[Path] | None:
     """What git shows in ``root``; None outside a work tree, without git, or when the
     directory itself is ignored (git would then show nothing of it)."""
-    listing = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    listing = run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     if listing is None or listing.returncode != 0:
         return None
-    prefix = _git(root, "rev-parse", "--show-prefix")
+    prefix = run_git(root, "rev-parse", "--show-prefix")
     if prefix is not None and prefix.stdout.strip():  # below the top: is it ignored itself?
-        ignored = _git(root, "check-ignore", "-q", ".")
+        ignored = run_git(root, "check-ignore", "-q", ".")
         if ignored is not None and ignored.returncode == 0:
             return None
     files: set[Path] = set()
@@ -243,7 +254,7 @@ def _pointer(file: Path) -> str | None:
 
 def _global_excludes() -> Path:
     """git's ``core.excludesFile``, else its default ``$XDG_CONFIG_HOME/git/ignore``."""
-    configured = _git(Path.cwd(), "config", "--global", "--path", "--get", "core.excludesFile")
+    configured = run_git(Path.cwd(), "config", "--global", "--path", "--get", "core.excludesFile")
     if configured is not None and configured.returncode == 0 and configured.stdout.strip():
         return Path(os.fsdecode(configured.stdout.strip())).expanduser()
     xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")

@@ -22,12 +22,12 @@ import os
 import sys
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO, Literal, TypeVar
+from typing import Annotated, Any, BinaryIO, TypeVar
 
 import anyio
 import mcp_types
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.shared.message import SessionMessage
 from mcp.types import ToolAnnotations
 from pydantic import Field, ValidationError
@@ -36,6 +36,7 @@ from tokenls import __version__
 from tokenls.agent import AgentTools, ToolFailure, results
 from tokenls.agent.paths import is_text, printable
 from tokenls.config import ConfigError
+from tokenls.mcp_arguments import ArgumentProblem, argument_sentence
 
 INSTRUCTIONS = """\
 Exact token counts (tiktoken) for the files of this workspace, before you read them.
@@ -51,13 +52,43 @@ Paths = Annotated[
 ]
 FilePath = Annotated[str, Field(description="a file, relative to the workspace root")]
 Budget = Annotated[int, Field(description="tokens; at least 32", ge=1)]
+Encoding = Annotated[
+    str | None,
+    Field(
+        description="tokenizer for every file: o200k_base or cl100k_base (over the file's "
+        "frontmatter and the workspace config); default: the file's own choice"
+    ),
+]
+Model = Annotated[
+    str | None,
+    Field(
+        description="the model to count for, e.g. gpt-4 (its tokenizer unless `encoding`, "
+        "and its context window as the budget unless the frontmatter sets one); claude-… "
+        "models count through Anthropic's API when ANTHROPIC_API_KEY is set, else are "
+        "estimated (`reason` says why)"
+    ),
+]
 
 T = TypeVar("T")
 log = logging.getLogger("tokenls.mcp")
 
 
 class AnsweringServer(MCPServer):
-    """The SDK's server, whose stdio transport answers every request (see the module)."""
+    """The SDK's server, whose stdio transport answers every request (see the module), and
+    whose argument errors are one plain sentence (``tokenls.mcp_arguments``)."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ArgumentProblem):
+                raise ToolError(f"{name}: {cause}") from None
+            if isinstance(cause, ValidationError) and not isinstance(exc, UnexpectedToolError):
+                errors = cause.errors(include_url=False)
+                schema = self._tool_input_schema(name)
+                raise ToolError(argument_sentence(name, errors, schema)) from None
+            raise
 
     async def run_stdio_async(self) -> None:
         from mcp.server.stdio import stdio_server
@@ -212,19 +243,7 @@ def build_server(root: Path) -> MCPServer:
 
     @server.tool(annotations=_read_only("Count tokens", network=True))
     def count_tokens(
-        paths: Paths,
-        encoding: Annotated[
-            Literal["o200k_base", "cl100k_base"] | None,
-            Field(description="tokenizer; default: the model's, else the workspace config's"),
-        ] = None,
-        model: Annotated[
-            str | None,
-            Field(
-                description="count for this model, e.g. gpt-4o (its tokenizer); claude-… "
-                "models count through Anthropic's API when ANTHROPIC_API_KEY is set, else "
-                "are estimated (`reason` says why)"
-            ),
-        ] = None,
+        paths: Paths, encoding: Encoding = None, model: Model = None
     ) -> results.CountResult:
         """Exact token counts of files and directories (walked with git's ignore rules): per
         file its own text and its total with what it references (#file:, @imports, links),
@@ -232,10 +251,12 @@ def build_server(root: Path) -> MCPServer:
         return _answer(lambda: tools.count_tokens(paths, encoding, model))
 
     @server.tool(annotations=_read_only("Check token budgets", network=True))
-    def check_budget(paths: Paths) -> results.CheckResult:
+    def check_budget(
+        paths: Paths, encoding: Encoding = None, model: Model = None
+    ) -> results.CheckResult:
         """The findings of `tokenls check`: prompts over (or near) their token budget, with
         the biggest contributors of each one over it, and references that were refused."""
-        return _answer(lambda: tools.check_budget(paths))
+        return _answer(lambda: tools.check_budget(paths, encoding, model))
 
     @server.tool(annotations=_read_only("Compress a log", network=False))
     def compress_log(
@@ -252,13 +273,21 @@ def build_server(root: Path) -> MCPServer:
         """Compress a CI or application log to at most `budget` tokens, keeping every failure
         (test failures, tracebacks, compiler errors) verbatim with context; each gap becomes
         one line saying what was left out. Give `path` or `text`."""
+        if (path is None) == (text is None):
+            given = "not both" if path is not None else "neither was given"
+            raise ArgumentProblem(
+                f'give argument "path" (a log file, relative to the workspace root) or "text" '
+                f"(the log itself); {given}."
+            )
         return _answer(lambda: tools.compress_log(budget, path, text, baseline))
 
     @server.tool(annotations=_read_only("Explain a prompt's tokens", network=True))
-    def explain_tokens(path: FilePath) -> results.ExplainResult:
+    def explain_tokens(
+        path: FilePath, encoding: Encoding = None, model: Model = None
+    ) -> results.ExplainResult:
         """Where a prompt's tokens go: its total against its budget, each Markdown section,
         each reference, and the biggest contributors (what to cut first)."""
-        return _answer(lambda: tools.explain_tokens(path))
+        return _answer(lambda: tools.explain_tokens(path, encoding, model))
 
     @server.tool(annotations=_read_only("Read a file within a budget", network=False))
     def read_within_budget(path: FilePath, budget: Budget) -> results.ReadResult:

@@ -11,15 +11,16 @@ Without a key, offline or on an API error the estimate stays, with the reason.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from tokenls import stored
-from tokenls.engine.counting import Count, Counter
+from tokenls.engine.counting import ZERO, Count, Counter
 from tokenls.open_document import OpenDocument
 from tokenls.providers.calibration import Ratio, describe, estimate, ratio_for
-from tokenls.references.resolve import cached_count, store_count
+from tokenls.references.resolve import Resolved, cached_count, store_count
 from tokenls.workspace import Workspace
 
 # Schedules ``job`` for a document, replacing any job of that document still waiting.
@@ -46,16 +47,29 @@ def own_count(doc: OpenDocument, workspace: Workspace) -> OwnCount:
     return OwnCount(local)
 
 
-def references_count(
-    count: Count, doc: OpenDocument, workspace: Workspace
-) -> tuple[Count, str | None]:
-    """What the references add: for an estimated model, scaled by its ratio."""
-    model = workspace.model_for(doc.frontmatter.data)
-    ratio = ratio_for(model) if model else None
-    if ratio is None or count.tokens == 0:
-        return count, None
-    how = describe(ratio, doc.document.counter.encoding_name)
-    return estimate(count, ratio), f"references are estimated: {how}"
+def estimated_references(
+    resolved: list[Resolved], ratio: Ratio | None, encoding: str
+) -> tuple[list[Resolved], Count, str | None]:
+    """The references as shown, what they add, and why that is an estimate.
+
+    For an estimated model each counted reference is scaled on its own: a reference shows
+    what the file it names counts alone, so a prompt's total is the sum of its parts and
+    a total over files is never smaller than one of its rows.
+    """
+    added = ZERO
+    shown: list[Resolved] = []
+    for ref in resolved:
+        if ref.status == "ok" and not ref.duplicate:
+            count = Count(ref.tokens, ref.exact, None if ref.exact else ref.tokens)
+            if ratio is not None:
+                count = estimate(count, ratio)
+                ref = copy.copy(ref)
+                ref.tokens, ref.exact = count.tokens, False
+            added = added + count
+        shown.append(ref)
+    if ratio is None or added.tokens == 0:
+        return (resolved if ratio is None else shown), added, None
+    return shown, added, f"references are estimated: {describe(ratio, encoding)}"
 
 
 def _whole_text(

@@ -19,7 +19,7 @@ from tokenls.engine.document import Position
 from tokenls.engine.text import index_to_column, line_body
 from tokenls.open_document import OpenDocument
 from tokenls.outline import Section, paragraph_at
-from tokenls.providers.calibration import estimate, ratio_for
+from tokenls.providers.calibration import ratio_for
 from tokenls.references.resolve import Resolved
 
 
@@ -171,6 +171,8 @@ def document_tokens(doc: OpenDocument, analysis: Analysis) -> dict[str, Any]:
         result["upperBound"] = analysis.total.bound
     if analysis.model:
         result["model"] = analysis.model
+    if analysis.why:
+        result["why"] = analysis.why  # which encoding, model and budget, and where from
     if analysis.notes:
         result["reason"] = "; ".join(analysis.notes)
     if analysis.pending:
@@ -221,20 +223,21 @@ def total_label(analysis: Analysis) -> str:
 def part_count(doc: OpenDocument, analysis: Analysis, count: Count) -> Count:
     """A part of the document, in the document's terms: scaled for an estimated model,
     and marked inexact where the tokenizer's counts of parts need not add up."""
-    ratio = ratio_for(analysis.model) if analysis.model else None
-    if ratio is not None:
-        return estimate(count, ratio)
+    if analysis.ratio is not None:
+        return analysis.scaled(count)
     if not doc.document.counter.additive:
         return Count(count.tokens, exact=False, upper=count.bound)
     return count
 
 
 def section_count(doc: OpenDocument, analysis: Analysis, section: Section) -> Count:
-    count = doc.document.count_lines(section.heading.line, section.end)
+    """A section's own lines in the document's terms, plus its references as shown (each
+    already in those terms)."""
+    count = part_count(doc, analysis, doc.document.count_lines(section.heading.line, section.end))
     for ref in analysis.references:
         if section.heading.line <= ref.reference.line < section.end and counted(ref):
             count = count + Count(ref.tokens, ref.exact, None if ref.exact else ref.tokens)
-    return part_count(doc, analysis, count)
+    return count
 
 
 def section_at(doc: OpenDocument, line: int) -> Section | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tokenls.budget import Severity
+from tokenls.budget import Budget, Severity
 from tokenls.config import ConfigError, Problem, Settings
 from tokenls.contributors import Contributor, biggest_contributors
 from tokenls.engine.counting import BATCH_MAX_EXACT, Count
@@ -25,10 +25,13 @@ from tokenls.references.resolve import count_key, store_count
 from tokenls.terminal import say
 
 PROMPT_MAX_BYTES = 10 * 1024 * 1024  # larger files are counted as plain text only
+_FRONTMATTER_BYTES = 65536  # where a frontmatter is looked for, as the editor does
 
 if TYPE_CHECKING:
     from tokenls.analysis import Analysis
+    from tokenls.choice import Choice
     from tokenls.open_document import OpenDocument
+    from tokenls.outline import Frontmatter
     from tokenls.presentation import Finding
     from tokenls.references.resolve import UrlSource
     from tokenls.references.urls import UrlFetcher
@@ -47,6 +50,9 @@ class PromptReport:
     decode_errors: bool
     contributors: list[Contributor] = field(default_factory=list)  # when over budget
     reason: str | None = None  # why the count is an estimate (no API key, an API error...)
+    budget: Budget | None = None
+    encoding: str | None = None
+    model: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +68,16 @@ class AnalysedPrompt:
 @dataclass(frozen=True, slots=True)
 class _Folder:
     """A folder's workspace, its path below the include globs' base (None: outside it),
-    and whether a plain file's count there is its encoding's (no provider model)."""
+    and the choice for a file there without frontmatter (a plain file's)."""
 
     workspace: Workspace
     parts: tuple[str, ...] | None
-    plain: bool
+    choice: Choice
+
+    @property
+    def plain(self) -> bool:
+        """Whether a plain file's count there is its encoding's (no estimated model)."""
+        return self.choice.ratio is None
 
 
 class PromptChecker:
@@ -78,10 +89,12 @@ class PromptChecker:
         encoding: str | None = None,
         model: str | None = None,
         references: bool = True,
+        budget: int | None = None,
     ) -> None:
         self.root = root.resolve()
-        self.encoding = encoding
+        self.encoding = encoding  # --encoding, --model, --budget: over every file's own
         self.model = model
+        self.budget = budget
         self.references = references  # False: every file is plain text (--no-references)
         # Built on the first prompt: trees of code never need it.
         self._workspaces: Workspaces | None = None
@@ -90,6 +103,7 @@ class PromptChecker:
         self._folders: dict[Path, Path] = {}
         self._by_folder: dict[Path, Workspace] = {}
         self._folder_facts: dict[Path, _Folder] = {}
+        self._heads: dict[Path, Frontmatter] = {}  # --no-references: prompts' frontmatter
 
     @property
     def workspaces(self) -> Workspaces:
@@ -100,6 +114,7 @@ class PromptChecker:
                 urls=_blocking_urls,
                 encoding_override=self.encoding,
                 model_override=self.model,
+                budget_override=self.budget,
                 max_exact=BATCH_MAX_EXACT,
             )
             self._workspaces = Workspaces(shared)
@@ -116,6 +131,10 @@ class PromptChecker:
         with self._lock:
             workspace = self.workspaces.for_path(resolved, fallback_root=self.root)
             problems = self.workspaces.user_problems() + workspace.problems()
+            broken = workspace.choice({}).encoding_problem
+            if broken:  # a tokenizer file the settings name cannot be read: no silent default
+                source = workspace.resolved.origins.get("encoding") or "settings"
+                problems.append(Problem(source, "encoding", broken))
             errors = [p for p in problems if p.severity == "error"]
             if errors:
                 raise ConfigError(errors)
@@ -126,10 +145,56 @@ class PromptChecker:
     def settings(self, path: Path) -> Settings:
         return self.workspace(path).settings
 
+    def choice(self, path: Path) -> Choice:
+        """The tokenizer, model and budget of a file counted as plain text (``tokenls.choice``):
+        its folder's, or the run's defaults at ``path``. A prompt counted without its
+        references (``--no-references``) still has its frontmatter name its model and
+        encoding, as in the editor."""
+        frontmatter = self._own_frontmatter(path)
+        if frontmatter.data:
+            return self.workspace(path).choice(frontmatter.data)
+        if os.path.islink(path):
+            return self.workspace(path).choice({})
+        return self._folder(path).choice
+
+    def _own_frontmatter(self, path: Path) -> Frontmatter:
+        """A prompt's frontmatter when it is counted as plain text for ``--no-references``
+        (read once, from its head); else none: a plain file has no say."""
+        from tokenls.outline import Frontmatter, read_frontmatter
+
+        if self.references or not path.name or not self._matches(path):
+            return Frontmatter()
+        known = self._heads.get(path)
+        if known is None:
+            from tokenls.engine.text import split_lines
+            from tokenls.regular_files import open_regular
+
+            try:
+                with open_regular(path) as handle:
+                    head = handle.read(_FRONTMATTER_BYTES)
+            except OSError:  # unreadable, or no regular file: said where it is counted
+                head = b""
+            text = decode_bytes(head, DecodeReport())
+            known = self._heads[path] = read_frontmatter(split_lines(text))
+        return known
+
+    def unknown_model(self, path: Path) -> str | None:
+        """Why the run's ``--model`` cannot be used at ``path`` (its settings may add a
+        context window for it), or None."""
+        choice = self.choice(path)
+        if self.model and not choice.model_known:
+            from tokenls.choice import unknown_model
+
+            return unknown_model(self.model)
+        return None
+
     def is_prompt(self, path: Path) -> bool:
-        """Whether ``path`` matches the configured ``include`` globs (prompt-like files)."""
-        if not self.references:
-            return False
+        """Whether ``path`` is counted as a prompt: it matches the configured ``include``
+        globs (prompt-like files) and references are read."""
+        return self.references and self._matches(path)
+
+    def _matches(self, path: Path) -> bool:
+        """Whether ``path`` matches the ``include`` globs of its workspace."""
         if os.path.islink(path):
             resolved = path.resolve()
             return self._workspace(resolved).includes_resolved(resolved)
@@ -137,35 +202,42 @@ class PromptChecker:
         parts = (*folder.parts, path.name) if folder.parts is not None else (path.name,)
         return folder.workspace.includes_parts(parts)
 
-    def model_count(self, path: Path, local: Count) -> tuple[Count, str | None]:
+    def model_count(
+        self, path: Path, local: Count, data: bytes | None = None, size: int | None = None
+    ) -> tuple[Count, str | None]:
         """A plain file's count for its model: through the provider when the model has one
-        (``local`` is its local count), else ``local`` itself."""
-        if not os.path.islink(path) and self._folder(path).plain:
+        (``local`` is its local count), else ``local`` itself. For standard input, ``data``
+        is its text, or ``size`` says it was too large to keep."""
+        stream = data is not None or size is not None
+        if not stream and self.choice(path).ratio is None:
             return local, None
         from tokenls.engine.document import Document
         from tokenls.open_document import OpenDocument
         from tokenls.outline import read_frontmatter
         from tokenls.own_counts import own_count
-        from tokenls.providers.calibration import describe, estimate, ratio_for
+        from tokenls.providers.calibration import describe, estimate
 
         workspace = self.workspace(path)
-        model = workspace.model_for({})
-        ratio = ratio_for(model) if model else None
+        frontmatter = self._own_frontmatter(path) if not stream else read_frontmatter([])
+        choice = workspace.choice(frontmatter.data)
+        ratio = choice.ratio
         if ratio is None:
             return local, None
-        counter = workspace.shared.counter(workspace.encoding_for({}))
-        if path.stat().st_size > PROMPT_MAX_BYTES:
+        counter = workspace.shared.counter(choice.encoding)
+        if size is None:
+            size = len(data) if data is not None else path.stat().st_size
+        if size > PROMPT_MAX_BYTES:
             return estimate(
                 local, ratio
             ), f"estimate, too large to send: {describe(ratio, counter.encoding_name)}"
-        text = decode_bytes(read_file(path), DecodeReport())
+        text = decode_bytes(read_file(path) if data is None else data, DecodeReport())
         document = Document.with_known_total(text, counter, local, "utf-32")
         doc = OpenDocument(
             path.resolve().as_uri(),
             path.resolve(),
             document,
             workspace.settings,
-            read_frontmatter([]),
+            frontmatter,
         )
         with self._lock:
             counted = own_count(doc, workspace)
@@ -176,14 +248,11 @@ class PromptChecker:
         folder: thousands of files share a few hundred folders."""
         known = self._folder_facts.get(path.parent)
         if known is None:
-            from tokenls.providers.calibration import ratio_for
-
             resolved = self._resolve(path)
             workspace = self._workspace(resolved)
-            model = workspace.model_for({})
-            plain = model is None or ratio_for(model) is None
             parts = workspace.below_root(resolved.parent)
-            known = self._folder_facts[path.parent] = _Folder(workspace, parts, plain)
+            known = _Folder(workspace, parts, workspace.choice({}))
+            self._folder_facts[path.parent] = known
         return known
 
     def _resolve(self, path: Path) -> Path:
@@ -216,6 +285,9 @@ class PromptChecker:
             prompt.decode_errors,
             parts,
             "; ".join(analysis.notes) or None,
+            analysis.budget,
+            analysis.encoding,
+            analysis.model,
         )
 
     def analysed(self, path: Path, data: bytes | None = None) -> AnalysedPrompt:

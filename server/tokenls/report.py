@@ -4,6 +4,9 @@ A total counts each text once. A prompt's own count includes what it references,
 up files that import one another would count the imported text twice (``CLAUDE.md`` with
 ``@b.md`` plus ``b.md`` itself); a total here adds each file's own text, then each
 referenced file or URL once, and only when it is not already one of the counted files.
+Texts are the same text only when the same tokenizer and model counted them: a file a
+``cl100k_base`` prompt references and that is itself counted with ``o200k_base`` costs each,
+so a total is never smaller than one of its rows.
 """
 
 from __future__ import annotations
@@ -24,23 +27,36 @@ class Part:
     path: Path
     own: int
     references: tuple[tuple[str, int], ...] = ()  # (key, tokens) of each counted reference
+    counted_as: str = ""  # the tokenizer and model that counted it
 
     @property
     def key(self) -> str:
-        return str(self.path.resolve()) if str(self.path) != "-" else "-"
+        where = str(self.path.resolve()) if str(self.path) != "-" else "-"
+        return f"{where}\0{self.counted_as}"
 
 
-def part_of(path: Path, own: int, references: Sequence[dict[str, Any]] | None) -> Part:
-    """A file's share, from its own tokens and its references as ``count --json`` lists them;
-    variables are the prompt's own values, so they are keyed by the prompt."""
+def part_of(
+    path: Path,
+    own: int,
+    references: Sequence[dict[str, Any]] | None,
+    counted_as: str = "",
+) -> Part:
+    """A file's share, from its own tokens and its references as ``count --json`` lists them
+    (counted as ``counted_as`` says: its tokenizer and model); variables are the prompt's own
+    values, so they are keyed by the prompt."""
     shared: list[tuple[str, int]] = []
     for ref in references or ():
         if ref.get("status") != "ok" or ref.get("countedOnce") or not ref.get("tokens"):
             continue
         target = str(ref["target"])
         key = target if ref.get("kind") in ("file", "url") else f"{path}\0{target}"
-        shared.append((key, int(ref["tokens"])))
-    return Part(path, own, tuple(shared))
+        shared.append((f"{key}\0{counted_as}", int(ref["tokens"])))
+    return Part(path, own, tuple(shared), counted_as)
+
+
+def counted_as(encoding: str | None, model: str | None) -> str:
+    """What a count depends on besides the text: texts counted alike are counted once."""
+    return f"{encoding or ''}\0{model or ''}"
 
 
 def text_once_total(parts: Sequence[Part]) -> int:
@@ -114,6 +130,8 @@ class FindingRow:
     code: str
     message: str
     contributors: list[Contributor] = field(default_factory=list)
+    exact: bool | None = None  # budget findings: whether the total is a count, not an estimate
+    reason: str | None = None  # why it is an estimate
 
     def as_json(self) -> dict[str, object]:
         entry: dict[str, object] = {
@@ -126,6 +144,10 @@ class FindingRow:
             "code": self.code,
             "message": self.message,
         }
+        if self.exact is not None:
+            entry["exact"] = self.exact
+        if self.reason:
+            entry["reason"] = self.reason
         if self.contributors:
             entry["contributors"] = [c.as_json() for c in self.contributors]
         return entry

@@ -54,6 +54,14 @@ RULES: dict[str, tuple[str, str, str]] = {
         "The prompt's YAML frontmatter could not be read, or a budget or model in it is "
         "invalid; defaults were used instead.",
     ),
+    "increase": (
+        "TokenIncrease",
+        "A prompt grew more than allowed since the base revision",
+        "The prompt's total (its own text plus everything it references) grew by more than "
+        "`--max-increase` allows since the revision given to `--against`, counted in that "
+        "revision's own tree. The message names what grew the most. Cut it, or raise the "
+        "limit when the growth is wanted.",
+    ),
 }
 
 
@@ -61,9 +69,11 @@ def sarif_log(
     rows: Sequence[FindingRow],
     errors: Sequence[UsageError] = (),
     skipped: Sequence[tuple[str, str]] = (),
+    notes: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """A complete SARIF log for one ``check`` run; ``errors`` mark the run as failed,
-    ``skipped`` files (path, why) are warnings on a run that succeeded."""
+    """A complete SARIF log for one ``check`` run; ``errors`` mark the run as failed (one
+    notification each), ``skipped`` files (path, why) and ``notes`` (no budget configured)
+    are warnings on a run that succeeded."""
     codes = list(RULES)
     seen: dict[str, int] = {}
     results = []
@@ -83,6 +93,10 @@ def sarif_log(
         }
         if row.code not in RULES:
             del result["ruleIndex"]
+        if row.exact is not None:  # a budget finding: whether its figures are estimates
+            result["properties"] = {"exact": row.exact}
+            if row.reason:
+                result["properties"]["reason"] = row.reason
         if row.contributors:
             result["relatedLocations"] = [
                 {
@@ -96,6 +110,7 @@ def sarif_log(
     invocation: dict[str, Any] = {"executionSuccessful": not errors}
     notifications = [{"level": "error", "message": {"text": e.line()}} for e in errors]
     notifications += [_skipped(path, why) for path, why in skipped]
+    notifications += [{"level": "warning", "message": {"text": note}} for note in notes]
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     return {
@@ -125,9 +140,10 @@ def sarif_json(
     rows: Sequence[FindingRow],
     errors: Sequence[UsageError] = (),
     skipped: Sequence[tuple[str, str]] = (),
+    notes: Sequence[str] = (),
 ) -> str:
     """The SARIF log as the text written to a file or standard output."""
-    return json_text(sarif_log(rows, errors, skipped), indent=2) + "\n"
+    return json_text(sarif_log(rows, errors, skipped, notes), indent=2) + "\n"
 
 
 def _skipped(path: str, why: str) -> dict[str, Any]:
@@ -140,7 +156,9 @@ def _skipped(path: str, why: str) -> dict[str, Any]:
 
 def _rule(code: str) -> dict[str, Any]:
     name, short, text = RULES[code]
-    level = {"budget": "error", "unbound-variable": "note"}.get(code, "warning")
+    level = {"budget": "error", "increase": "error", "unbound-variable": "note"}.get(
+        code, "warning"
+    )
     return {
         "id": code,
         "name": name,
@@ -152,7 +170,7 @@ def _rule(code: str) -> dict[str, Any]:
 
 
 def _identity(row: FindingRow) -> str:
-    what = "" if row.code == "budget" else row.message
+    what = "" if row.code in ("budget", "increase") else row.message  # never the counts
     return f"{row.code}\0{_uri(row.path)[0]}\0{what}"
 
 

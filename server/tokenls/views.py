@@ -92,6 +92,7 @@ def total_markdown(doc: OpenDocument, analysis: Analysis) -> str:
         f"Own text {analysis.own.tokens:,} · references {total.tokens - analysis.own.tokens:,}",
         estimate_note(analysis),
         shares(total, analysis),
+        f"Chosen: {analysis.why}" if analysis.why else "",
         costs(doc, total.tokens),
     ]
     return "\n\n".join(p for p in parts if p)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tokenls.budget import frontmatter_model
 from tokenls.cache import TokenCache, default_cache_dir
+from tokenls.choice import Choice, Overrides, choose
 from tokenls.config import (
     EDITOR,
     ConfigFile,
@@ -34,18 +34,16 @@ from tokenls.config import (
     trusted_settings,
     user_layer,
 )
+from tokenls.config.loading import named_config
 from tokenls.config.trust import absolute_in, inside
 from tokenls.engine.counting import EDITOR_MAX_EXACT, Counter
-from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS
 from tokenls.engine.tokenizer_files import (
     PACKAGED,
     TokenizerFileError,
-    is_tokenizer_file,
     load_tokenizer,
     make_counter,
 )
 from tokenls.include import include_matcher
-from tokenls.models import model_info
 from tokenls.references.collect import policy_for
 from tokenls.references.resolve import Resolver, UrlSource
 
@@ -65,6 +63,7 @@ class Shared:
     urls: UrlFactory | None = None  # how URL bodies are obtained; None: not fetched
     encoding_override: str | None = None  # the command line's --encoding
     model_override: str | None = None  # the command line's --model
+    budget_override: int | None = None  # the command line's --budget
     exact_runner: ExactRunner | None = None  # the editor's; the command line waits instead
     max_exact: int = EDITOR_MAX_EXACT
     user: Layer = field(default_factory=user_layer)
@@ -137,8 +136,10 @@ class Workspace:
         return self.resolved.settings
 
     def problems(self) -> list[Problem]:
-        """Problems of this root's config file (user and editor problems are shared)."""
-        own = str(self.config.path) if self.config else None
+        """Problems of this root's config file, or of the ``--config`` file standing in for
+        it (user and editor problems are shared)."""
+        named = named_config()
+        own = str(named) if named else str(self.config.path) if self.config else None
         return [p for p in self.resolved.problems if p.source == own]
 
     def origin(self, key: str) -> str | None:
@@ -215,8 +216,8 @@ class Workspace:
         return self._count_api
 
     def model_for(self, frontmatter: Mapping[str, Any]) -> str | None:
-        """The model a document is written for: --model, its frontmatter, the settings."""
-        return self.shared.model_override or frontmatter_model(frontmatter) or self.settings.model
+        """The model a document is written for (``choice``)."""
+        return self.choice(frontmatter).model
 
     def existing_url_source(self) -> UrlSource | None:
         return self._url_source
@@ -258,52 +259,41 @@ class Workspace:
         return include_matcher(tuple(self.settings.include))(parts)
 
     def encoding_for(self, frontmatter: Mapping[str, Any]) -> str:
-        """The tokenizer of a document: --encoding, its frontmatter, its model, settings."""
-        return self.encoding_choice(frontmatter)[0]
+        """The tokenizer of a document (``choice``)."""
+        return self.choice(frontmatter).encoding
 
-    def encoding_choice(self, frontmatter: Mapping[str, Any]) -> tuple[str, str | None]:
-        """The tokenizer of a document, and why a tokenizer file it names was not used.
+    def choice(self, frontmatter: Mapping[str, Any]) -> Choice:
+        """A document's tokenizer, model and budget: the one decision every surface uses
+        (``tokenls.choice``), from this root's settings and the run's overrides."""
+        shared = self.shared
+        overrides = Overrides(
+            shared.encoding_override, shared.model_override, shared.budget_override
+        )
+        return choose(
+            frontmatter,
+            self.settings,
+            overrides,
+            origin=self.origin,
+            tokenizer_file=self._tokenizer_file,
+        )
 
-        A tokenizer file is returned as an absolute path: one named by the frontmatter (part
-        of the repository, so untrusted) must lie inside the workspace; one from settings is
+    def _tokenizer_file(self, wanted: str, confined: bool) -> tuple[str | None, str | None]:
+        """A tokenizer file as an absolute path: one named by the frontmatter (part of the
+        repository, so untrusted) must lie inside the workspace; one from settings is
         relative to the root (a workspace config's own path was confined when it was read).
-        A file that cannot be used falls back to the next choice.
-        """
-        if self.shared.encoding_override:
-            return self.shared.encoding_override, None
-        problem = None
-        own = frontmatter.get("tokenls")
-        wanted = own.get("encoding") if isinstance(own, Mapping) else None
-        if wanted in ENCODINGS:
-            return str(wanted), None
-        if isinstance(wanted, str) and is_tokenizer_file(wanted):
-            chosen, problem = self._tokenizer_file(wanted, confined=True)
-            if chosen is not None:
-                return chosen, None
-        settings = self.settings
-        model = frontmatter_model(frontmatter) or settings.model
-        if model:
-            encoding = model_info(model, settings.context_windows).encoding
-            if encoding:
-                return encoding, problem
-        if is_tokenizer_file(settings.encoding):
-            chosen, problem = self._tokenizer_file(settings.encoding, confined=False)
-            return chosen or DEFAULT_ENCODING, problem
-        return settings.encoding, problem
-
-    def _tokenizer_file(self, wanted: str, *, confined: bool) -> tuple[str | None, str | None]:
+        None and why when it cannot be used."""
         if wanted in PACKAGED:
             chosen = wanted
         else:
             path = absolute_in(wanted, self.confine[0] if self.confine else self.root)
             roots = self.confine if self.refusal else self.confine or [self.root]
             if confined and not any(inside(path, root) for root in roots):
-                return None, f"tokenizer file {wanted}: outside the workspace; not used"
+                return None, f"tokenizer file {wanted}: outside the workspace"
             chosen = str(path)
         try:
             load_tokenizer(chosen)
         except TokenizerFileError as exc:
-            return None, f"{exc}; not used"
+            return None, str(exc)
         return chosen, None
 
 

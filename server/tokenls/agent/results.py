@@ -48,6 +48,8 @@ class FileTokens(TypedDict):
     references: NotRequired[list[Reference]]
     oversized: NotRequired[bool]
     reason: NotRequired[str]  # why the count is an estimate (a Claude model without a key...)
+    encoding: NotRequired[str]  # the tokenizer that counted it
+    model: NotRequired[str]  # the model it was counted for, when one applies
 
 
 class PathError(TypedDict):
@@ -65,8 +67,9 @@ class Unresolved(TypedDict):
 
 
 class CountResult(TypedDict):
-    encoding: str
-    model: NotRequired[str]  # the model asked for
+    encoding: str  # the tokenizer of every file; when they differ, the default one
+    encodings: NotRequired[list[str]]  # when files were counted with different tokenizers
+    model: NotRequired[str]  # the model every file was counted for
     total: int  # every text once: each file's own text, then each reference once
     exact: bool
     files_counted: int
@@ -93,13 +96,16 @@ class Finding(TypedDict):
     end_column: int
     severity: Literal["error", "warning", "info"]
     code: str  # budget, reference, unbound-variable, frontmatter
-    message: str
+    message: str  # an estimated total is marked ≈
+    exact: NotRequired[bool]  # budget findings: false when the total is an estimate
+    reason: NotRequired[str]  # why it is an estimate
     contributors: NotRequired[list[Contributor]]  # a prompt over budget: what to cut
 
 
 class CheckResult(TypedDict):
     checked: int
     over_budget: int
+    without_budget: int  # prompts no budget applies to (none configured): not checked
     findings: list[Finding]
     errors: NotRequired[list[PathError]]  # files a walk found outside the workspace
 
@@ -114,7 +120,10 @@ class CompressResult(TypedDict):
     input_lines: int
     kept_lines: int
     dropped_lines: int
-    failures: int
+    failures: int  # distinct: failing_tests + errors
+    failing_tests: int
+    errors: int  # tests that crashed, compile and link errors
+    failure_lines: int  # lines that read as a failure
     unchanged: bool  # the log fitted as it was
     notes: list[str]
 
@@ -138,8 +147,9 @@ class ExplainResult(TypedDict):
     sections: list[Section]
     references: list[Reference]
     contributors: list[Contributor]  # the biggest sections and references, biggest first
-    model: NotRequired[str]  # the prompt's model (frontmatter or config)
+    model: NotRequired[str]  # the prompt's model (the call's, frontmatter or config)
     reason: NotRequired[str]  # why the total is an estimate
+    why: str  # which encoding, model and budget apply, and where each came from
 
 
 class Omitted(TypedDict):
@@ -150,7 +160,7 @@ class Omitted(TypedDict):
 
 class ReadResult(TypedDict):
     path: str
-    view: Literal["whole", "compressed", "outline"]
+    view: Literal["whole", "compressed", "outline", "prompt"]
     text: str
     tokens: int  # of text, at most the budget
     budget: int

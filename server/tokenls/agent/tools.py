@@ -14,16 +14,17 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tokenls.agent.fit import Fitted, fit_outline
+from tokenls.agent.fit import Fitted, fit_prompt
 from tokenls.agent.paths import ToolFailure, WorkspaceFiles
 from tokenls.config import Settings
 from tokenls.engine.counting import BATCH_MAX_EXACT, Counter
-from tokenls.engine.encodings import ENCODINGS
+from tokenls.engine.encodings import ENCODINGS, unavailable_encoding
 from tokenls.files import SNIFF_BYTES
 from tokenls.prompts import PromptChecker
 
 if TYPE_CHECKING:
     from tokenls.agent import results
+    from tokenls.choice import Choice
     from tokenls.compress import CompressResult
 
 _EXPLAIN_CONTRIBUTORS = 10
@@ -44,20 +45,21 @@ class AgentTools:
     ) -> results.CountResult:
         from tokenls.cli_count import json_report
         from tokenls.filecount import count_paths
-        from tokenls.report import part_of, text_once_total
+        from tokenls.report import counted_as, part_of, text_once_total
 
-        if encoding is not None and model is not None:
-            raise ToolFailure("give encoding or model, not both")
         found, refused = self.files.files_under(paths)
-        chosen = self._encoding(encoding, model, found[0][0] if found else self.root)
-        checker = self._checker(chosen, model)
+        checker = self._checker(encoding, model)
+        anchor = found[0][0] if found else self.root / "-"
+        chosen = self._chosen(checker, anchor).encoding  # each file's own choice applies
         counts = count_paths([p for p, _ in found], chosen, prompts=checker)
         counted = [r for r in counts if r.count is not None]
-        total = text_once_total([part_of(r.path, r.own_tokens, r.references) for r in counted])
+        parts = [
+            part_of(r.path, r.own_tokens, r.references, counted_as(r.encoding, r.model))
+            for r in counted
+        ]
+        total = text_once_total(parts)
         exact = all(r.count is not None and r.count.exact for r in counted)
         report: dict[str, Any] = json_report(chosen, total, exact, counts, None)
-        if model is not None:
-            report["model"] = model
         unresolved: list[results.Unresolved] = []
         for entry in report["files"]:
             entry["path"] = self.files.shown(entry["path"])
@@ -82,13 +84,16 @@ class AgentTools:
             report["skipped_binary"] = [self.files.shown(p) for p in report["skipped_binary"]]
         return report  # type: ignore[return-value]
 
-    def check_budget(self, paths: list[str]) -> results.CheckResult:
+    def check_budget(
+        self, paths: list[str], encoding: str | None = None, model: str | None = None
+    ) -> results.CheckResult:
         from tokenls.cli_check import finding_rows
 
         found, refused = self.files.files_under(paths)
-        checker = self._checker()
+        checker = self._checker(encoding, model)
+        self._chosen(checker, found[0][0] if found else self.root / "-")
         findings: list[Any] = []
-        checked = over = 0
+        checked = over = unbudgeted = 0
         for path, named in found:
             if not named and not checker.is_prompt(path):
                 continue
@@ -106,6 +111,7 @@ class AgentTools:
             report = checker.report(path, data)
             checked += 1
             over += report.over_budget
+            unbudgeted += report.budget is None
             for row in finding_rows(self.files.shown(path), report):
                 entry = row.as_json()
                 for part in entry.get("contributors", ()):  # type: ignore[attr-defined]
@@ -114,6 +120,7 @@ class AgentTools:
         result: results.CheckResult = {
             "checked": checked,
             "over_budget": over,
+            "without_budget": unbudgeted,
             "findings": findings,
         }
         errors = _path_errors(refused)
@@ -121,7 +128,9 @@ class AgentTools:
             result["errors"] = errors
         return result
 
-    def explain_tokens(self, path: str) -> results.ExplainResult:
+    def explain_tokens(
+        self, path: str, encoding: str | None = None, model: str | None = None
+    ) -> results.ExplainResult:
         from tokenls import presentation
         from tokenls.contributors import biggest_contributors
 
@@ -129,7 +138,9 @@ class AgentTools:
         data = self.files.read(real, self._settings(real).files.max_bytes)
         if b"\0" in data[:SNIFF_BYTES]:
             raise ToolFailure(f"{path}: binary file, not a prompt")
-        prompt = self._checker().analysed(real, data)
+        checker = self._checker(encoding, model)
+        self._chosen(checker, real)
+        prompt = checker.analysed(real, data)
         doc, analysis = prompt.doc, prompt.analysis
         payload = presentation.document_tokens(doc, analysis)
         references = payload["references"]
@@ -160,6 +171,7 @@ class AgentTools:
             "sections": sections,
             "references": references,
             "contributors": contributors,
+            "why": analysis.why,
         }
         for key in ("model", "reason"):
             if key in payload:
@@ -186,9 +198,17 @@ class AgentTools:
             raise ToolFailure("binary input, not a log (a NUL byte near the start)")
         real = self.files.file(path) if path is not None else None
         chunks = self.files.stream_log(real) if real is not None else [text or ""]
+        from tokenls.compress.baseline import against
+        from tokenls.compress.failures import Tally, stats_of
+
         passing = self._baseline(baseline) if baseline is not None else None
-        result = self._compress(chunks, budget, real, baseline=passing)
-        return {"text": result.text, **result.stats(), "notes": list(result.notes)}  # type: ignore[typeddict-item]
+        if passing is not None:  # the log is read twice: once to see where its failures are
+            again = self.files.stream_log(real) if real is not None else [text or ""]
+            passing = against(passing, again)
+        tally = Tally()
+        result = self._compress(tally.tap(chunks), budget, real, baseline=passing)
+        stats = stats_of(result, tally.result())
+        return {"text": result.text, **stats, "notes": list(result.notes)}  # type: ignore[typeddict-item]
 
     def read_within_budget(self, path: str, budget: int) -> results.ReadResult:
         from tokenls.compress.cli import MIN_BUDGET
@@ -211,35 +231,25 @@ class AgentTools:
             if whole.bound > budget and _is_log(real, text[:_LOG_SNIFF_CHARS]):
                 view = _compressed(self._compress([text], budget, real))
             else:
-                view = _outlined(fit_outline(text, budget, counter), whole.tokens)
+                view = _outlined(fit_prompt(text, budget, counter), whole.tokens)
         return {"path": self.files.shown(real), "budget": budget, **view}  # type: ignore[typeddict-item]
 
     def _checker(self, encoding: str | None = None, model: str | None = None) -> PromptChecker:
+        """The prompt checker of a call's ``encoding`` and ``model`` (over every file's own
+        choice, as ``--encoding`` and ``--model`` are); ``ToolFailure`` for one unknown."""
+        if encoding is not None and encoding not in ENCODINGS:
+            raise ToolFailure(unavailable_encoding(encoding, files=False))
         with self._lock:
             if (encoding, model) not in self._checkers:
                 self._checkers[encoding, model] = PromptChecker(self.root, encoding, model)
             return self._checkers[encoding, model]
 
-    def _encoding(self, encoding: str | None, model: str | None, anchor: Path) -> str:
-        """An explicit encoding, else the model's tokenizer, else the configured one."""
-        from tokenls.models import model_info
-
-        if encoding is not None:
-            if encoding not in ENCODINGS:
-                raise ToolFailure(
-                    f"unknown encoding {encoding!r}: use one of {', '.join(ENCODINGS)}"
-                )
-            return encoding
-        settings = self._settings(anchor)
-        if model is None:
-            return settings.encoding
-        info = model_info(model, settings.context_windows)
-        if info.encoding is None and info.context_window is None:
-            raise ToolFailure(
-                f"unknown model {model!r}: name a known model or an encoding "
-                f"({', '.join(ENCODINGS)})"
-            )
-        return info.encoding or settings.encoding
+    def _chosen(self, checker: PromptChecker, anchor: Path) -> Choice:
+        """The choice at ``anchor``; ``ToolFailure`` when the call's model is unknown there."""
+        unknown = checker.unknown_model(anchor)
+        if unknown:
+            raise ToolFailure(unknown)
+        return checker.choice(anchor)
 
     def _settings(self, anchor: Path) -> Settings:
         """The settings that apply to a file (its nearest config); ``ConfigError`` when the
@@ -247,9 +257,11 @@ class AgentTools:
         return self._checker().settings(anchor)
 
     def _counter(self, anchor: Path) -> Counter:
-        from tokenls.compress.cli import compression_encoding
+        """Compression's counter: the file's choice when it is tiktoken's (``tiktoken_of``),
+        as ``tokenls compress`` counts."""
+        from tokenls.choice import tiktoken_of
 
-        return Counter(compression_encoding(self._settings(anchor)), max_exact=BATCH_MAX_EXACT)
+        return Counter(tiktoken_of(self._checker().choice(anchor)), max_exact=BATCH_MAX_EXACT)
 
     def _baseline(self, target: str) -> list[str]:
         from tokenls.compress.cli import _baseline
@@ -266,7 +278,7 @@ class AgentTools:
     ) -> CompressResult:
         from tokenls.compress import compress
 
-        counter = self._counter(source or self.root)
+        counter = self._counter(source or self.root / "-")  # text: as a file at the root
         return compress(chunks, budget, counter, **options)
 
 
@@ -275,10 +287,15 @@ def _path_errors(refused: list[tuple[str, str]]) -> list[results.PathError]:
 
 
 def _is_log(path: Path, sample: str) -> bool:
+    from tokenls.compress.pasted import looks_like_log
     from tokenls.engine.text import split_lines
-    from tokenls.log_actions import looks_like_log
+    from tokenls.outline import scan_structure
 
-    return path.suffix == ".log" or looks_like_log(split_lines(sample)[:400])
+    lines = split_lines(sample)[:400]
+    if path.suffix == ".log":
+        return True
+    structure = scan_structure(lines)  # headings or fences: a prompt, maybe pasting a log
+    return not (structure.headings or structure.fences) and looks_like_log(lines)
 
 
 def _compressed(result: CompressResult) -> dict[str, Any]:
@@ -298,18 +315,27 @@ def _compressed(result: CompressResult) -> dict[str, Any]:
 
 
 def _outlined(fitted: Fitted, file_tokens: int) -> dict[str, Any]:
-    """A text's outline view, or the whole text when it fits."""
+    """A text's outline view, its pasted logs compressed in place, or the whole text."""
     lines = sum(g.end - g.start for g in fitted.gaps)
     left = (
         f"{lines:,} lines ({sum(g.tokens for g in fitted.gaps):,} tokens) left out in "
         f"{len(fitted.gaps):,} gaps, each marked; every heading that fits is kept"
     )
+    if fitted.logs:
+        left = "its own text is whole; each pasted log is compressed in place, failures " + (
+            "kept first: "
+            + "; ".join(
+                f"lines {g.start + 1}-{g.end} ({g.tokens:,} → {g.kept:,} tokens)"
+                for g in fitted.logs
+            )
+        )
+    view = "outline" if fitted.gaps else "prompt" if fitted.logs else "whole"
     return {
-        "view": "outline" if fitted.gaps else "whole",
+        "view": view,
         "text": fitted.text,
         "tokens": fitted.tokens,
         "file_tokens": file_tokens,
-        "left_out": left if fitted.gaps else "",
+        "left_out": left if fitted.gaps or fitted.logs else "",
         "omitted": [
             {"start_line": g.start + 1, "end_line": g.end, "tokens": g.tokens} for g in fitted.gaps
         ],

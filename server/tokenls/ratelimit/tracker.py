@@ -12,6 +12,7 @@ then recovers additively toward the configured target. No wait is ever longer th
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import time
@@ -21,6 +22,8 @@ from typing import Any, Protocol
 
 from tokenls import stored
 from tokenls.ratelimit.headers import LearnedLimits, parse_retry_after, read_limits
+
+log = logging.getLogger("tokenls.rate")
 
 State = dict[str, Any]
 
@@ -150,7 +153,10 @@ class RateTracker:
                 state["unsent"][str(ticket)] = now + cfg.send_grace_s
             return state, Admission(True, ticket=ticket)
 
-        return self.store.update(key, change)
+        admission: Admission = self.store.update(key, change)
+        if not admission.admitted:
+            log.debug("%s: wait %.2f s (%s)", key, admission.wait_s, admission.reason)
+        return admission
 
     def mark_sent(self, key: str, ticket: int | None) -> None:
         """The admitted request ``ticket`` has just gone out (or failed before it could):

@@ -85,6 +85,24 @@ def collect_references(
     return result
 
 
+# Frontmatter keys that make a prompt a template: tokenls's and Prompty's ``variables`` /
+# ``inputs``, Dotprompt's ``input``, LangChain's ``input_variables`` and ``template_format``,
+# Prompty's ``template``.
+TEMPLATE_KEYS = ("variables", "inputs", "input", "input_variables", "template_format", "template")
+
+
+def declares_variables(settings: Settings, frontmatter: Mapping[str, Any]) -> bool:
+    """Whether a prompt is a template by what declares its variables (its frontmatter, a
+    vars file, or the config's ``[variables]``), whatever its file name: only then, or in a
+    template file, are ``{{ name }}`` and ``${input:name}`` variables by default."""
+    if settings.variables or settings.variables_file:
+        return True
+    if any(key in frontmatter for key in TEMPLATE_KEYS):
+        return True
+    own = frontmatter.get("tokenls")
+    return isinstance(own, Mapping) and "variables_file" in own
+
+
 def bound_variables(
     settings: Settings,
     frontmatter: Mapping[str, Any],

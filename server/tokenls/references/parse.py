@@ -5,6 +5,10 @@ links in prompt and instruction files, ``@path`` imports (CLAUDE.md, AGENTS.md, 
 ``${file:path}`` (Prompty), ``{{{ ./path }}}`` (Continue ``.prompt``), ``file://path`` values
 (promptfoo YAML), and variables ``{{ name }}`` / ``${input:name}``. References inside fenced
 code blocks and inline code spans are text, not references.
+
+Variables are read only where templates live (``TEMPLATE_SUFFIXES``, promptfoo configs, and
+prompts whose frontmatter or config declares variables): elsewhere ``{{closure}}`` in a
+pasted Rust backtrace, or ``${{ github.sha }}`` in a workflow, is text, not a variable.
 """
 
 from __future__ import annotations
@@ -103,20 +107,48 @@ _MARKERS: dict[str, str] = {
 }
 
 
-def default_syntaxes(filename: str) -> frozenset[str]:
-    """The syntaxes a file of this name is expected to use."""
+# Files that are templates by their name: Prompty, Continue and Dotprompt ``.prompt``, VS Code
+# prompt files, GitHub Models ``.prompt.yml``, Jinja, Handlebars and Mustache.
+TEMPLATE_SUFFIXES = (
+    ".prompty",
+    ".prompt",
+    ".prompt.md",
+    ".prompt.yml",
+    ".prompt.yaml",
+    ".jinja",
+    ".jinja2",
+    ".j2",
+    ".hbs",
+    ".handlebars",
+    ".mustache",
+)
+VARIABLE_SYNTAXES = frozenset({"variable", "input_variable"})
+
+
+def is_template_file(filename: str) -> bool:
+    """Whether a file of this name is a template (its ``{{ name }}`` are variables)."""
+    name = filename.lower()
+    if name.endswith(TEMPLATE_SUFFIXES):
+        return True
+    # promptfoo: promptfooconfig.yaml, and variants such as promptfooconfig.ci.yaml
+    return name.startswith("promptfooconfig") and name.endswith((".yaml", ".yml"))
+
+
+def default_syntaxes(filename: str, templated: bool = False) -> frozenset[str]:
+    """The syntaxes a file of this name is expected to use; ``templated``: its frontmatter
+    or config declares variables, so it is a template whatever its name."""
     name = filename.lower()
     active = {
         "hash_file",
         "prompty_file",
         "continue_file",
-        "input_variable",
-        "variable",
         "continue_url",
         "prompty_url",
         "hash_url",
         "at_url",
     }
+    if templated or is_template_file(name):
+        active |= VARIABLE_SYNTAXES
     if name.endswith((".prompt.md", ".instructions.md", ".chatmode.md", ".agent.md")) or name in (
         "copilot-instructions.md",
     ):

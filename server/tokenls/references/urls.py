@@ -16,19 +16,27 @@ Every wait is bounded: one request (connect, redirects, every byte of the body) 
 ``http.timeout_s`` in all, so a server trickling a byte at a time cannot hold a run; and a
 fetch waits for the shared rate tracker at most ``max_wait_s`` before it reports the URL
 as rate limited.
+
+One request per body: while a fetch is under way, every other fetch of the same body in
+the process (another workspace's fetcher, a URL source rebuilt when settings changed, the
+command line's helper loop) waits for it instead of sending its own (``InFlight``), so the
+shared rate budget is spent once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import hashlib
 import ipaddress
 import json
+import logging
 import os
+import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
@@ -52,6 +60,7 @@ from tokenls.references.content_coding import (
 Source = Literal["cache", "fresh", "revalidated", "stale"]
 MAX_REDIRECTS = 5
 MAX_WAIT_S = 30.0  # the longest a fetch waits for the rate tracker before giving up
+log = logging.getLogger("tokenls.urls")
 
 
 class UrlRefused(Exception):
@@ -153,6 +162,60 @@ async def check_addresses(url: str, http: HttpSettings) -> None:
         )
 
 
+# What a shared fetch hands its joiners: the result, and the cache entry it stored (a
+# joiner with another cache directory files it there too).
+Outcome = tuple[Fetched, dict[str, Any] | None]
+
+
+class InFlight:
+    """The fetches under way in this process, by what they fetch.
+
+    The first fetcher of a body claims it; any other that wants the same body meanwhile
+    waits for that fetch's outcome instead of sending a request of its own. Safe across
+    threads and event loops (the command line fetches on a helper loop, the language
+    server on its own), so it is one registry per process.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._fetches: dict[Hashable, concurrent.futures.Future[Outcome | None]] = {}
+
+    def claim(self, key: Hashable) -> tuple[concurrent.futures.Future[Outcome | None], bool]:
+        """The fetch of ``key`` under way, and whether the caller just started it (and
+        must ``finish`` it)."""
+        with self._lock:
+            future = self._fetches.get(key)
+            if future is not None:
+                return future, False
+            future = self._fetches[key] = concurrent.futures.Future()
+            return future, True
+
+    def finish(
+        self,
+        key: Hashable,
+        future: concurrent.futures.Future[Outcome | None],
+        outcome: Outcome | None,
+    ) -> None:
+        """The claimed fetch ended (``None``: abandoned, each joiner fetches for itself)."""
+        with self._lock:
+            if self._fetches.get(key) is future:
+                del self._fetches[key]
+        if not future.done():
+            future.set_result(outcome)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._fetches)
+
+
+IN_FLIGHT = InFlight()
+
+
+async def _outcome_of(future: concurrent.futures.Future[Outcome | None]) -> Outcome | None:
+    """Wait for another fetcher's fetch; a joiner cancelled meanwhile leaves it running."""
+    return await asyncio.shield(asyncio.wrap_future(future))
+
+
 class UrlFetcher:
     def __init__(
         self,
@@ -161,12 +224,14 @@ class UrlFetcher:
         cache: TokenCache,
         max_retries: int = 4,
         max_wait_s: float = MAX_WAIT_S,
+        in_flight: InFlight = IN_FLIGHT,
     ) -> None:
         self.http = http
         self.tracker = tracker
         self.cache = cache
         self.max_retries = max_retries
         self.max_wait_s = max_wait_s
+        self.in_flight = in_flight
         # One pooled client per event loop (a client cannot outlive or change its loop).
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
             weakref.WeakKeyDictionary()
@@ -201,8 +266,42 @@ class UrlFetcher:
             return Fetched(url, error=str(exc))
         entry = self._entry(url)
         if entry and time.time() - entry["fetched_at"] < self.http.ttl_s:
+            log.debug("%s: HTTP cache hit (fresh), no request", url)
             return _from_entry(url, entry, "cache")
-        return await self._fetch(url, key, entry, self._client())
+        flight = self._flight_key(url)
+        future, mine = self.in_flight.claim(flight)
+        if not mine:
+            log.debug("%s: waiting for the fetch already under way, no request of its own", url)
+            outcome = await _outcome_of(future)
+            if outcome is not None:
+                fetched, stored_entry = outcome
+                if stored_entry is not None and self._entry(url) != stored_entry:
+                    self.cache.put(self.cache_key(url), stored_entry)  # another cache directory
+                return fetched
+            entry = self._entry(url)  # the fetch it waited for was abandoned: fetch anew
+            return await self._fetch(url, key, entry, self._client())
+        outcome = None
+        try:
+            if entry is None:
+                log.debug("%s: HTTP cache miss, fetching", url)
+            else:
+                log.debug("%s: HTTP cache entry stale, revalidating", url)
+            fetched = await self._fetch(url, key, entry, self._client())
+            kept = fetched.source in ("fresh", "revalidated")
+            shared = fetched
+            if fetched.error is not None:  # joiners may know other secrets; never this one's
+                shared = replace(fetched, error=redact(fetched.error, self._secrets()))
+            outcome = (shared, self._entry(url) if kept else None)
+            return fetched
+        finally:
+            self.in_flight.finish(flight, future, outcome)
+
+    def _flight_key(self, url: str) -> Hashable:
+        """What makes two fetches the same: the body's cache key (URL, ``pretty_json``,
+        request headers) and the policy that admits and bounds the response."""
+        http = self.http
+        policy = (http.allow_hosts, http.allow_http, http.allow_private_hosts)
+        return (self.cache_key(url), *policy, http.max_bytes, http.timeout_s)
 
     def _secrets(self) -> list[str]:
         """Every header value configured for any host, as it is sent (a redirect can carry
@@ -261,11 +360,13 @@ class UrlFetcher:
             delay = await self._record(key, status, headers, attempt, len(body) // 4, ticket)
             if status in (429, 503):
                 if attempt < self.max_retries and waited + delay <= self.max_wait_s:
+                    log.debug("%s: HTTP %d, wait %.2f s, then retry (backoff)", key, status, delay)
                     await asyncio.sleep(delay)
                     waited += delay
                     continue
                 return _stale_or(entry, url, _rate_limited(url, f"HTTP {status}", delay))
             if status == 304 and entry:
+                log.debug("%s: HTTP 304, the cached body is still current (revalidated)", url)
                 entry = {**entry, "fetched_at": time.time()}
                 self.cache.put(self.cache_key(url), entry)
                 return _from_entry(url, entry, "revalidated")
@@ -280,6 +381,7 @@ class UrlFetcher:
                 "size": len(body),
             }
             self.cache.put(self.cache_key(url), entry)
+            log.debug("%s: HTTP %d, %d bytes (fresh)", url, status, len(body))
             return _from_entry(url, entry, "fresh")
         return Fetched(url, error="no response")  # the loop always returns; kept for type checkers
 
@@ -297,6 +399,13 @@ class UrlFetcher:
             if admission.admitted:
                 return admission.ticket, waited
             if waited + admission.wait_s > budget_s:
+                log.debug(
+                    "%s: not fetched: a %.1f s wait (%s) is past the %.1f s left to wait",
+                    key,
+                    admission.wait_s,
+                    admission.reason,
+                    max(budget_s - waited, 0.0),
+                )
                 return _rate_limited(key, f"{admission.reason} limit", admission.wait_s)
             pause = min(admission.wait_s, 5.0)
             await asyncio.sleep(pause)
