@@ -307,7 +307,7 @@ def test_check_against_fails_past_the_allowed_growth(grown, capsys, form, percen
     assert percent * t(PROMPT) < (t(text) - t(PROMPT)) * 100 < (percent + 1) * t(PROMPT)
     grown.commit("grow", {"prompts/review.prompt.md": text})
     code = main(["check", "--format", form, "--against", "HEAD~1", "--max-increase", "10%", "."])
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert code == (1 if fails else 0)
     before, after = t(PROMPT), t(text)
     if form == "json":
@@ -340,6 +340,9 @@ def test_check_against_fails_past_the_allowed_growth(grown, capsys, form, percen
             assert lines[0].startswith("prompts/review.prompt.md:1:1: error: grew by")
             assert f"(+{share:.1f}%) since HEAD~1: {before:,} → {after:,}" in lines[0]
             assert f"own text {after - before:+,}" in lines[0]
+        said = "1 grew more than --max-increase allows"
+        assert (said in out + err) == fails
+        assert not (fails and "within budget" in out + err)
 
 
 def test_check_against_takes_a_number_of_tokens_and_follows_renames(grown, capsys) -> None:

@@ -79,7 +79,7 @@ def run_check(args: argparse.Namespace, terminal: Terminal) -> int:
             counted.append((shown, found.path, report.tokens))
     grown = growth_rows(args, checker, counted)  # --against REV --max-increase LIMIT
     rows.extend(grown)
-    _emit(Outcome(rows, checked, over, skipped, unbudgeted), args, terminal)
+    _emit(Outcome(rows, checked, over, skipped, unbudgeted, len(grown)), args, terminal)
     return EXIT_FINDINGS if over or grown else EXIT_OK
 
 
@@ -140,9 +140,13 @@ class Outcome:
     over: int
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     unbudgeted: int = 0  # prompts no budget applies to: nothing was checked for them
+    grown: int = 0  # prompts that grew past --max-increase
 
     def verdict(self) -> str:
         """The run in a few words: a gate with no budget is said to be one, never a pass."""
+        if self.grown:
+            grew = f"{self.grown} grew more than --max-increase allows"
+            return f"{self.over} over budget; {grew}" if self.over else grew
         if self.over:
             return f"{self.over} over budget"
         if self.checked and self.unbudgeted == self.checked:
