@@ -371,6 +371,13 @@ class Session:
     def document_tokens(self, uri: str) -> dict[str, Any]:
         return presentation.document_tokens(self.get(uri), self.analyse(uri))
 
+    def count_texts(self, uri: str, texts: list[str]) -> dict[str, Any]:
+        """The tokens of ``texts`` (an editor's selections) with the document's tokenizer."""
+        counter = self.get(uri).document.counter
+        counts = [counter.count(text) for text in texts]
+        tokens, exact = sum(c.tokens for c in counts), all(c.exact for c in counts)
+        return {"encoding": counter.encoding_name, "tokens": tokens, "exact": exact}
+
     def rate_status(self) -> list[str]:
         """One line per rate-limited host seen or configured, for ``tokenls/rateStatus``."""
         return [line for w in self.workspaces.all() for line in w.rate_status()]

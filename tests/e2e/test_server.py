@@ -196,3 +196,18 @@ async def test_failing_requests_get_errors_not_a_dead_server(
     uri = (tmp_path / "junk.md").as_uri()
     open_document(client, uri, "\x00\x01\ufffd" * 1000 + "\udcff ok")
     assert (await document_tokens(client, uri))["tokens"] > 0
+
+
+async def test_count_text_counts_selections_with_the_documents_tokenizer(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    uri = (tmp_path / "notes.md").as_uri()
+    text = "---\nmodel: gpt-4\n---\n# Notes\n\nnaïve café — 日本語 😀 text.\nSecond line.\n"
+    open_document(client, uri, text)
+    selections = ["naïve café — 日本語 😀 text.\nSecond", " line.\n"]
+    result = await client.protocol.send_request_async(
+        "tokenls/countText", {"textDocument": {"uri": uri}, "texts": selections}
+    )
+    assert result.encoding == "cl100k_base"  # the frontmatter's model names the tokenizer
+    assert result.tokens == sum(truth(s, "cl100k_base") for s in selections)
+    assert result.exact is True

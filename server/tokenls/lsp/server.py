@@ -463,10 +463,7 @@ def count_text(ls: TokenlsServer, params: Any) -> dict[str, Any]:
         isinstance(text, str) for text in texts
     ):
         raise ValueError('expected params {"textDocument": {"uri": "..."}, "texts": ["..."]}')
-    counter = ls.session.get(uri).document.counter
-    counts = [counter.count(text) for text in texts]
-    tokens, exact = sum(c.tokens for c in counts), all(c.exact for c in counts)
-    return {"encoding": counter.encoding_name, "tokens": tokens, "exact": exact}
+    return ls.session.count_texts(uri, texts)
 
 
 @server.feature(
