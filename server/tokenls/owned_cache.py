@@ -20,6 +20,7 @@ import os
 import re
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -37,6 +38,7 @@ MARKER = ".tokenls-cache"
 _MARKER_TEXT = "This directory is a cache made by tokenls; it is safe to delete.\n"
 _DB_FILES = ("cache.db", "cache.db-wal", "cache.db-shm", "cache.db-journal")
 _VALUE_DIR = re.compile(r"[0-9a-f]{2}")
+_MARKER_TEMP = re.compile(re.escape(MARKER) + r"\.\d+\.\d+\.tmp")
 _VALUE_FILE = re.compile(r"[0-9a-f]{28}\.val")
 _OWN_SUBDIRS = ("rate",)  # the shared rate-tracker state
 BUSY_WAIT_S = 1.0  # how long one operation waits for another process's lock
@@ -80,8 +82,11 @@ def claim_directory(directory: Path, workspaces: Sequence[Path] = ()) -> Path:
         if not directory.is_dir() or directory.is_symlink():
             raise CacheDirRefused(f"cache directory {directory} is not a directory")
         _refuse_links(directory)
-        entries = list(os.scandir(directory))
+        # Another process's marker being written is no content: it is sealed in a moment.
+        entries = [e for e in os.scandir(directory) if not _MARKER_TEMP.fullmatch(e.name)]
         foreign = [entry.name for entry in entries if not _is_own_entry(entry)]
+        if foreign and _sealed(marker, seal):  # another process sealed it meanwhile
+            return directory
         if foreign:
             raise CacheDirRefused(
                 f"cache directory {directory} holds files tokenls did not make "
@@ -121,7 +126,7 @@ def _sealed(marker: Path, seal: str) -> bool:
 def _write_marker(marker: Path, seal: str) -> None:
     """Write the sealed marker atomically: a link planted at its name is replaced, never
     followed."""
-    temporary = marker.with_name(f"{MARKER}.{os.getpid()}.tmp")
+    temporary = marker.with_name(f"{MARKER}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(f"{_MARKER_TEXT}seal: {seal}\n")

@@ -7,6 +7,8 @@ import hashlib
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import diskcache
@@ -163,3 +165,30 @@ def test_a_sealed_cache_holding_a_symbolic_link_is_refused(tmp_path: Path) -> No
     (directory / "ab").symlink_to(tmp_path)
     with pytest.raises(CacheDirRefused, match="symbolic links"):
         claim_directory(directory)
+
+
+def test_processes_claiming_a_new_cache_at_once_are_never_refused(tmp_path: Path) -> None:
+    """Many tokenls processes start together on an empty cache (CI jobs, an editor and a
+    terminal): each sees the others' half-written marker and database, none may take them
+    for someone else's files."""
+    workspace = tmp_path / "repo"
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from tokenls.cache import TokenCache\n"
+        "cache = TokenCache(Path(sys.argv[1]), workspaces=[Path(sys.argv[2])])\n"
+        "cache.put('k', [1, True, None])\n"
+        "print(cache.problem or 'ok')\n"
+    )
+    for round_ in range(8):
+        directory = workspace / f".cache-{round_}"
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", script, str(directory), str(workspace)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(6)
+        ]
+        outcomes = [p.communicate(timeout=60)[0].strip() for p in processes]
+        assert outcomes == ["ok"] * 6
