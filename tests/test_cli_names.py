@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import truth
+from tests.test_cli_io import _on_a_terminal
 from tokenls.escaping import quote_name, workflow_data, workflow_property
 
 TOKENLS = [sys.executable, "-m", "tokenls"]
@@ -210,27 +211,9 @@ def test_workflow_escapes_round_trip_through_the_runner(text: str) -> None:
 
 def test_colour_output_on_a_terminal_quotes_names_too(hostile: Path) -> None:
     """The coloured path (rich, on a terminal) shows the same quoted names."""
-    import pty
-
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
     env["TERM"] = "xterm-256color"
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [*TOKENLS, "count", "."], stdout=follower, stderr=subprocess.DEVNULL, cwd=hostile, env=env
-    )
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:  # EIO: the terminal's other side is closed
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    proc.wait(timeout=60)
-    os.close(leader)
-    shown = b"".join(chunks)
+    shown = _on_a_terminal(["count", "."], env, hostile)
     assert b"\x1b[" in shown  # coloured: rich's own sequences
     assert b'"a\\033[31mred.md"' in shown and b"a\x1b[31mred" not in shown
     assert b"\x07" not in shown and b"\xe2\x80\xae" not in shown

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from tokenls import __version__, cli_diff, cli_log, log_setup
+from tokenls.cli_arguments import positive
 from tokenls.config import ConfigError
 from tokenls.config.loading import use_config_file
 from tokenls.engine.encodings import (
@@ -153,21 +154,11 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
 def _tokens(text: str) -> int:
     """A budget: a whole number of tokens within the range a config's budget allows."""
     from tokenls.budget import TOKENS
 
-    value = _positive(text)
+    value = positive(text)
     if not TOKENS.allows(value):
         raise argparse.ArgumentTypeError(f"must be {TOKENS.describe()}, not {value}")
     return value
@@ -251,11 +242,11 @@ def _parser() -> argparse.ArgumentParser:
         help="show the chars/4 estimate of each file's own text and its error",
     )
     count.add_argument(
-        "--top", type=_positive, metavar="N", help="only the N biggest files and references"
+        "--top", type=positive, metavar="N", help="only the N biggest files and references"
     )
     count.add_argument(
         "--jobs",
-        type=_positive,
+        type=positive,
         default=None,
         help="worker threads (default: 1 on two cores or fewer, else the cores)",
     )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tokenls.cli_arguments import positive
 from tokenls.escaping import json_name, quote_name
 from tokenls.terminal import EXIT_OK, Terminal, UsageError
 
@@ -36,7 +37,7 @@ def add_parser(
     log.add_argument("path", metavar="PATH", help="the prompt")
     log.add_argument("--json", action="store_true", help="machine-readable output")
     log.add_argument(
-        "-n", "--max-count", type=_count, default=None, metavar="N", help="the last N changes"
+        "-n", "--max-count", type=positive, default=None, metavar="N", help="the last N changes"
     )
     log.add_argument(
         "--chart",
@@ -47,16 +48,6 @@ def add_parser(
     log.add_argument("--encoding", type=encoding, default=None, help=helps["encoding"])
     log.add_argument("--model", default=None, help=helps["model"])
     log.set_defaults(run=run_log)
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def run_log(args: argparse.Namespace, terminal: Terminal) -> int:
