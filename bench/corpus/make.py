@@ -1,19 +1,23 @@
 """Builds a corpus of today's CI failures by running real tools on mutated projects.
 
-    python bench/corpus/make.py [--only NAME ...]
+    python bench/corpus/make.py [--jobs 3] [--only PATTERN ...] [--force] [--fixtures DIR]
 
-Each case copies a small project (PyPI sdists with their own test suites, the projects under
-tests/fixtures/logs/src), applies a few source mutations so that several tests fail at once,
-runs the real tool and keeps its output as a log. The failure lines a reader needs come from
-the tool's own structured report (pytest --junitxml, xmlrunner XML, jest/vitest --json,
-go test -json, libtest's JSON, gcc's JSON diagnostics, tsc --pretty false, surefire XML,
-ctest's JUnit): each report's message is mapped to the first log line of the failing step
-that carries it. Nothing here reads tokenls's code.
+Each case copies a project under /tmp (PyPI sdists with their own test suites, Go's standard
+library packages with theirs, semver's source, the projects under tests/fixtures/logs/src and
+bench/corpus/projects), applies a few seeded source mutations (``mutate.py``) so that several
+tests fail at once, runs the real tool and keeps its output. The failure lines a reader needs
+come from the tool's own structured report (pytest --junitxml, xmlrunner XML, jest/vitest
+--json, go test -json, libtest's JSON, gcc's JSON diagnostics, tsc --pretty false, ESLint's
+JSON, surefire XML, ctest's JUnit, PHPUnit's JUnit, RSpec's JSON): each report's message is
+mapped to the first log line of the failing step that carries it. Nothing here reads
+tokenls's code; a run whose report names no failure is dropped.
 
-Every run is kept twice: as a shell transcript (``<case>.log``) and framed as a GitHub Actions
-runner writes its raw log (``<case>.gha.log``, see ``frame.py``). Output: bench/corpus/out/
-(git-ignored) with labels.json: per log its ecosystem, framing, commands and label lines.
-"""
+Every run is kept three times: as a shell transcript (``<case>.log``), framed as GitHub
+Actions writes its raw log (``<case>.gha.log``) and in one more runner's format (GitLab,
+Azure Pipelines, Buildkite or Jenkins, in turn; see ``frame.py``). Cases run in parallel and
+each leaves ``out/cases/<case>.json``, so an interrupted run resumes where it stopped. Output:
+bench/corpus/out/ (git-ignored) with labels.json: per log its ecosystem, tool, framing,
+commands, seed and mutations, and label lines."""
 
 from __future__ import annotations
 
@@ -543,7 +547,11 @@ def run_eslint(name: str, seeded: Seeded) -> Result:
 
 # ---- Go: the standard library's own packages and tests, copied out of GOROOT ------------------
 
-GOROOT = Path(subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True).stdout.strip() or "/usr/lib/go")
+GOROOT = Path(
+    subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True, check=False).stdout.strip()
+    if shutil.which("go")
+    else "/usr/lib/go"
+)
 GO_STD = ["strconv", "sort", "path", "container/list", "container/ring", "container/heap",
           "unicode/utf8", "unicode/utf16", "encoding/csv", "text/tabwriter", "encoding/hex",
           "encoding/base32", "encoding/base64", "html", "bufio", "encoding/ascii85",
@@ -574,7 +582,8 @@ def go_std_module(pkg: str) -> Path:
         if file.name == "bytealg_bootstrap.go":
             text = text.replace("//go:build compiler_bootstrap\n// +build compiler_bootstrap\n", "")
         file.write_text(text, encoding="utf-8")
-    (target / "bytealg.go").unlink(missing_ok=True) if pkg == "strconv" else None
+    if pkg == "strconv":  # its bootstrap twin, freed of its build tag above, stands in
+        (target / "bytealg.go").unlink()
     return root
 
 
@@ -1031,6 +1040,8 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2, help="cases run in parallel")
     ap.add_argument("--fixtures", type=Path, help="also copy a few dozen logs here, with labels")
     args = ap.parse_args()
+    if args.jobs < 1:
+        ap.error("--jobs must be at least 1")
     (OUT / "cases").mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
     setup()
