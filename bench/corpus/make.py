@@ -612,7 +612,8 @@ def run_phpunit(name: str, seeded: Seeded) -> Result:
                 needles.append(body[1].strip()[:120])
     if not needles:  # a fatal error before any test ran: PHP's own message
         needles += [t.strip() for t in test.output.splitlines() if t.startswith(("PHP Fatal", "PHP Parse", "Fatal error", "Parse error"))][:3]
-    return Result([apt_step("php-cli phpunit"), test], needles)
+    setup = noise("php -i", "php -v && php -i | head -300")  # what a PHP setup step prints
+    return Result([apt_step("php-cli php-xml php-mbstring phpunit"), setup, test], needles)
 
 
 def run_rspec(name: str, seeded: Seeded) -> Result:
@@ -631,7 +632,8 @@ def run_rspec(name: str, seeded: Seeded) -> Result:
         needles.append(f"rspec {example['file_path']}:{example['line_number']} ")
     for msg in data.get("messages", []):  # a load error: Ruby's own message
         needles += [t.strip() for t in msg.splitlines() if "Error" in t][:2]
-    return Result([apt_step("ruby-rspec"), test], needles)
+    setup = noise("gem env", "ruby -v && gem env && gem list --local")  # a Ruby setup step's output
+    return Result([apt_step("ruby-full ruby-rspec rake"), setup, test], needles)
 
 
 # ---- the cases --------------------------------------------------------------------------------
