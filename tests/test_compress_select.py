@@ -79,3 +79,36 @@ def test_every_go_failure_keeps_its_title_and_message_before_any_detail() -> Non
     assert truth(text, "o200k_base") > 3 * budget
     for head, message in failures:
         assert head in out and message in out, head
+
+
+def test_every_rspec_failure_keeps_its_title_and_what_was_expected() -> None:
+    # RSpec's own JSON report of the run names each failed example and its message.
+    report = json.loads((FIXTURES / "rspec.json").read_text(encoding="utf-8"))
+    failed = [e for e in report["examples"] if e["status"] == "failed"]
+    assert len(failed) == 3
+    text = (FIXTURES / "rspec.log").read_text(encoding="utf-8")
+    lines = [line.strip() for line in text.splitlines()]
+    needed: list[str] = []
+    for number, example in enumerate(failed, 1):
+        needed.append(f"{number}) {example['full_description']}")
+        message = [m.strip() for m in example["exception"]["message"].splitlines() if m.strip()]
+        needed += message[:2]
+    assert all(line in lines for line in needed)
+    budget = truth("".join(line + "\n" for line in needed), "o200k_base") + 12 * 3 * 3 + 100
+    assert truth(text, "o200k_base") > 3 * budget
+    _, out = _compressed("rspec.log", budget)
+    kept = {line.strip() for line in out}
+    assert [line for line in needed if line not in kept] == []
+
+
+def test_a_jvm_exception_keeps_its_cause_and_the_projects_frame_under_it() -> None:
+    lines = (FIXTURES / "java-cause.log").read_text(encoding="utf-8").splitlines()
+    exception = next(line for line in lines if line.startswith("Exception in thread"))
+    cause = lines.index(next(line for line in lines if line.startswith("Caused by:")))
+    frame = next(
+        line for line in lines[cause + 1 :] if line.startswith("\tat ") and "java.base/" not in line
+    )
+    needed = [exception, lines[cause], frame]
+    budget = truth("".join(line + "\n" for line in needed), "o200k_base") + 3 * 12 + 60
+    _, out = _compressed("java-cause.log", budget)
+    assert [line for line in needed if line not in out] == []
