@@ -112,3 +112,17 @@ def test_a_jvm_exception_keeps_its_cause_and_the_projects_frame_under_it() -> No
     budget = truth("".join(line + "\n" for line in needed), "o200k_base") + 3 * 12 + 60
     _, out = _compressed("java-cause.log", budget)
     assert [line for line in needed if line not in out] == []
+
+
+def test_buildkite_timestamps_are_read_past_and_kept_in_the_output() -> None:
+    # Buildkite's agent writes ``\x1b_bk;t=<milliseconds>\x07`` before every line (its
+    # "Managing log output" docs): the same real job, framed so, keeps the same failures.
+    lines = (FIXTURES / "newcomer.log").read_text(encoding="utf-8").splitlines()
+    framed = [f"\x1b_bk;t={1744485852000 + i}\x07{line}" for i, line in enumerate(lines)]
+    budget = 900
+    out = compress(["".join(line + "\n" for line in framed)], budget, COUNTER).text
+    assert truth(out, "o200k_base") <= budget
+    kept = out.splitlines()
+    panic = next(i for i, line in enumerate(lines) if " panicked at " in line)
+    for i in (panic, panic + 1, lines.index("E       assert 1999 == 2000")):
+        assert framed[i] in kept, lines[i]

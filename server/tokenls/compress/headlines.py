@@ -42,6 +42,7 @@ _AT_START = {
     "eslint": r"\s+\d+:\d+\s+error\s",
     "annotation": r"##\[error\](?!Process completed with exit code)|##vso\[task\.logissue type=error",
     "rspec": r"\s*Failure/Error: ",
+    "rspec_rerun": r"rspec \./\S+:\d+ # ",
     "tap": r"not ok \d+",
     "phpt": r"FAIL .* \[\S+\.phpt\]",
     "phpunit": r"\d+\) [\w\\]+::\w+",
@@ -72,7 +73,7 @@ _INSIDE = re.compile("|".join(f"(?P<{k}>{p})" for k, p in _ANYWHERE.items()))
 # Cheap first look: a line with none of these characters or words is no headline.
 _PREFILTER = re.compile(
     r"rror|RROR|FAIL|Fail|failed\.|xception|panic|E  |●|[×✕✘✗]|<<<|\* What|not ok|\[-\]|──"
-    r"|\d\) |undefined reference|collect2|: cannot find"
+    r"|\d\) |undefined reference|collect2|: cannot find|rspec \./"
 )
 _TRACEBACK = "Traceback (most recent call last):"
 _EXCEPTION = re.compile(r"[A-Za-z_][\w.]*(?::\s|:?$)")  # the line ending a traceback
@@ -83,6 +84,7 @@ _ERROR_LINE = re.compile(r"^\s*(?:\w+\.)*\w*Error\b")
 _PESTER = re.compile(r"^\s*(?:Expected|Actual)\b")
 _RSPEC_DETAIL = re.compile(r"^\s*(?:expected|got)\b")
 _PLAYWRIGHT_ERROR = re.compile(r"^\s*(?:\w+)?Error: ")
+_NUMBERED = re.compile(r"^\s*\d+\) \S")
 _CROSS = re.compile(r"^\s*[×✕✘✗] ")
 _FRAME = re.compile(r"^\s+at \S")
 _RUNTIME_FRAME = re.compile(
@@ -168,7 +170,13 @@ def _companions(rule: str, texts: Sequence[str], i: int, n: int) -> list[int]:
     if rule == "unittest":
         return _exception_below(texts, i, n)
     if rule in ("minitest", "phpunit"):
-        return [j for j in range(i + 1, min(i + 6, n)) if texts[j].strip()][:2]
+        below = []
+        for j in range(i + 1, min(i + 6, n)):
+            if _NUMBERED.match(texts[j]):  # the next failure's title
+                break
+            if texts[j].strip():
+                below.append(j)
+        return below[:2]
     if rule == "pester":
         return _first_each(texts, i, n, _PESTER, ("Expected", "Actual"))
     if rule == "cc":

@@ -8,8 +8,8 @@ stays whole: a tool may print its error and then a status over it), and CI runne
 text, so a coloured ``[ERROR]`` reads as an error and a kept line costs what it shows.
 
 The timestamp a runner writes before every line (GitHub Actions and Azure Pipelines
-``2025-04-11T19:32:22.4029967Z ``, GitLab's ``…Z 00O ``) is read past: the line is
-classified by what follows it, and output as it was written.
+``2025-04-11T19:32:22.4029967Z ``, GitLab's ``…Z 00O ``, Buildkite's ``\\e_bk;t=…\\a``) is
+read past: the line is classified by what follows it, and output as it was written.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ _MARKER = re.compile(
     r"|section_(?:start|end):\d+:[^\s\x1b]*(?:\x1b\[0?K)?"
     r"|##\[endgroup\]"
 )
-STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?: \d\d[OE]\+?)? ")
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?: \d\d[OE]\+?)? |\x1b_bk;t=\d+\x07")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ def strip_ansi(text: str) -> str:
 
 def clean_line(raw: str, *, keep_ansi: bool = False) -> CleanLine | None:
     """The visible text of one raw line, or None when nothing but CI markers remains."""
-    if raw[:1].isdigit() and (stamp := STAMP.match(raw)) is not None:
+    if (raw[:1].isdigit() or raw[:2] == "\x1b_") and (stamp := STAMP.match(raw)) is not None:
         rest = clean_line(raw[stamp.end() :], keep_ansi=keep_ansi)
         if rest is None:
             return None

@@ -293,10 +293,12 @@ class _Selection:
                     if h.joined and self.kept[h.head]:
                         self._take_headline_line(h.companions[0], limit, rank)
                 else:
-                    self._take_headline_line(h.companions[rank - 1], limit, rank)
+                    self._take_headline_line(h.companions[rank - 1], limit, rank, own=True)
 
-    def _take_headline_line(self, i: int, limit: float, rank: int) -> None:
-        if self.kept[i] or self.lines[i].strip() in self.texts:
+    def _take_headline_line(self, i: int, limit: float, rank: int, own: bool = False) -> None:
+        """``own``: a companion, kept even when another failure's says the same (two tests
+        failing with one message each need theirs)."""
+        if self.kept[i] or (not own and self.lines[i].strip() in self.texts):
             return
         cost = self.tokens[i] + (0 if any(self.joins(i)) else MARKER_COST)
         if self.spent + cost <= limit:
