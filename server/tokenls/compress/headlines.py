@@ -4,7 +4,9 @@ A person reading a failed job looks for one line per failure first (the panic, t
 exception, the compiler error, the failing test's title), then its message, then the
 detail. ``find`` returns each failure's headline and its companions (the message line of a
 Rust panic, the source and caret under a compiler error, a Jest test's Expected/Received,
-a Go test's ``_test.go:NN:`` message, the first ``Caused by:`` of a JVM exception), so that
+a Go test's ``_test.go:NN:`` message, the first ``Caused by:`` of a JVM exception and the
+first frame in the project's code below it, an RSpec example's ``Failure/Error:`` with its
+expected and got, the ``Error:`` under a Playwright ``✘``), so that
 selection can keep every failure's headline before any failure's detail.
 """
 
@@ -40,9 +42,11 @@ _AT_START = {
     "eslint": r"\s+\d+:\d+\s+error\s",
     "annotation": r"##\[error\](?!Process completed with exit code)|##vso\[task\.logissue type=error",
     "rspec": r"\s*Failure/Error: ",
+    "rspec_rerun": r"rspec \./\S+:\d+ # ",
     "tap": r"not ok \d+",
     "phpt": r"FAIL .* \[\S+\.phpt\]",
     "phpunit": r"\d+\) [\w\\]+::\w+",
+    "numbered": r"\s+\d+\) \S",
     "pester": r"\s*\[-\] ",
     "minitest": r"(?:Failure|Error):\s*$",
     "r_check": r"Running the tests in .* failed\.",
@@ -69,7 +73,7 @@ _INSIDE = re.compile("|".join(f"(?P<{k}>{p})" for k, p in _ANYWHERE.items()))
 # Cheap first look: a line with none of these characters or words is no headline.
 _PREFILTER = re.compile(
     r"rror|RROR|FAIL|Fail|failed\.|xception|panic|E  |●|[×✕✘✗]|<<<|\* What|not ok|\[-\]|──"
-    r"|\d\) |undefined reference|collect2|: cannot find"
+    r"|\d\) |undefined reference|collect2|: cannot find|rspec \./"
 )
 _TRACEBACK = "Traceback (most recent call last):"
 _EXCEPTION = re.compile(r"[A-Za-z_][\w.]*(?::\s|:?$)")  # the line ending a traceback
@@ -79,6 +83,15 @@ _EXPECTED = re.compile(r"^\s*(?:[-+] )?(?:Expected|Received)\b")
 _ERROR_LINE = re.compile(r"^\s*(?:\w+\.)*\w*Error\b")
 _PESTER = re.compile(r"^\s*(?:Expected|Actual)\b")
 _RSPEC_DETAIL = re.compile(r"^\s*(?:expected|got)\b")
+_PLAYWRIGHT_ERROR = re.compile(r"^\s*(?:\w+)?Error: ")
+_NUMBERED = re.compile(r"^\s*\d+\) \S")
+_CROSS = re.compile(r"^\s*[×✕✘✗] ")
+_FRAME = re.compile(r"^\s+at \S")
+_RUNTIME_FRAME = re.compile(
+    r"^\s+at (?:java\.base/|java\.|javax\.|jdk\.|sun\.|kotlin\.|scala\.|org\.junit\.|junit\."
+    r"|org\.apache\.maven\.|org\.gradle\.)"
+)
+_RSPEC_ERROR = re.compile(r"^\s+[A-Z]\w*(?:::\w+)*(?:Error|Exception):\s*$")
 _LOOK = 40  # lines a companion is looked for in
 _WIDTH = 400  # characters a headline's marks are looked for in (a compiler's command line is long)
 
@@ -128,6 +141,8 @@ def find(texts: Sequence[str]) -> list[Headline]:
                 continue
             in_e_block = True
         companions = tuple(c for c in _companions(rule, texts, i, n) if c not in taken)
+        if rule == "numbered" and not companions:  # a numbered list, not an RSpec example
+            continue
         joined = rule == "rust_panic" and bool(companions)
         found.append(Headline(i, companions, rule not in _WEAK, rule in _MESSAGES, joined))
         taken.add(i)
@@ -155,7 +170,13 @@ def _companions(rule: str, texts: Sequence[str], i: int, n: int) -> list[int]:
     if rule == "unittest":
         return _exception_below(texts, i, n)
     if rule in ("minitest", "phpunit"):
-        return [j for j in range(i + 1, min(i + 6, n)) if texts[j].strip()][:2]
+        below = []
+        for j in range(i + 1, min(i + 6, n)):
+            if _NUMBERED.match(texts[j]):  # the next failure's title
+                break
+            if texts[j].strip():
+                below.append(j)
+        return below[:2]
     if rule == "pester":
         return _first_each(texts, i, n, _PESTER, ("Expected", "Actual"))
     if rule == "cc":
@@ -170,14 +191,50 @@ def _companions(rule: str, texts: Sequence[str], i: int, n: int) -> list[int]:
     if rule == "vitest":
         return [j for j in range(i + 1, min(i + 6, n)) if _ERROR_LINE.match(texts[j])][:1]
     if rule == "jvm":
-        for j in range(i + 1, min(i + 200, n)):
-            if texts[j].lstrip().startswith("Caused by:"):
-                return [j]
-            if not texts[j].strip():
-                break
-        return []
+        return _jvm_companions(texts, i, n)
     if rule == "rspec":
         return [j for j in range(i + 1, min(i + 6, n)) if _RSPEC_DETAIL.match(texts[j])][:2]
+    if rule == "numbered":
+        return _rspec_example(texts, i, n)
+    if rule == "cross":
+        for j in range(i + 1, min(i + 12, n)):
+            if _PLAYWRIGHT_ERROR.match(texts[j]):
+                return [j]
+            if _CROSS.match(texts[j]):
+                break
+    return []
+
+
+def _jvm_companions(texts: Sequence[str], i: int, n: int) -> list[int]:
+    """A JVM exception's first ``Caused by:`` and, below the deepest of the two, the first
+    frame in the project's own code (where the failure happened)."""
+    first = cause = None
+    for j in range(i + 1, min(i + 200, n)):
+        text = texts[j]
+        if not text.strip() or not (text[0].isspace() or text.startswith("Caused by:")):
+            break
+        if cause is None and text.startswith("Caused by:"):
+            cause = j
+        elif _FRAME.match(text) and not _RUNTIME_FRAME.match(text):
+            if cause is not None:
+                return [cause, j]
+            if first is None:
+                first = j
+    if cause is not None:
+        return [cause]
+    return [first] if first is not None else []
+
+
+def _rspec_example(texts: Sequence[str], i: int, n: int) -> list[int]:
+    """An RSpec example's ``Failure/Error:`` line and its expected/got (or the exception
+    under it): a numbered line is an example's title only when one follows."""
+    for j in range(i + 1, min(i + 3, n)):
+        if texts[j].lstrip().startswith("Failure/Error:"):
+            for k in range(j + 1, min(j + 8, n)):
+                if _RSPEC_ERROR.match(texts[k]):  # the exception's class, then its message
+                    return [j, k, *_next_text(texts, k, n)]
+            detail = [k for k in range(j + 1, min(j + 8, n)) if _RSPEC_DETAIL.match(texts[k])]
+            return [j, *detail[:2]]
     return []
 
 

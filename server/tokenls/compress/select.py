@@ -143,6 +143,13 @@ def _weigh_position(
 
 
 MARKER_COST = 12  # tokens of a typical gap marker
+REPORT_SHARE = 0.4  # of the budget, what the first failure's report may take beyond the rest
+REPORT_VALUE = 100.0  # what a line of the first failure's report is worth when a plan shrinks
+_REPORT_LINES = 80  # lines below its headline a failure's report may run to
+_LEAD_IN = 30  # lines above its headline a failure's report may start
+# A line that opens a failure's report: pytest's ``___ test ___`` and ``=== FAILURES ===``,
+# libtest's ``---- name stdout ----``, unittest's ``=====`` rule and ``FAIL: name``.
+_BANNER = re.compile(r"\s*(?:_{3,} .* _{3,}|={3,}|-{4} \S+ stdout -{4}|(?:FAIL|ERROR): \S)")
 HEADLINE_VALUE = 1000.0  # what a kept headline is worth when the plan must shrink
 FLOOD = 24  # more message headlines alike but for names than this: one failure, repeated
 
@@ -212,6 +219,7 @@ def plan(
     chosen = _Selection(lines, tokens, scored)
     chosen.take_headlines(budget)
     chosen.take_failing_end(budget * tail_share)
+    chosen.take_first_report(budget)
     chosen.take_by_value(budget)
     chosen.fill_blank_lines(budget)
     values = scored.values
@@ -285,10 +293,12 @@ class _Selection:
                     if h.joined and self.kept[h.head]:
                         self._take_headline_line(h.companions[0], limit, rank)
                 else:
-                    self._take_headline_line(h.companions[rank - 1], limit, rank)
+                    self._take_headline_line(h.companions[rank - 1], limit, rank, own=True)
 
-    def _take_headline_line(self, i: int, limit: float, rank: int) -> None:
-        if self.kept[i] or self.lines[i].strip() in self.texts:
+    def _take_headline_line(self, i: int, limit: float, rank: int, own: bool = False) -> None:
+        """``own``: a companion, kept even when another failure's says the same (two tests
+        failing with one message each need theirs)."""
+        if self.kept[i] or (not own and self.lines[i].strip() in self.texts):
             return
         cost = self.tokens[i] + (0 if any(self.joins(i)) else MARKER_COST)
         if self.spent + cost <= limit:
@@ -316,6 +326,80 @@ class _Selection:
                 break
             self.keep(i, cost)
             gap = False
+
+    def take_first_report(self, budget: int) -> None:
+        """The first failure of the failing step, whole: its banner, then its lines from the
+        headline down, then the lines between banner and headline (the test's source), up
+        to ``REPORT_SHARE`` of the budget more. Frames in code the project does not own and
+        lines a passing run also prints are passed over. These are the last lines a fit
+        drops after the headlines."""
+        limit = min(float(budget), self.spent + budget * REPORT_SHARE)
+        block = self._first_report()
+        if block is None:
+            return
+        top, head, bottom = block
+        lines, kinds, demoted = self.lines, self.scored.kinds, self.scored.demoted
+        lead = [i for i in range(top, head) if i == top or _BANNER.match(lines[i])]
+        order = [*lead, *range(head, bottom), *(i for i in range(top, head) if i not in lead)]
+        for i in order:
+            if self.kept[i] or self.blank[i] or i in demoted or self.scored.values[i] == 0.0:
+                continue
+            if kinds[i] == signals.NOISE or signals.is_library_frame(lines[i]):
+                continue
+            if lines[i].strip() in self.texts:
+                continue
+            cost = self.tokens[i] + (0 if any(self.joins(i)) else MARKER_COST)
+            if self.spent + cost > limit:
+                if i >= head:
+                    break
+                continue
+            self.keep(i, cost)
+            self.protect[i] = max(self.protect.get(i, 0.0), REPORT_VALUE)
+
+    def _first_report(self) -> tuple[int, int, int] | None:
+        """(banner or first line, headline, end) of the failing step's first failure report."""
+        scored, lines = self.scored, self.lines
+        heads = [h.head for h in scored.heads if h.strong]
+        inside = [i for i in heads if scored.start <= i < scored.end]
+        if not inside and not heads:
+            return None
+        head = (inside or heads)[0]
+        others = set(heads)
+        for i in range(head - 1, max(head - _LEAD_IN, -1), -1):
+            if _BANNER.match(lines[i]):
+                top = i - 1 if i > 0 and _BANNER.match(lines[i - 1]) else i
+                return top, head, self._report_end(head, others)
+            if self.blank[i]:
+                continue
+            if scored.kinds[i] == signals.NOISE or i in scored.demoted or i in others:
+                break
+        top = head
+        for i in range(head - 1, max(head - _LEAD_IN, -1), -1):
+            text = lines[i]
+            if not self.blank[i] and (scored.kinds[i] == signals.NOISE or i in scored.demoted):
+                break
+            if self.blank[i] or signals.is_detail(text) or text.startswith(("self =", ">")):
+                top = i
+                continue
+            top = i
+            break
+        return top, head, self._report_end(head, others)
+
+    def _report_end(self, head: int, others: AbstractSet[int]) -> int:
+        """Where the report under ``head`` ends: another failure, a banner, a passing test,
+        two blank lines."""
+        lines, n = self.lines, len(self.lines)
+        bottom = head + 1
+        blanks = 0
+        while bottom < min(n, head + _REPORT_LINES):
+            text = lines[bottom]
+            if bottom in others or _BANNER.match(text) or signals.is_passing(text):
+                break
+            blanks = blanks + 1 if self.blank[bottom] else 0
+            if blanks >= 2:
+                break
+            bottom += 1
+        return bottom
 
     def take_by_value(self, budget: int) -> None:
         values, tokens = self.scored.values, self.tokens
