@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import tokenls.encode_ahead as encode_ahead_module
+import tokenls.filecount
 from tests.conftest import truth
 from tokenls.cache import TokenCache
 from tokenls.encode_ahead import Ahead, encode_ahead
@@ -87,7 +89,11 @@ def test_closing_early_drops_the_work_not_started() -> None:
     assert ran < 10_000
 
 
-def test_a_tree_read_ahead_counts_every_file_as_tiktoken_does(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ahead", [True, False])
+def test_a_tree_counts_every_file_as_tiktoken_does_read_ahead_or_in_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ahead: bool
+) -> None:
+    monkeypatch.setattr(tokenls.filecount, "read_ahead_pays", lambda: ahead)
     tree = tmp_path / "tree"
     texts = {}
     for i in range(150):
@@ -108,3 +114,12 @@ def test_a_tree_read_ahead_counts_every_file_as_tiktoken_does(tmp_path: Path) ->
         assert [r.path for r in results] == sorted(
             (r.path for r in results), key=lambda p: p.relative_to(tree).parts
         )
+
+
+@pytest.mark.parametrize(("load", "pays"), [(0.2, True), (1.2, True), (1.6, False), (7.5, False)])
+def test_reading_ahead_waits_for_an_idle_core(
+    monkeypatch: pytest.MonkeyPatch, load: float, pays: bool
+) -> None:
+    monkeypatch.setattr(encode_ahead_module.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(encode_ahead_module.os, "getloadavg", lambda: (load, load, load))
+    assert encode_ahead_module.read_ahead_pays() is pays

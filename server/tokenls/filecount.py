@@ -20,7 +20,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from tokenls.encode_ahead import Ahead, encode_ahead
+from tokenls.encode_ahead import Ahead, encode_ahead, read_ahead_pays
 from tokenls.engine.counting import BATCH_MAX_EXACT, FAST_CHARS, Count, Counter
 from tokenls.engine.tokenizer_files import make_counter
 from tokenls.files import (
@@ -362,9 +362,10 @@ def count_paths(
     choice of tokenizer (``prompts``; without it, ``encoding``). With ``known``, unchanged
     files come from the cache and what was counted is written back once, at the end.
 
-    With one worker (two cores or fewer), plain files are read ahead on this thread while
-    one encoder thread encodes (``tokenls.encode_ahead``); prompts, standard input and
-    files counted for an estimated model run whole on that thread, in their turn."""
+    With one worker (two cores or fewer) and a core idle, plain files are read ahead on
+    this thread while one encoder thread encodes (``tokenls.encode_ahead``); prompts,
+    standard input and files counted for an estimated model run whole on that thread, in
+    their turn."""
     found: list[Found] = list(walk(paths, ignore=ignore))
     workers = workers or default_workers()
     pooled = workers > 1 and len(found) > 1
@@ -453,7 +454,7 @@ def count_paths(
         return result
 
     try:
-        if len(found) <= 1:
+        if len(found) <= 1 or (not pooled and not read_ahead_pays()):
             return [finished(item, now(item)) for item in found]
         if not pooled:
             ahead = encode_ahead(step(item) for item in found)
