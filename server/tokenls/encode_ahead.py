@@ -14,9 +14,11 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:  # imported when a first batch has work: an unchanged tree never needs it
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 R = TypeVar("R")
 
@@ -71,6 +73,8 @@ def encode_ahead(
         nonlocal pool, batch, chars, works
         if works:
             if pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
                 pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokenls-encode")
             waiting.append(pool.submit(_run, batch))
         else:
@@ -102,8 +106,8 @@ def _run(batch: list[Ahead[R] | R]) -> list[R]:
 
 
 def _done(batch: Future[list[R]] | list[R]) -> bool:
-    return not isinstance(batch, Future) or batch.done()
+    return isinstance(batch, list) or batch.done()
 
 
 def _results(batch: Future[list[R]] | list[R]) -> list[R]:
-    return batch.result() if isinstance(batch, Future) else batch
+    return batch if isinstance(batch, list) else batch.result()
