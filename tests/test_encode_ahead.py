@@ -54,7 +54,7 @@ def test_steps_are_read_at_most_a_few_batches_ahead() -> None:
     releaser.start()
     first = next(results)
     releaser.join()
-    # Three batches of ten steps at most were read before the first result came back.
+    # The first step alone, then at most two batches of ten waiting, and one being read.
     assert first == 1 and prepared <= 30
     assert sum(results) == 999
 

@@ -25,9 +25,11 @@ R = TypeVar("R")
 # Steps are handed over in batches: one hand-over (and one wake-up of each thread) per
 # batch, not per file, so the two threads rarely wait on each other for the GIL. About a
 # quarter of a megabyte of text is some 20 ms of encoding, long enough to read the next.
+# Up to 4 MiB of text may wait: tiktoken's encoder takes ~0.15 s to build, and the reader
+# goes on meanwhile.
 BATCH_CHARS = 256 * 1024
 BATCH_STEPS = 64
-BATCHES_WAITING = 2
+BATCHES_WAITING = 16
 
 
 def read_ahead_pays() -> bool:
@@ -87,7 +89,8 @@ def encode_ahead(
             if isinstance(step, Ahead):
                 chars += step.chars
                 works = True
-            if chars < batch_chars and len(batch) < batch_steps:
+            # The first work goes at once: the encoder thread builds its encoder meanwhile.
+            if (chars < batch_chars and len(batch) < batch_steps) and (pool or not works):
                 continue
             hand_over()
             while waiting and (_done(waiting[0]) or len(waiting) > batches_waiting):
