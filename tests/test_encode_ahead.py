@@ -116,7 +116,7 @@ def test_a_tree_counts_every_file_as_tiktoken_does_read_ahead_or_in_turn(
         )
 
 
-@pytest.mark.parametrize(("load", "pays"), [(0.2, True), (1.2, True), (1.6, False), (7.5, False)])
+@pytest.mark.parametrize(("load", "pays"), [(0.2, True), (2.4, True), (2.6, False), (7.5, False)])
 def test_reading_ahead_waits_for_an_idle_core(
     monkeypatch: pytest.MonkeyPatch, load: float, pays: bool
 ) -> None:

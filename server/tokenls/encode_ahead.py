@@ -33,15 +33,15 @@ BATCHES_WAITING = 16
 
 
 def read_ahead_pays() -> bool:
-    """Whether a core is idle for the encoder thread, by the load average (as ``make -l``
-    judges it; our own process counts as one). With every core busy, each hand-over of the
-    GIL between the two threads waits for the scheduler: on two cores at a load of 3-8, a
-    tree read ahead took 1.1-1.3 times as long as read and encoded in turn."""
+    """Whether the encoder thread may find a core, by the load average (as ``make -l``
+    judges it; this process counts in it). With every core busy, each hand-over of the GIL
+    between the two threads waits for the scheduler. Measured on 2 cores: read ahead took
+    0.94 times as long as read and encoded in turn at a load of 2.4, 1.14-1.32 times at 5-8."""
     try:
         load = os.getloadavg()[0]
     except OSError:  # no load average on this system: assume the machine is ours
         return True
-    return load < (os.cpu_count() or 1) - 0.5
+    return load < (os.cpu_count() or 1) + 0.5
 
 
 @dataclass(frozen=True, slots=True)
