@@ -13,7 +13,12 @@
   tree's text piped into one process. tiktoken inside ttok would download its rank file;
   it is given a tiktoken cache directory seeded from the packaged ranks instead.
 
-Each figure is the median of ``--runs`` whole processes, baseline and tokenls alternating.
+Each figure is the median of ``--runs`` whole processes, baseline and tokenls alternating;
+beside each wall-clock ratio, the ratio of CPU seconds (user + system), which a loaded
+machine disturbs less, and the load average when the run began. Both sides run from
+bytecode compiled beforehand, as an installed package does: with
+``PYTHONDONTWRITEBYTECODE`` set, tokenls's own modules (many more than the script imports)
+would otherwise be compiled again in every process.
 
     python bench/counting.py [--runs N]
 """
@@ -21,8 +26,10 @@ Each figure is the median of ``--runs`` whole processes, baseline and tokenls al
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -30,8 +37,10 @@ import sys
 import sysconfig
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import tokenls
 from tokenls.engine import fast
 
 ENCODING = "o200k_base"
@@ -54,25 +63,66 @@ LOG += "ERROR tests/test_api.py::test_login FAILED: AssertionError: expected 200
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+    return timed_cpu(cmd, env)[::2]  # type: ignore[return-value]
+
+
+def timed_cpu(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds (user + system) and standard output of one process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode not in (0, 1):
         raise RuntimeError(f"{cmd[:4]} failed ({out.returncode}): {out.stderr[-500:]}")
-    return elapsed, out.stdout
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return elapsed, cpu, out.stdout
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Medians of two commands run in turn: wall and CPU seconds of each."""
+
+    ours: float
+    base: float
+    ours_cpu: float
+    base_cpu: float
+
+    def ratios(self) -> str:
+        return (
+            f"ratio {self.ours / self.base:.2f}   "
+            f"(CPU {self.ours_cpu:.2f} s against {self.base_cpu:.2f} s, "
+            f"ratio {self.ours_cpu / self.base_cpu:.2f})"
+        )
 
 
 def paired(
     runs: int, ours: list[str], base: list[str], env: dict[str, str], fresh: Path | None = None
-) -> tuple[float, float]:
+) -> Paired:
     """Medians of ``ours`` and ``base``, run in turn; ``fresh``: a cache emptied before each."""
     a, b = [], []
     for _ in range(runs):
         if fresh is not None:
             shutil.rmtree(fresh, ignore_errors=True)
-        a.append(timed(ours, env)[0])
-        b.append(timed(base, env)[0])
-    return statistics.median(a), statistics.median(b)
+        a.append(timed_cpu(ours, env)[:2])
+        b.append(timed_cpu(base, env)[:2])
+    return Paired(
+        statistics.median(x for x, _ in a),
+        statistics.median(x for x, _ in b),
+        statistics.median(c for _, c in a),
+        statistics.median(c for _, c in b),
+    )
+
+
+def compile_bytecode() -> None:
+    """Compile tokenls's modules as ``pip install`` would (an editable install leaves them
+    uncompiled); the standard library and tiktoken come compiled already."""
+    compileall.compile_dir(Path(tokenls.__file__).parent, quiet=1)
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (5 min {five:.2f}) on {os.cpu_count()} cores"
 
 
 def stdlib_tree(root: Path) -> Path:
@@ -129,7 +179,15 @@ def piped(cmd: list[str], source: Path, env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
-    runs = parser.parse_args().runs
+    parser.add_argument(
+        "--tree-only",
+        action="store_true",
+        help="the standard library tree only (no start-up, repomix or ttok)",
+    )
+    args = parser.parse_args()
+    runs = args.runs
+    compile_bytecode()
+    print(f"{load()}; tokenls's bytecode compiled beforehand")
     tokenls = [sys.executable, "-m", "tokenls"]
     plain = [sys.executable, "-c", PLAIN]
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,16 +202,21 @@ def main() -> None:
         (small / "notes.py").write_text(Path(__file__).read_text())
         print(f"start-up (median of {runs} processes)")
         for label, cmd in (
-            (
-                "compress 41-line log, budget 100",
-                ["compress", str(small / "ci.log"), "--budget", "100"],
-            ),
-            ("count one file", ["count", "-q", str(small / "notes.py")]),
+            ()
+            if args.tree_only
+            else (
+                (
+                    "compress 41-line log, budget 100",
+                    ["compress", str(small / "ci.log"), "--budget", "100"],
+                ),
+                ("count one file", ["count", "-q", str(small / "notes.py")]),
+            )
         ):
             target = small / ("ci.log" if "compress" in label else "notes.py")
-            ours, base = paired(runs, [*tokenls, *cmd], [*plain, str(target.parent)], env)
+            pair = paired(runs, [*tokenls, *cmd], [*plain, str(target.parent)], env)
             print(
-                f"  {label:34} {ours:6.3f} s   tiktoken script {base:6.3f} s   ratio {ours / base:.2f}"
+                f"  {label:34} {pair.ours:6.3f} s   tiktoken script {pair.base:6.3f} s   "
+                f"ratio {pair.ours / pair.base:.2f}"
             )
 
         tree = stdlib_tree(work / "stdlib")
@@ -163,42 +226,51 @@ def main() -> None:
         count_cmd = [*tokenls, "count", "--json", str(tree)]
         _, expected_out = timed([*plain, str(tree)], env)
         expected = json.loads(expected_out)
-        shutil.rmtree(cache, ignore_errors=True)
-        _, ours_out = timed(count_cmd, env)
-        report = json.loads(ours_out)
-        got = {os.path.relpath(f["path"], tree): f["tokens"] for f in report["files"]}
-        wrong = [p for p, n in expected.items() if got.get(p) != n]
-        inexact = [f["path"] for f in report["files"] if not f["exact"]]
         print(f"standard library, {files:,} files, {size / 1e6:.1f} MB (median of {runs} runs)")
-        print(
-            f"  every file exact: {not wrong and not inexact} ({len(wrong)} differ, {len(inexact)} inexact)"
-        )
-        cold, base = paired(runs, count_cmd, [*plain, str(tree)], env, fresh=cache)
-        print(f"  plain one-thread tiktoken script {base:6.2f} s")
-        print(
-            f"  tokenls count, cold cache        {cold:6.2f} s   ratio {cold / base:.2f}   "
-            f"(target <= 1.0; engine: {engine()})"
-        )
+        engines = [("tiktoken", {**env, "TOKENLS_FAST": "0"})]
         if fast.available(ENCODING):
-            slow_env = {**env, "TOKENLS_FAST": "0"}
-            slow, base = paired(runs, count_cmd, [*plain, str(tree)], slow_env, fresh=cache)
+            engines.append((engine(), env))
+        for name, engine_env in engines:
+            shutil.rmtree(cache, ignore_errors=True)
+            _, ours_out = timed(count_cmd, engine_env)
+            report = json.loads(ours_out)
+            got = {os.path.relpath(f["path"], tree): f["tokens"] for f in report["files"]}
+            wrong = [p for p, n in expected.items() if got.get(p) != n]
+            inexact = [f["path"] for f in report["files"] if not f["exact"]]
             print(
-                f"  the same, TOKENLS_FAST=0         {slow:6.2f} s   ratio {slow / base:.2f}   "
-                "(tiktoken only)"
+                f"  every file exact ({name}): {not wrong and not inexact} "
+                f"({len(wrong)} differ, {len(inexact)} inexact)"
             )
-        timed(count_cmd, env)  # fills the cache
-        warm, base = paired(runs, count_cmd, [*plain, str(tree)], env)
+        # The default install first: tiktoken only (toktok-rs is the optional engine).
+        slow_env = {**env, "TOKENLS_FAST": "0"}
+        slow = paired(runs, count_cmd, [*plain, str(tree)], slow_env, fresh=cache)
+        print(f"  plain one-thread tiktoken script {slow.base:6.2f} s")
         print(
-            f"  tokenls count, unchanged tree    {warm:6.2f} s   ratio {warm / base:.2f}   (target <= 0.3, stretch 0.1)"
+            f"  tokenls count, cold, tiktoken    {slow.ours:6.2f} s   {slow.ratios()}   "
+            "(target <= 1.0; the default install, TOKENLS_FAST=0)"
         )
+        cold = slow.ours
+        if fast.available(ENCODING):
+            pair = paired(runs, count_cmd, [*plain, str(tree)], env, fresh=cache)
+            cold = pair.ours
+            print(f"  the same, engine {engine():15} {pair.ours:6.2f} s   {pair.ratios()}")
+        timed(count_cmd, env)  # fills the cache
+        warm = paired(runs, count_cmd, [*plain, str(tree)], env)
+        print(
+            f"  tokenls count, unchanged tree    {warm.ours:6.2f} s   {warm.ratios()}   "
+            "(target <= 0.1)"
+        )
+        print(f"  at the end: {load()}")
+        if args.tree_only:
+            return
         repomix = find_tool("REPOMIX", "repomix")
         if repomix:
             out = work / "repomix.txt"
             cmd = [*repomix, "--token-count-tree", "--no-security-check", "-o", str(out), str(tree)]
-            theirs, ours = paired(max(runs // 2, 1), cmd, count_cmd, env, fresh=cache)
+            pair = paired(max(runs // 2, 1), cmd, count_cmd, env, fresh=cache)
             print(
-                f"  repomix --token-count-tree       {theirs:6.2f} s   "
-                f"repomix / tokenls cold {theirs / ours:.2f}x"
+                f"  repomix --token-count-tree       {pair.ours:6.2f} s   "
+                f"repomix / tokenls cold {pair.ours / pair.base:.2f}x"
             )
         else:
             print("  repomix not found (npm install repomix): not measured")

@@ -20,6 +20,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from tokenls.encode_ahead import Ahead, encode_ahead, read_ahead_pays
 from tokenls.engine.counting import BATCH_MAX_EXACT, FAST_CHARS, Count, Counter
 from tokenls.engine.tokenizer_files import make_counter
 from tokenls.files import (
@@ -96,6 +97,16 @@ def count_file(
 
 def _count_known(path: Path, counter: Counter, known: KnownFiles | None) -> FileCount:
     """The encoding's count of a plain file, from ``known`` when the file is unchanged."""
+    step = _known_ahead(path, counter, known)
+    return step.work() if isinstance(step, Ahead) else step
+
+
+def _known_ahead(
+    path: Path, counter: Counter, known: KnownFiles | None
+) -> FileCount | Ahead[FileCount]:
+    """``_count_known`` up to the encoding: stat, cache, read, hash and decode happen here;
+    the returned work encodes and remembers the count (a big file is read there too, as it
+    streams)."""
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
@@ -103,11 +114,39 @@ def _count_known(path: Path, counter: Counter, known: KnownFiles | None) -> File
         remembered = known.by_stat(path, info) if known is not None else None
         if remembered is not None:
             return _from_known(path, remembered)
-        result, digest = _count_plain(path, counter, known)
+        if info.st_size >= CHUNK_BYTES:
+            return Ahead(lambda: _read_and_count(path, info, counter, known), info.st_size)
+        read = _count_plain(path, counter, known)
     except NotRegularFile as exc:  # swapped for a FIFO or a device since its stat
         return FileCount(path, skipped=exc.strerror)
     except OSError as exc:
         return FileCount(path, error=exc.strerror or str(exc))
+    if isinstance(read, Ahead):
+        encode = read.work
+        return Ahead(lambda: _remembered(path, info, known, *encode()), read.chars)
+    return _remembered(path, info, known, *read)
+
+
+def _read_and_count(
+    path: Path, info: os.stat_result, counter: Counter, known: KnownFiles | None
+) -> FileCount:
+    try:
+        read = _count_plain(path, counter, known)
+        counted = read.work() if isinstance(read, Ahead) else read
+    except NotRegularFile as exc:
+        return FileCount(path, skipped=exc.strerror)
+    except OSError as exc:
+        return FileCount(path, error=exc.strerror or str(exc))
+    return _remembered(path, info, known, *counted)
+
+
+def _remembered(
+    path: Path,
+    info: os.stat_result,
+    known: KnownFiles | None,
+    result: FileCount,
+    digest: str | None,
+) -> FileCount:
     if known is not None and digest is not None:
         known.remember(
             path,
@@ -123,10 +162,12 @@ def _from_known(path: Path, known: KnownFile) -> FileCount:
     return FileCount(path, known.count, known.size, known.chars, known.decode_errors)
 
 
-def _count_plain(
-    path: Path, counter: Counter, known: KnownFiles | None
-) -> tuple[FileCount, str | None]:
-    """The file's count and content digest, reading it once (big files stream)."""
+Read = tuple[FileCount, str | None]  # a file's count and content digest
+
+
+def _count_plain(path: Path, counter: Counter, known: KnownFiles | None) -> Read | Ahead[Read]:
+    """The file's count and content digest, reading it once (big files stream). A small
+    file is read, hashed and decoded here and its encoding returned as work to run."""
     with open_regular(path) as handle:
         head = handle.read(CHUNK_BYTES)
         digest = hashlib.sha256(head)
@@ -141,8 +182,13 @@ def _count_plain(
             if same is not None:
                 return _from_known(path, same), hexdigest
             text = decode_bytes(head, report)
-            count = counter.count_stream([text])
-            return FileCount(path, count, len(head), len(text), report.replaced), hexdigest
+            size, replaced = len(head), report.replaced
+
+            def encode() -> Read:
+                count = counter.count_stream([text])
+                return FileCount(path, count, size, len(text), replaced), hexdigest
+
+            return Ahead(encode, len(text))
         size = chars = 0
 
         def chunks() -> Iterator[bytes]:
@@ -314,9 +360,15 @@ def count_paths(
     """Count every file under ``paths`` (walked with git's ignore rules unless ``ignore`` is
     false; ``-`` is standard input), in walk order. Each file is counted with its folder's
     choice of tokenizer (``prompts``; without it, ``encoding``). With ``known``, unchanged
-    files come from the cache and what was counted is written back once, at the end."""
+    files come from the cache and what was counted is written back once, at the end.
+
+    With one worker (two cores or fewer) and a core idle, plain files are read ahead on
+    this thread while one encoder thread encodes (``tokenls.encode_ahead``); prompts,
+    standard input and files counted for an estimated model run whole on that thread, in
+    their turn."""
     found: list[Found] = list(walk(paths, ignore=ignore))
     workers = workers or default_workers()
+    pooled = workers > 1 and len(found) > 1
     counters: dict[tuple[int, str], Counter] = {}
     knowns: dict[str, KnownFiles] = {}
     lock = threading.Lock()
@@ -324,20 +376,21 @@ def count_paths(
     def expect() -> int:  # asked only when a file must be read: an unchanged tree skips it
         return _bytes_to_read(found, known, FAST_CHARS)
 
-    def counter_for(item: Found) -> Counter:
-        chosen = encoding
-        if prompts is not None:
-            where = stdin_stands_for(stdin_name) if item.stdin else item.path
-            chosen = prompts.choice(where).encoding
+    def counter_for(chosen: str) -> Counter:
         # One counter per thread and encoding: its piece cache is not shared across threads.
-        key = (threading.get_ident(), chosen)
+        # Read ahead, every count runs on the one encoder thread, whoever made the counter.
+        key = (threading.get_ident() if pooled else 0, chosen)
         counter = counters.get(key)
         if counter is None:
-            counter = counters[key] = make_counter(chosen, max_exact=BATCH_MAX_EXACT, expect=expect)
-            ours = (counter.cache_id, counter.max_exact)
-            theirs = (known.counter_id, known.max_exact) if known is not None else ours
-            if chosen == encoding and theirs != ours:
-                raise ValueError(f"remembered counts of {theirs[0]}, not {encoding}")
+            with lock:
+                counter = counters.get(key)
+                if counter is None:
+                    counter = make_counter(chosen, max_exact=BATCH_MAX_EXACT, expect=expect)
+                    ours = (counter.cache_id, counter.max_exact)
+                    theirs = (known.counter_id, known.max_exact) if known is not None else ours
+                    if chosen == encoding and theirs != ours:
+                        raise ValueError(f"remembered counts of {theirs[0]}, not {encoding}")
+                    counters[key] = counter
         return counter
 
     def known_for(counter: Counter) -> KnownFiles | None:
@@ -352,15 +405,48 @@ def count_paths(
                 )
         return other
 
-    def one(item: Found) -> FileCount:
+    def whole(item: Found) -> FileCount:
+        """One path counted from start to end on the calling thread."""
         if item.error is not None:
-            result = FileCount(item.path, error=item.error)
-        else:
-            counter = counter_for(item)
-            if item.stdin:
-                result = count_stdin(counter, prompts, stdin_name)
-            else:
-                result = count_file(item.path, counter, prompts, known_for(counter))
+            return FileCount(item.path, error=item.error)
+        where = stdin_stands_for(stdin_name) if item.stdin else item.path
+        counter = counter_for(prompts.choice(where).encoding if prompts else encoding)
+        if item.stdin:
+            return count_stdin(counter, prompts, stdin_name)
+        return count_file(item.path, counter, prompts, known_for(counter))
+
+    def step(item: Found) -> FileCount | Ahead[FileCount]:
+        """A plain file read here, its encoding left to the returned work; anything else
+        (a prompt, standard input, a model counted by its provider) whole in the work."""
+        if item.error is not None or item.stdin:
+            return Ahead(lambda: whole(item))
+        path = item.path
+        model = None
+        chosen = encoding
+        if prompts is not None:
+            if prompts.is_prompt(path):
+                return Ahead(lambda: whole(item))
+            try:
+                choice = prompts.choice(path)
+            except NotRegularFile as exc:
+                return FileCount(path, skipped=exc.strerror)
+            except OSError as exc:
+                return FileCount(path, error=exc.strerror or str(exc))
+            if choice.ratio is not None:  # the model's count is its provider's
+                return Ahead(lambda: whole(item))
+            chosen, model = choice.encoding, choice.model
+        counter = counter_for(chosen)
+        read = _known_ahead(path, counter, known_for(counter))
+        if isinstance(read, Ahead):
+            encode = read.work
+            return Ahead(lambda: _labelled(encode(), counter, model), read.chars)
+        return _labelled(read, counter, model)
+
+    def now(item: Found) -> FileCount:
+        done = step(item)
+        return done.work() if isinstance(done, Ahead) else done
+
+    def finished(item: Found, result: FileCount) -> FileCount:
         if item.named and result.skipped:  # named on purpose: an error, not a quiet skip
             result = FileCount(item.path, error=named_special(result.skipped))
         if on_done is not None:
@@ -368,13 +454,34 @@ def count_paths(
         return result
 
     try:
-        if workers <= 1 or len(found) <= 1:
-            return [one(item) for item in found]
+        if len(found) <= 1 or (not pooled and not read_ahead_pays()):
+            return [finished(item, now(item)) for item in found]
+        if not pooled:
+            ahead = encode_ahead(step(item) for item in found)
+            return [finished(item, result) for item, result in zip(found, ahead, strict=True)]
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(one, found))
+            return [
+                finished(item, result)
+                for item, result in zip(found, pool.map(now, found), strict=True)
+            ]
     finally:
         for remembered in (known, *knowns.values()):
             if remembered is not None:
                 remembered.flush()
+
+
+def _labelled(result: FileCount, counter: Counter, model: str | None) -> FileCount:
+    """A plain file's result with what counted it (nothing to label on a skip or error)."""
+    if result.count is None:
+        return result
+    return FileCount(
+        result.path,
+        result.count,
+        result.size,
+        result.chars,
+        result.decode_errors,
+        encoding=counter.encoding_name,
+        model=model,
+    )

@@ -21,6 +21,7 @@ from tokenls import stored
 from tokenls.engine import count_helper, fast
 from tokenls.engine.cuts import last_cut, split_exact
 from tokenls.engine.encodings import building, built_encoding, get_encoding, rank_table
+from tokenls.engine.ordinary import ordinary_count
 
 if TYPE_CHECKING:
     import tiktoken
@@ -148,7 +149,7 @@ class Counter:
                     self._engine("pure (Python)")
                     return counted
         self._engine("tiktoken")
-        return len(self._encoding().encode_ordinary(text))
+        return ordinary_count(self._encoding(), text)
 
     def encode_lens(self, texts: list[str]) -> list[int]:
         """tiktoken's count of each text; may raise what tiktoken raises.

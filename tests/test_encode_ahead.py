@@ -1,0 +1,125 @@
+"""Work read ahead comes back in order, bounded, on one other thread; errors surface at their turn."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+import tokenls.encode_ahead as encode_ahead_module
+import tokenls.filecount
+from tests.conftest import truth
+from tokenls.cache import TokenCache
+from tokenls.encode_ahead import Ahead, encode_ahead
+from tokenls.filecount import count_paths
+from tokenls.known_files import KnownFiles
+
+
+def test_results_come_in_the_order_given_mixed_with_ready_ones() -> None:
+    steps: list[Ahead[int] | int] = []
+    for i in range(200):
+        steps.append(Ahead(lambda i=i: i * 10, chars=i) if i % 3 else i * 10)
+    out = list(encode_ahead(iter(steps), batch_chars=50, batch_steps=7))
+    assert out == [i * 10 for i in range(200)]
+
+
+def test_work_runs_on_one_thread_other_than_the_callers() -> None:
+    threads: set[int] = set()
+
+    def work() -> int:
+        threads.add(threading.get_ident())
+        return 1
+
+    assert sum(encode_ahead((Ahead(work, 10) for _ in range(100)), batch_steps=3)) == 100
+    assert len(threads) == 1 and threading.get_ident() not in threads
+
+
+def test_steps_are_read_at_most_a_few_batches_ahead() -> None:
+    prepared = 0
+    release = threading.Event()
+
+    def held() -> int:
+        release.wait(10)  # the first batch waits: the reader runs into its bound
+        return 1
+
+    def steps():
+        nonlocal prepared
+        for _ in range(1000):
+            prepared += 1
+            yield Ahead(held, chars=100)
+
+    results = encode_ahead(steps(), batch_chars=1000, batch_steps=1000, batches_waiting=2)
+    releaser = threading.Timer(0.2, release.set)
+    releaser.start()
+    first = next(results)
+    releaser.join()
+    # The first step alone, then at most two batches of ten waiting, and one being read.
+    assert first == 1 and prepared <= 30
+    assert sum(results) == 999
+
+
+def test_an_unchanged_tree_starts_no_thread() -> None:
+    before = {t.name for t in threading.enumerate()}
+    assert list(encode_ahead(range(500), batch_steps=10)) == list(range(500))
+    assert not {t.name for t in threading.enumerate()} - before
+
+
+def test_an_error_in_work_is_raised_at_its_turn() -> None:
+    def boom() -> int:
+        raise RuntimeError("encoder failed")
+
+    results = encode_ahead([1, 2, Ahead(boom, 1 << 30), 4], batch_steps=1)
+    assert next(results) == 1 and next(results) == 2
+    with pytest.raises(RuntimeError, match="encoder failed"):
+        next(results)
+
+
+def test_closing_early_drops_the_work_not_started() -> None:
+    ran = 0
+
+    def work() -> int:
+        nonlocal ran
+        ran += 1
+        return ran
+
+    results = encode_ahead((Ahead(work, 10) for _ in range(10_000)), batch_steps=5)
+    next(results)
+    results.close()
+    assert ran < 10_000
+
+
+@pytest.mark.parametrize("ahead", [True, False])
+def test_a_tree_counts_every_file_as_tiktoken_does_read_ahead_or_in_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ahead: bool
+) -> None:
+    monkeypatch.setattr(tokenls.filecount, "read_ahead_pays", lambda: ahead)
+    tree = tmp_path / "tree"
+    texts = {}
+    for i in range(150):
+        folder = tree / f"pkg{i % 7}"
+        folder.mkdir(parents=True, exist_ok=True)
+        text = f"def f{i}(x):\r\n    return x * {i}  # café 🚀\n" * (i * 3 + 1)
+        (folder / f"m{i}.py").write_text(text, newline="")
+        texts[folder / f"m{i}.py"] = text
+    (tree / "big.log").write_text("2026-11-25 INFO worker took 12ms\n" * 40_000)  # streamed
+    texts[tree / "big.log"] = (tree / "big.log").read_text()
+    (tree / "blob.bin").write_bytes(b"\0\1" * 100)
+    for cached in (False, True):  # read ahead, then answered from the cache
+        known = KnownFiles(TokenCache(tmp_path / "cache"), "o200k_base")
+        results = count_paths([str(tree)], "o200k_base", workers=1, known=known)
+        counted = {r.path: r.count.tokens for r in results if r.count is not None}
+        assert counted == {p: truth(t, "o200k_base") for p, t in texts.items()}, cached
+        assert [r.path for r in results if r.binary] == [tree / "blob.bin"]
+        assert [r.path for r in results] == sorted(
+            (r.path for r in results), key=lambda p: p.relative_to(tree).parts
+        )
+
+
+@pytest.mark.parametrize(("load", "pays"), [(0.2, True), (2.4, True), (2.6, False), (7.5, False)])
+def test_reading_ahead_waits_for_an_idle_core(
+    monkeypatch: pytest.MonkeyPatch, load: float, pays: bool
+) -> None:
+    monkeypatch.setattr(encode_ahead_module.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(encode_ahead_module.os, "getloadavg", lambda: (load, load, load))
+    assert encode_ahead_module.read_ahead_pays() is pays
