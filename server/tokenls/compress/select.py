@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from tokenls.compress import headlines, signals
+from tokenls.compress import first_report, headlines, signals
 
 _SHAPE = re.compile(r"0x[0-9a-fA-F]+|[0-9a-fA-F]{8,}|\d+")
 FIRST_FAILURE_WEIGHT = 2.0  # the first failure header of the failing step, and its detail
@@ -145,11 +145,6 @@ def _weigh_position(
 MARKER_COST = 12  # tokens of a typical gap marker
 REPORT_SHARE = 0.4  # of the budget, what the first failure's report may take beyond the rest
 REPORT_VALUE = 100.0  # what a line of the first failure's report is worth when a plan shrinks
-_REPORT_LINES = 80  # lines below its headline a failure's report may run to
-_LEAD_IN = 30  # lines above its headline a failure's report may start
-# A line that opens a failure's report: pytest's ``___ test ___`` and ``=== FAILURES ===``,
-# libtest's ``---- name stdout ----``, unittest's ``=====`` rule and ``FAIL: name``.
-_BANNER = re.compile(r"\s*(?:_{3,} .* _{3,}|={3,}|-{4} \S+ stdout -{4}|(?:FAIL|ERROR): \S)")
 HEADLINE_VALUE = 1000.0  # what a kept headline is worth when the plan must shrink
 FLOOD = 24  # more message headlines alike but for names than this: one failure, repeated
 
@@ -334,12 +329,17 @@ class _Selection:
         lines a passing run also prints are passed over. These are the last lines a fit
         drops after the headlines."""
         limit = min(float(budget), self.spent + budget * REPORT_SHARE)
-        block = self._first_report()
+        scored = self.scored
+        heads = [h.head for h in scored.heads if h.strong]
+        step = (scored.start, scored.end)
+        block = first_report.locate(
+            self.lines, self.blank, scored.kinds, scored.demoted, heads, step
+        )
         if block is None:
             return
         top, head, bottom = block
         lines, kinds, demoted = self.lines, self.scored.kinds, self.scored.demoted
-        lead = [i for i in range(top, head) if i == top or _BANNER.match(lines[i])]
+        lead = [i for i in range(top, head) if i == top or first_report.BANNER.match(lines[i])]
         order = [*lead, *range(head, bottom), *(i for i in range(top, head) if i not in lead)]
         for i in order:
             if self.kept[i] or self.blank[i] or i in demoted or self.scored.values[i] == 0.0:
@@ -355,51 +355,6 @@ class _Selection:
                 continue
             self.keep(i, cost)
             self.protect[i] = max(self.protect.get(i, 0.0), REPORT_VALUE)
-
-    def _first_report(self) -> tuple[int, int, int] | None:
-        """(banner or first line, headline, end) of the failing step's first failure report."""
-        scored, lines = self.scored, self.lines
-        heads = [h.head for h in scored.heads if h.strong]
-        inside = [i for i in heads if scored.start <= i < scored.end]
-        if not inside and not heads:
-            return None
-        head = (inside or heads)[0]
-        others = set(heads)
-        for i in range(head - 1, max(head - _LEAD_IN, -1), -1):
-            if _BANNER.match(lines[i]):
-                top = i - 1 if i > 0 and _BANNER.match(lines[i - 1]) else i
-                return top, head, self._report_end(head, others)
-            if self.blank[i]:
-                continue
-            if scored.kinds[i] == signals.NOISE or i in scored.demoted or i in others:
-                break
-        top = head
-        for i in range(head - 1, max(head - _LEAD_IN, -1), -1):
-            text = lines[i]
-            if not self.blank[i] and (scored.kinds[i] == signals.NOISE or i in scored.demoted):
-                break
-            if self.blank[i] or signals.is_detail(text) or text.startswith(("self =", ">")):
-                top = i
-                continue
-            top = i
-            break
-        return top, head, self._report_end(head, others)
-
-    def _report_end(self, head: int, others: AbstractSet[int]) -> int:
-        """Where the report under ``head`` ends: another failure, a banner, a passing test,
-        two blank lines."""
-        lines, n = self.lines, len(self.lines)
-        bottom = head + 1
-        blanks = 0
-        while bottom < min(n, head + _REPORT_LINES):
-            text = lines[bottom]
-            if bottom in others or _BANNER.match(text) or signals.is_passing(text):
-                break
-            blanks = blanks + 1 if self.blank[bottom] else 0
-            if blanks >= 2:
-                break
-            bottom += 1
-        return bottom
 
     def take_by_value(self, budget: int) -> None:
         values, tokens = self.scored.values, self.tokens
