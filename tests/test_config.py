@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import truth
-from tokenls.budget import Budget, budget_finding
-from tokenls.cli import main
+from tokenls.analysis.budget import Budget, budget_finding
+from tokenls.cli.main import main
 from tokenls.config import Thresholds, editor_layer, file_layer, order, read_config, resolve
 from tokenls.config.loading import Layer, key_line
 

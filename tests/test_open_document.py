@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 
 from tests.conftest import truth
 from tokenls.config import Settings
+from tokenls.document.open_document import Change, OpenDocument, _Marks
+from tokenls.document.outline import read_frontmatter, scan_structure
 from tokenls.engine.counting import Counter
 from tokenls.engine.document import Document
-from tokenls.open_document import Change, OpenDocument, _Marks
-from tokenls.outline import read_frontmatter, scan_structure
+from tokenls.lsp.session import Session
 from tokenls.references.parse import default_syntaxes, parse_references
-from tokenls.session import Session
 
 SYNTAXES = default_syntaxes("CLAUDE.md")
 LINES = [

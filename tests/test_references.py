@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import truth
-from tokenls.cache import TokenCache
+from tokenls.cache.token_cache import TokenCache
 from tokenls.engine.counting import Counter
 from tokenls.engine.text import split_lines
 from tokenls.references import (

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tokenls import stored
+from tokenls.cache import stored
 from tokenls.engine import count_helper, fast
 from tokenls.engine.cuts import last_cut, split_exact
 from tokenls.engine.encodings import building, built_encoding, get_encoding, rank_table

@@ -30,10 +30,10 @@ from pygls.protocol import (
 from tokenls import __version__, log_setup
 from tokenls.config import Problem
 from tokenls.engine.text import PositionEncoding
-from tokenls.exact_jobs import ExactJobs
 from tokenls.lsp import convert
 from tokenls.lsp.answering import AnsweringProtocol
-from tokenls.session import Session, uri_to_path
+from tokenls.lsp.exact_jobs import ExactJobs
+from tokenls.lsp.session import Session, uri_to_path
 
 if TYPE_CHECKING:
     from cattrs import Converter

@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from tokenls import stored
+from tokenls.cache import stored
 from tokenls.helper_loop import HelperLoop
 from tokenls.ratelimit import RateTracker
 from tokenls.ratelimit.store_disk import StoreBusy

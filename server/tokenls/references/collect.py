@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenls.config import Settings
+from tokenls.document.yaml_data import YamlRefused, load_yaml
 from tokenls.engine.counting import Count, Counter
 from tokenls.references.files import (
     FilePolicy,
@@ -22,7 +23,6 @@ from tokenls.references.files import (
 )
 from tokenls.references.parse import Reference
 from tokenls.references.resolve import ReferenceLimits, Resolved, Resolver
-from tokenls.yaml_data import YamlRefused, load_yaml
 
 
 @dataclass(slots=True)

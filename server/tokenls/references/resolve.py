@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from tokenls import stored
-from tokenls.cache import Source, TokenCache
+from tokenls.cache import stored
+from tokenls.cache.token_cache import Source, TokenCache
 from tokenls.engine.counting import Count, Counter
 from tokenls.engine.text import split_lines
-from tokenls.files import DecodeReport, decode_bytes, decode_chunks
+from tokenls.files.reading import DecodeReport, decode_bytes, decode_chunks
 from tokenls.references.files import (
     FilePolicy,
     ReferenceRefused,

@@ -43,8 +43,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from tokenls import stored
-from tokenls.cache import TokenCache
+from tokenls.cache import stored
+from tokenls.cache.token_cache import TokenCache
 from tokenls.config import HttpSettings
 from tokenls.ratelimit import RateTracker
 from tokenls.ratelimit.store_disk import StoreBusy
