@@ -44,6 +44,7 @@ def write_output(target: str, text: str) -> None:
 
 def _replace(path: Path, text: str, mode: int) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    replaced = False
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as handle:
@@ -51,9 +52,10 @@ def _replace(path: Path, text: str, mode: int) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        replaced = True
+    finally:
+        if not replaced:  # whatever stopped it, even an interrupt: no temporary file left
+            Path(temp).unlink(missing_ok=True)
 
 
 def _umask() -> int:
