@@ -28,6 +28,7 @@ from typing import Any, Literal, TypeVar
 
 import diskcache
 
+from tokenls import compat
 from tokenls.cache.format import JsonRowDisk
 from tokenls.cache.seal import SealUnavailable, seal_for
 
@@ -237,21 +238,25 @@ class _BoundedCache(diskcache.Cache):
         self._busy_wait_s = busy_wait_s
         super().__init__(directory, timeout=busy_wait_s, disk=JsonRowDisk, **settings)
 
-    @property
-    def _sql_retry(self) -> Callable[..., Any]:
-        sql = self._sql
-        deadline = time.monotonic() + self._busy_wait_s
 
-        def execute(statement: str, *args: Any, **kwargs: Any) -> Any:
-            while True:
-                try:
-                    return sql(statement, *args, **kwargs)
-                except sqlite3.OperationalError as exc:
-                    if failure_kind(exc) != "busy" or time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.005)
 
-        return execute
+def _bounded_retry(self: _BoundedCache) -> Callable[..., Any]:
+    sql = self._sql
+    deadline = time.monotonic() + self._busy_wait_s
+
+    def execute(statement: str, *args: Any, **kwargs: Any) -> Any:
+        while True:
+            try:
+                return sql(statement, *args, **kwargs)
+            except sqlite3.OperationalError as exc:
+                if failure_kind(exc) != "busy" or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
+
+    return execute
+
+
+compat.bound_sql_retry(_BoundedCache, _bounded_retry)
 
 
 class DiskCache:

@@ -22,7 +22,7 @@ from pygls.protocol import (
     lsp_method,
 )
 
-from tokenls import __version__
+from tokenls import __version__, compat
 from tokenls.config import Problem
 from tokenls.lsp import convert
 from tokenls.lsp.answering import AnsweringProtocol
@@ -51,17 +51,17 @@ class TokenlsProtocol(AnsweringProtocol):
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):  # type: ignore[override]
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+        if (handler := compat.feature_handler(self, types.TEXT_DOCUMENT_DID_OPEN)) is not None:
             yield handler, (params,), None
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):  # type: ignore[override]
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+        if (handler := compat.feature_handler(self, types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
             yield handler, (params,), None
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):  # type: ignore[override]
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+        if (handler := compat.feature_handler(self, types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
             yield handler, (params,), None
 
 
