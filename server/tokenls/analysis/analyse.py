@@ -167,7 +167,7 @@ def line_reaching(doc: OpenDocument, refs: list[Resolved], tokens: int) -> int:
     """The first line at which the running count (references included) reaches ``tokens``."""
     added = 0
     for ref in refs:  # in document order
-        if ref.status != "ok" or ref.duplicate:
+        if not ref.counts:
             continue
         before = doc.document.count_lines(0, ref.reference.line + 1).tokens + added
         if before + ref.tokens >= tokens:
@@ -179,7 +179,3 @@ def line_reaching(doc: OpenDocument, refs: list[Resolved], tokens: int) -> int:
         added += ref.tokens
     return doc.document.line_reaching(tokens - added)
 
-
-def counted(ref: Resolved) -> bool:
-    """Whether a reference adds to the total (resolved, and its first occurrence)."""
-    return ref.status == "ok" and not ref.duplicate

@@ -50,7 +50,7 @@ def biggest_contributors(
         label = f"{'#' * heading.level} {heading.title}".rstrip()
         found.append(_section(doc, analysis, label, heading.line, end))
     for ref in analysis.references:
-        if ref.status == "ok" and not ref.duplicate and ref.tokens:
+        if ref.counts and ref.tokens:
             label = display_target(ref.target or ref.reference.target)
             found.append(Contributor("reference", label, ref.reference.line, ref.tokens))
     found.sort(key=lambda c: (-c.tokens, c.line))

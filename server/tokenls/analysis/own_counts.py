@@ -59,7 +59,7 @@ def estimated_references(
     added = ZERO
     shown: list[Resolved] = []
     for ref in resolved:
-        if ref.status == "ok" and not ref.duplicate:
+        if ref.counts:
             count = Count(ref.tokens, ref.exact, None if ref.exact else ref.tokens)
             if ratio is not None:
                 count = estimate(count, ratio)

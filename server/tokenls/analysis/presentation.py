@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tokenls.analysis import views
-from tokenls.analysis.analyse import Analysis, counted
+from tokenls.analysis.analyse import Analysis
 from tokenls.analysis.budget import Severity
 from tokenls.cache.token_cache import CacheStats
 from tokenls.document.open_document import OpenDocument
@@ -203,10 +203,11 @@ def reference_json(doc: OpenDocument, ref: Resolved) -> dict[str, Any]:
             "start": {"line": start[0], "character": start[1]},
             "end": {"line": end[0], "character": end[1]},
         },
-        "tokens": 0 if ref.status != "ok" or ref.duplicate else ref.tokens,
+        "tokens": ref.tokens if ref.counts else 0,
         "status": ref.status if ref.status in ("ok", "pending") else "error",
         "error": ref.error,
-        "countedOnce": ref.duplicate,
+        "duplicate": ref.duplicate,  # the target counted already, at an earlier reference
+        "countedOnce": ref.duplicate,  # its former name, kept through schema_version 1
         "source": ref.source,
     }
 
@@ -235,7 +236,7 @@ def section_count(doc: OpenDocument, analysis: Analysis, section: Section) -> Co
     already in those terms)."""
     count = part_count(doc, analysis, doc.document.count_lines(section.heading.line, section.end))
     for ref in analysis.references:
-        if section.heading.line <= ref.reference.line < section.end and counted(ref):
+        if section.heading.line <= ref.reference.line < section.end and ref.counts:
             count = count + Count(ref.tokens, ref.exact, None if ref.exact else ref.tokens)
     return count
 

@@ -198,7 +198,7 @@ def editor_layer(raw: Any) -> tuple[Layer, Preference]:
 
 
 @dataclass(frozen=True, slots=True)
-class Resolved:
+class ResolvedSettings:
     """Settings in force and which source set each top-level key."""
 
     settings: Settings
@@ -245,7 +245,7 @@ def order(
     return [*files, editor]
 
 
-def resolve(layers: Sequence[Layer], base: Settings | None = None) -> Resolved:
+def resolve(layers: Sequence[Layer], base: Settings | None = None) -> ResolvedSettings:
     """Lay the layers over the defaults in order; later layers win key by key."""
     settings = base or Settings()
     origins: dict[str, str] = {}
@@ -256,7 +256,7 @@ def resolve(layers: Sequence[Layer], base: Settings | None = None) -> Resolved:
         problems.extend(each.problems)
         problems.extend(bad)
         origins.update({key: each.source for key in each.values})
-    return Resolved(settings, origins, tuple(problems))
+    return ResolvedSettings(settings, origins, tuple(problems))
 
 
 def trusted_settings(user: Layer, editor: Layer) -> Settings:

@@ -215,7 +215,7 @@ def cost_of(analysis: Analysis, top: Path) -> PromptCost:
     """A prompt's cost from its analysis; files labelled by their path from ``top``."""
     references: dict[str, ReferenceCost] = {}
     for ref in analysis.references:
-        if ref.status != "ok" or ref.duplicate:
+        if not ref.counts:
             continue
         kind = ref.reference.kind
         if kind == "file":

@@ -269,7 +269,7 @@ def build_server(root: Path) -> MCPServer:
             str | None,
             Field(description="a passing run's log (a file): lines it also has go first"),
         ] = None,
-    ) -> results.CompressResult:
+    ) -> results.CompressReport:
         """Compress a CI or application log to at most `budget` tokens, keeping every failure
         (test failures, tracebacks, compiler errors) verbatim with context; each gap becomes
         one line saying what was left out. Give `path` or `text`."""

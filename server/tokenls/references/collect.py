@@ -42,7 +42,7 @@ class PromptReferences:
         tokens = 0
         exact = True
         for r in self.resolved:
-            if r.status == "ok" and not r.duplicate:
+            if r.counts:
                 tokens += r.tokens
                 exact = exact and r.exact
         return Count(tokens, exact, None if exact else tokens)

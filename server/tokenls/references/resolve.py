@@ -115,6 +115,12 @@ class Resolved:
     # those after it), none of them resolved.
     left_unresolved: int = 0
 
+    @property
+    def counts(self) -> bool:
+        """Whether this reference adds to a total: resolved, and the target's first occurrence
+        (a later one, ``duplicate``, is shown but not counted again)."""
+        return self.status == "ok" and not self.duplicate
+
 
 class Resolver:
     """Resolves references of one encoding through a shared cache."""

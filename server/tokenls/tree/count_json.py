@@ -80,7 +80,7 @@ def top_references(counted: list[FileCount], top: int) -> list[tuple[str, int, l
     found: dict[str, tuple[int, list[str]]] = {}
     for r in counted:
         for ref in r.references or ():
-            if ref.get("status") != "ok" or ref.get("countedOnce") or not ref.get("tokens"):
+            if ref.get("status") != "ok" or ref.get("duplicate") or not ref.get("tokens"):
                 continue
             target = display_target(str(ref["target"]))
             _tokens_of, sources = found.setdefault(target, (int(ref["tokens"]), []))

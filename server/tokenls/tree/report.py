@@ -49,7 +49,7 @@ def part_of(
     values, so they are keyed by the prompt."""
     shared: list[tuple[str, int]] = []
     for ref in references or ():
-        if ref.get("status") != "ok" or ref.get("countedOnce") or not ref.get("tokens"):
+        if ref.get("status") != "ok" or ref.get("duplicate") or not ref.get("tokens"):
             continue
         target = str(ref["target"])
         key = target if ref.get("kind") in ("file", "url") else f"{path}\0{target}"

@@ -23,7 +23,7 @@ from tokenls.config import (
     Layer,
     Preference,
     Problem,
-    Resolved,
+    ResolvedSettings,
     Settings,
     editor_layer,
     file_layer,
@@ -116,13 +116,13 @@ class Workspace:
         # Why no file may be read for its documents (outside every folder and project, or
         # on another machine); ``confine`` is then empty.
         self.refusal = refusal
-        self._resolved: Resolved | None = None
+        self._resolved: ResolvedSettings | None = None
         self._resolver: Resolver | None = None
         self._url_source: UrlSource | None = None
         self._count_api: CountTokensApi | None = None
 
     @property
-    def resolved(self) -> Resolved:
+    def resolved(self) -> ResolvedSettings:
         if self._resolved is None:
             user = self.shared.user
             editor, preference = self.shared.editor_for(self.root)

@@ -30,10 +30,11 @@ class Reference(TypedDict):
     target: str  # the resolved file (relative to the workspace) or URL, else as written
     kind: str  # file, url or variable
     range: Range
-    tokens: int  # 0 when not counted, or counted once already (countedOnce)
+    tokens: int  # 0 when not counted, or counted already at an earlier reference (duplicate)
     status: Literal["ok", "pending", "error"]
     error: str | None
-    countedOnce: bool
+    duplicate: bool
+    countedOnce: bool  # ``duplicate``'s former name, kept through schema_version 1
     source: str | None  # memory, disk or fresh
 
 
@@ -86,7 +87,7 @@ class Contributor(TypedDict):
     tokens: int
 
 
-class Finding(TypedDict):
+class CheckFinding(TypedDict):
     """One ``tokenls check`` finding: 1-based lines and columns, end exclusive."""
 
     path: str
@@ -106,11 +107,11 @@ class CheckResult(TypedDict):
     checked: int
     over_budget: int
     without_budget: int  # prompts no budget applies to (none configured): not checked
-    findings: list[Finding]
+    findings: list[CheckFinding]
     errors: NotRequired[list[PathError]]  # files a walk found outside the workspace
 
 
-class CompressResult(TypedDict):
+class CompressReport(TypedDict):
     text: str
     input_tokens: int
     output_tokens: int

@@ -184,7 +184,7 @@ class AgentTools:
         path: str | None = None,
         text: str | None = None,
         baseline: str | None = None,
-    ) -> results.CompressResult:
+    ) -> results.CompressReport:
         from tokenls.compress.options import MIN_BUDGET
 
         if (path is None) == (text is None):
