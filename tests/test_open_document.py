@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import truth
+from tokenls.analysis.open_document import Change, OpenDocument, _Marks
 from tokenls.config import Settings
-from tokenls.document.open_document import Change, OpenDocument, _Marks
 from tokenls.document.outline import read_frontmatter, scan_structure
 from tokenls.engine.counting import Counter
 from tokenls.engine.document import Document

@@ -178,7 +178,7 @@ def test_a_capped_reference_list_equals_a_fresh_capped_parse_after_edits(
 ) -> None:
     syntaxes = frozenset({"hash_file", "variable"})
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("tokenls.document.open_document.MAX_PARSED_REFERENCES", 3)
+        patch.setattr("tokenls.analysis.open_document.MAX_PARSED_REFERENCES", 3)
         session = Session()
         doc = session.open("file:///t/a.md", initial, 1)
         doc.references(syntaxes)

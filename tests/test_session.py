@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import truth
-from tokenls.analysis.budget import Severity
 from tokenls.document.outline import headings
 from tokenls.lsp.session import Change, Session
 from tokenls.references import parse_references
+from tokenls.workspace.budget import Severity
 
 PARTS = [
     "# Title\n",

@@ -10,9 +10,8 @@ import copy
 import math
 from dataclasses import dataclass, field
 
-from tokenls.analysis.budget import Budget, BudgetFinding, budget_finding
+from tokenls.analysis.open_document import OpenDocument
 from tokenls.analysis.own_counts import estimated_references, own_count
-from tokenls.document.open_document import OpenDocument
 from tokenls.engine.counting import Count
 from tokenls.providers.calibration import Ratio, estimate
 from tokenls.references.collect import (
@@ -22,6 +21,7 @@ from tokenls.references.collect import (
 )
 from tokenls.references.parse import Reference, default_syntaxes
 from tokenls.references.resolve import Resolved
+from tokenls.workspace.budget import Budget, BudgetFinding, budget_finding
 from tokenls.workspace.services import Workspace
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tokenls.analysis.analyse import Analysis
-    from tokenls.document.open_document import OpenDocument
+    from tokenls.analysis.open_document import OpenDocument
 
 BEFORE_FIRST_HEADING = "text before the first heading"
 

@@ -16,8 +16,8 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tokenls.analysis.open_document import OpenDocument
 from tokenls.cache import stored
-from tokenls.document.open_document import OpenDocument
 from tokenls.engine.counting import ZERO, Count, Counter
 from tokenls.providers.calibration import Ratio, describe, estimate, ratio_for
 from tokenls.references.resolve import Resolved, cached_count, store_count

@@ -12,15 +12,15 @@ from typing import Any
 
 from tokenls.analysis import views
 from tokenls.analysis.analyse import Analysis
-from tokenls.analysis.budget import Severity
+from tokenls.analysis.open_document import OpenDocument
 from tokenls.cache.token_cache import CacheStats
-from tokenls.document.open_document import OpenDocument
 from tokenls.document.outline import Section, paragraph_at
 from tokenls.engine.counting import Count
 from tokenls.engine.document import Position
 from tokenls.engine.text import index_to_column, line_body
 from tokenls.providers.calibration import ratio_for
 from tokenls.references.resolve import Resolved
+from tokenls.workspace.budget import Severity
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,14 +10,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tokenls.analysis.analyse import Analysis
-from tokenls.analysis.budget import frontmatter_model
+from tokenls.analysis.open_document import OpenDocument
 from tokenls.cache.token_cache import CacheStats
-from tokenls.document.open_document import OpenDocument
 from tokenls.document.outline import Heading, Section
 from tokenls.engine.counting import Count
 from tokenls.models import format_cost, input_cost
 from tokenls.providers.calibration import ratio_for
 from tokenls.references.resolve import Resolved
+from tokenls.workspace.budget import frontmatter_model
 
 DEFAULT_COST_MODELS = ("gpt-4o", "claude-sonnet-4-5")
 _FETCHED = {

@@ -19,7 +19,7 @@ def positive(text: str) -> int:
 
 def budget_tokens(text: str) -> int:
     """A budget: a whole number of tokens within the range a config's budget allows."""
-    from tokenls.analysis.budget import TOKENS
+    from tokenls.workspace.budget import TOKENS
 
     value = positive(text)
     if not TOKENS.allows(value):

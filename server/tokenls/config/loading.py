@@ -9,7 +9,7 @@ Found like ruff finds its config: the nearest ``tokenls.toml``, or ``pyproject.t
 
 A file named with the command line's ``--config`` (the user's own: trusted) comes right
 after the user config and replaces the workspace config, as ruff's ``--config`` does. A
-file's frontmatter wins over all of them (see ``tokenls.analysis.budget``). Editor settings are
+file's frontmatter wins over all of them (see ``tokenls.workspace.budget``). Editor settings are
 only the keys the user set; each source is validated on its own, so a problem names its
 file and key, and a workspace file is held to the trust rules (``tokenls.config.trust``).
 """

@@ -1,1 +1,1 @@
-"""A prompt as text: open documents, their outline (headings, frontmatter) and YAML data."""
+"""A prompt's structure as text: headings, sections, frontmatter, and the YAML it holds."""

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from tokenls.analysis.analyse import Analysis
+from tokenls.analysis.open_document import OpenDocument
 from tokenls.compress.pasted import fenced_logs, is_log_block
 from tokenls.compress.plan import MIN_TARGET, LogCost, share
-from tokenls.document.open_document import OpenDocument
 from tokenls.document.outline import scan_structure
 from tokenls.engine.counting import Counter
 from tokenls.references.resolve import Resolved

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tokenls.analysis.analyse import parsed_references
-from tokenls.document.open_document import OpenDocument
+from tokenls.analysis.open_document import OpenDocument
 from tokenls.engine.counting import Counter
 from tokenls.references.collect import PromptReferences, collect_references
 from tokenls.references.parse import Reference

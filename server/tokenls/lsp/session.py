@@ -23,16 +23,16 @@ from tokenls.analysis.analyse import (
     parsed_references,
     references_of,
 )
-from tokenls.analysis.presentation import Finding, Hint
-from tokenls.cache.token_cache import TokenCache
-from tokenls.config import Problem
-from tokenls.document.open_document import (
+from tokenls.analysis.open_document import (
     Change,
     ChangeNotApplied,
     OpenDocument,
     remote_host,
     uri_to_path,
 )
+from tokenls.analysis.presentation import Finding, Hint
+from tokenls.cache.token_cache import TokenCache
+from tokenls.config import Problem
 from tokenls.document.outline import read_frontmatter
 from tokenls.engine import count_helper
 from tokenls.engine.counting import Count, Counter

@@ -16,21 +16,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tokenls.analysis.budget import Budget, Severity
 from tokenls.analysis.contributors import Contributor, biggest_contributors
 from tokenls.config import ConfigError, Problem, Settings
 from tokenls.engine.counting import BATCH_MAX_EXACT, Count
 from tokenls.files.reading import DecodeReport, decode_bytes, read_file
 from tokenls.output.terminal import say
 from tokenls.references.resolve import count_key, store_count
+from tokenls.workspace.budget import Budget, Severity
 
 PROMPT_MAX_BYTES = 10 * 1024 * 1024  # larger files are counted as plain text only
 _FRONTMATTER_BYTES = 65536  # where a frontmatter is looked for, as the editor does
 
 if TYPE_CHECKING:
     from tokenls.analysis.analyse import Analysis
+    from tokenls.analysis.open_document import OpenDocument
     from tokenls.analysis.presentation import Finding
-    from tokenls.document.open_document import OpenDocument
     from tokenls.document.outline import Frontmatter
     from tokenls.references.resolve import UrlSource
     from tokenls.references.urls import UrlFetcher
@@ -211,8 +211,8 @@ class PromptChecker:
         stream = data is not None or size is not None
         if not stream and self.choice(path).ratio is None:
             return local, None
+        from tokenls.analysis.open_document import OpenDocument
         from tokenls.analysis.own_counts import own_count
-        from tokenls.document.open_document import OpenDocument
         from tokenls.document.outline import read_frontmatter
         from tokenls.engine.document import Document
         from tokenls.providers.calibration import describe, estimate
@@ -293,7 +293,7 @@ class PromptChecker:
     def analysed(self, path: Path, data: bytes | None = None) -> AnalysedPrompt:
         """The prompt read (or given as ``data``), counted with its references and budget."""
         from tokenls.analysis.analyse import analyse
-        from tokenls.document.open_document import OpenDocument
+        from tokenls.analysis.open_document import OpenDocument
         from tokenls.document.outline import read_frontmatter
         from tokenls.engine.document import Document
         from tokenls.engine.text import split_lines

@@ -1,1 +1,1 @@
-"""A workspace root: its resolved settings, tokenizer choice and the services it hands out."""
+"""A workspace root: its resolved settings, the tokenizer, model and budget that apply to a file, and the services it hands out."""

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tokenls.analysis.budget import TOKENS, Budget, frontmatter_model
 from tokenls.config import Settings
 from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS, unavailable_encoding
 from tokenls.engine.tokenizer_files import PACKAGED, is_tokenizer_file
 from tokenls.models import ModelInfo, model_info
 from tokenls.providers.calibration import Ratio, ratio_for
+from tokenls.workspace.budget import TOKENS, Budget, frontmatter_model
 
 # (name as written, confined to the workspace) → (the file to use, why it cannot be used)
 TokenizerFiles = Callable[[str, bool], tuple[str | None, str | None]]
