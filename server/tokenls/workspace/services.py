@@ -1,4 +1,5 @@
-"""One workspace root: its settings, cache, reference resolver, URL source and rate store.
+"""One workspace root's services — cache, reference resolver, URL source, count API — and
+the routing of paths to roots; its settings are resolved in ``tokenls.workspace.settings``.
 
 A root is the folder of the nearest config file, else the folder the editor opened (on
 the command line: the git root, else the current directory; for a document outside every
@@ -11,7 +12,7 @@ editor's settings, counters and cache handles — lives in ``Shared``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,29 +24,17 @@ from tokenls.config import (
     Layer,
     Preference,
     Problem,
-    ResolvedSettings,
-    Settings,
     editor_layer,
-    file_layer,
     find_config,
-    order,
-    resolve,
-    trusted_settings,
     user_layer,
 )
-from tokenls.config.loading import named_config
-from tokenls.config.trust import absolute_in, inside
 from tokenls.engine.counting import EDITOR_MAX_EXACT, Counter
 from tokenls.engine.tokenizer_files import (
-    PACKAGED,
-    TokenizerFileError,
-    load_tokenizer,
     make_counter,
 )
 from tokenls.references.collect import policy_for
 from tokenls.references.resolve import Resolver, UrlSource
-from tokenls.workspace.choice import Choice, Overrides, choose
-from tokenls.workspace.include import include_matcher
+from tokenls.workspace.settings import RootSettings
 
 if TYPE_CHECKING:
     from tokenls.providers.anthropic import CountTokensApi
@@ -98,8 +87,8 @@ class Shared:
         return self._counters[encoding]
 
 
-class Workspace:
-    """A root and everything tied to its settings."""
+class Workspace(RootSettings):
+    """A root's services, made from its settings: cache, resolver, URL source, count API."""
 
     def __init__(
         self,
@@ -109,51 +98,15 @@ class Workspace:
         shared: Shared,
         refusal: str | None = None,
     ) -> None:
-        self.root = root
-        self.config = config
-        self.confine = tuple(confine)
-        self.shared = shared
-        # Why no file may be read for its documents (outside every folder and project, or
-        # on another machine); ``confine`` is then empty.
-        self.refusal = refusal
-        self._resolved: ResolvedSettings | None = None
+        super().__init__(root, config, confine, shared, refusal)
+        self.shared: Shared = shared  # the settings' part of it, and the services' handles
         self._resolver: Resolver | None = None
         self._url_source: UrlSource | None = None
         self._count_api: CountTokensApi | None = None
 
-    @property
-    def resolved(self) -> ResolvedSettings:
-        if self._resolved is None:
-            user = self.shared.user
-            editor, preference = self.shared.editor_for(self.root)
-            trusted = trusted_settings(user, editor)
-            own = file_layer(self.config, trusted) if self.config else None
-            self._resolved = resolve(order(user, own, editor, preference))
-        return self._resolved
-
-    @property
-    def settings(self) -> Settings:
-        return self.resolved.settings
-
-    def problems(self) -> list[Problem]:
-        """Problems of this root's config file, or of the ``--config`` file standing in for
-        it (user and editor problems are shared)."""
-        named = named_config()
-        own = str(named) if named else str(self.config.path) if self.config else None
-        return [p for p in self.resolved.problems if p.source == own]
-
-    def origin(self, key: str) -> str | None:
-        """Which source set a top-level key: a file name, "editor settings", or None."""
-        source = self.resolved.origins.get(key)
-        if source is None or source == EDITOR:
-            return source
-        if source == self.shared.user.source:
-            return "user config"
-        return Path(source).name
-
     def settings_changed(self) -> None:
         """The editor's settings or a config file changed: rebuild what depends on them."""
-        self._resolved = None
+        super().settings_changed()
         self._resolver = None
         self._url_source = None
         self._count_api = None
@@ -215,10 +168,6 @@ class Workspace:
             self._count_api = CountTokensApi(tracker, self.settings.http.timeout_s)
         return self._count_api
 
-    def model_for(self, frontmatter: Mapping[str, Any]) -> str | None:
-        """The model a document is written for (``choice``)."""
-        return self.choice(frontmatter).model
-
     def existing_url_source(self) -> UrlSource | None:
         return self._url_source
 
@@ -233,69 +182,6 @@ class Workspace:
             return lines
         keys = set(fetcher.tracker.config.limits) | set(fetcher.http.allow_hosts)
         return lines + [fetcher.tracker.status(key).line() for key in sorted(keys) if key != "*"]
-
-    def includes(self, path: Path | None) -> bool:
-        """Whether a file is a prompt here: it matches the ``include`` globs (relative to the
-        root references are confined to). Unsaved documents always are."""
-        if path is None:
-            return True
-        return self.includes_resolved(path.resolve())
-
-    def includes_resolved(self, path: Path) -> bool:
-        """``includes`` for a path already resolved (a tree walk resolves each folder once)."""
-        parts = self.below_root(path)
-        return self.includes_parts(parts if parts is not None else (path.name,))
-
-    def below_root(self, path: Path) -> tuple[str, ...] | None:
-        """A resolved path's parts below the root the include globs are relative to (the
-        root references are confined to); None outside it."""
-        try:
-            return path.relative_to(self.confine[0] if self.confine else self.root).parts
-        except ValueError:
-            return None
-
-    def includes_parts(self, parts: tuple[str, ...]) -> bool:
-        """``includes`` for a path given as its parts below the root."""
-        return include_matcher(tuple(self.settings.include))(parts)
-
-    def encoding_for(self, frontmatter: Mapping[str, Any]) -> str:
-        """The tokenizer of a document (``choice``)."""
-        return self.choice(frontmatter).encoding
-
-    def choice(self, frontmatter: Mapping[str, Any]) -> Choice:
-        """A document's tokenizer, model and budget: the one decision every surface uses
-        (``tokenls.workspace.choice``), from this root's settings and the run's overrides."""
-        shared = self.shared
-        overrides = Overrides(
-            shared.encoding_override, shared.model_override, shared.budget_override
-        )
-        return choose(
-            frontmatter,
-            self.settings,
-            overrides,
-            origin=self.origin,
-            tokenizer_file=self._tokenizer_file,
-        )
-
-    def _tokenizer_file(self, wanted: str, confined: bool) -> tuple[str | None, str | None]:
-        """A tokenizer file as an absolute path: one named by the frontmatter (part of the
-        repository, so untrusted) must lie inside the workspace; one from settings is
-        relative to the root (a workspace config's own path was confined when it was read).
-        None and why when it cannot be used."""
-        if wanted in PACKAGED:
-            chosen = wanted
-        else:
-            path = absolute_in(wanted, self.confine[0] if self.confine else self.root)
-            roots = self.confine if self.refusal else self.confine or [self.root]
-            if confined and not any(inside(path, root) for root in roots):
-                return None, f"tokenizer file {wanted}: outside the workspace"
-            chosen = str(path)
-        try:
-            load_tokenizer(chosen)
-        except TokenizerFileError as exc:
-            return None, str(exc)
-        return chosen, None
-
 
 class Workspaces:
     """Routes each path to the workspace of its root; one per root, made on first use."""
