@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tokenls.analysis import presentation
 from tokenls.analysis.analyse import (
     Analysis,
     KnownReferences,
@@ -31,17 +30,15 @@ from tokenls.analysis.open_document import (
     uri_to_path,
 )
 from tokenls.analysis.presentation import Finding, Hint
-from tokenls.cache.token_cache import TokenCache
 from tokenls.config import Problem
 from tokenls.document.outline import read_frontmatter
 from tokenls.engine import count_helper
 from tokenls.engine.counting import Count, Counter
-from tokenls.engine.document import Document, Position
+from tokenls.engine.document import Document
 from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS, get_encoding
 from tokenls.engine.text import PositionEncoding, split_lines
 from tokenls.engine.tokenizer_files import make_counter
-from tokenls.lsp import log_actions
-from tokenls.lsp.log_actions import Offer
+from tokenls.lsp.answers import Answers
 from tokenls.lsp.resolution import ResolutionJob, make_job
 from tokenls.references.collect import PromptReferences
 from tokenls.workspace.services import ExactRunner, Shared, UrlFactory, Workspace, Workspaces
@@ -67,7 +64,7 @@ class UnknownDocument(KeyError):
         return f"document not open: {self.args[0]}"
 
 
-class Session:
+class Session(Answers):
     """State shared by all requests of one language-server connection."""
 
     def __init__(
@@ -333,100 +330,6 @@ class Session:
                 job.urls.source.request(url, 0 if job.uri == self.active_uri else 1)
         if job.uri in self._docs and self._generation.get(job.uri, 0) == job.generation:
             self._known[job.uri] = KnownReferences(job.parsed, refs)
-
-    def included(self, uri: str) -> bool:
-        """Whether the document is a prompt by its workspace's ``include`` globs: only those
-        get hints and diagnostics (any document can still be counted on request)."""
-        return self.workspace(uri).includes(self.get(uri).path)
-
-    def findings(self, uri: str) -> list[Finding]:
-        if not self.included(uri):
-            return []
-        return presentation.findings(self.get(uri), self.analyse(uri))
-
-    def hints(self, uri: str, start_line: int, end_line: int) -> list[Hint]:
-        if not self.included(uri):
-            return []
-        return presentation.hints(self.get(uri), self.analyse(uri), start_line, end_line)
-
-    def hint_tooltip(self, data: Mapping[str, Any]) -> str | None:
-        uri = data.get("uri")
-        if not isinstance(uri, str) or uri not in self._docs:
-            return None
-        workspace = self._routes[uri]
-        return presentation.hint_tooltip(
-            self._docs[uri], self.analyse(uri), data, self.rate_status(), workspace.cache.stats
-        )
-
-    def hover(self, uri: str, line: int, character: int = 0) -> str | None:
-        workspace = self.workspace(uri)
-        return presentation.hover(
-            self.get(uri),
-            self.analyse(uri),
-            line,
-            character,
-            self.rate_status(),
-            workspace.cache.stats,
-        )
-
-    def document_tokens(self, uri: str) -> dict[str, Any]:
-        return presentation.document_tokens(self.get(uri), self.analyse(uri))
-
-    def count_texts(self, uri: str, texts: list[str]) -> dict[str, Any]:
-        """The tokens of ``texts`` (an editor's selections) with the document's tokenizer."""
-        counter = self.get(uri).document.counter
-        counts = [counter.count(text) for text in texts]
-        tokens, exact = sum(c.tokens for c in counts), all(c.exact for c in counts)
-        return {"encoding": counter.encoding_name, "tokens": tokens, "exact": exact}
-
-    def rate_status(self) -> list[str]:
-        """One line per rate-limited host seen or configured, for ``tokenls/rateStatus``."""
-        return [line for w in self.workspaces.all() for line in w.rate_status()]
-
-    # -- code actions ------------------------------------------------------------------
-
-    def code_action_offers(
-        self, uri: str, start: Position, end: Position, on_budget_diagnostic: bool
-    ) -> list[Offer]:
-        if self.get(uri).unsynced is not None:
-            return []  # an edit computed on a text the editor does not have would damage it
-        baseline = self.workspace(uri).settings.compress.get("baseline") is not None
-        return log_actions.offers(
-            self.get(uri), self.analyse(uri), start, end, on_budget_diagnostic, baseline
-        )
-
-    def prepare_code_action(
-        self, data: Mapping[str, Any]
-    ) -> Callable[[Callable[[], bool]], log_actions.ActionPlan | None] | None:
-        """The compression job of an offer, or None when the document changed since."""
-        uri = data.get("uri")
-        if not isinstance(uri, str) or uri not in self._docs:
-            return None
-        doc = self._docs[uri]
-        if data.get("version") != doc.version or doc.unsynced is not None:
-            return None
-        passing = self.workspace(uri).passing_log() if data.get("baseline") else None
-        return log_actions.prepare(doc, self.analyse(uri), data, passing)
-
-    def version(self, uri: str) -> int | None:
-        """The open document's version, or None when it is closed."""
-        doc = self._docs.get(uri)
-        return doc.version if doc is not None else None
-
-    def lsp_position(self, uri: str, line: int, index: int) -> Position:
-        return presentation.lsp_position(self.get(uri), line, index)
-
-    # -- caches ------------------------------------------------------------------------
-
-    def caches(self) -> list[TokenCache]:
-        """Every cache in use (one per distinct cache directory), the default one first."""
-        caches = self.workspaces.shared.caches()
-        if not caches:
-            caches = [self.workspaces.for_path(None).cache]
-        return caches
-
-    def cache_stats(self) -> dict[str, Any]:
-        return self.caches()[0].describe()
 
 
 def _check_size(text: str) -> None:
