@@ -15,6 +15,7 @@ from itertools import accumulate
 from typing import Any
 
 from tokenls.document.yaml_data import YamlRefused, load_yaml
+from tokenls.engine.text import split_lines
 
 _HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
@@ -45,7 +46,17 @@ class Frontmatter:
     error: str | None = None
 
 
-def read_frontmatter(lines: Sequence[str], max_lines: int = 200) -> Frontmatter:
+FRONTMATTER_CHARS = 65536  # the text a frontmatter is looked for in, before lines are split
+FRONTMATTER_LINES = 200  # the most lines a frontmatter block is looked for in
+
+
+def text_frontmatter(text: str, max_lines: int = FRONTMATTER_LINES) -> Frontmatter:
+    """The frontmatter of a whole text, found without splitting all of it into lines."""
+    head = text[:FRONTMATTER_CHARS]
+    return read_frontmatter(split_lines(head), max_lines)
+
+
+def read_frontmatter(lines: Sequence[str], max_lines: int = FRONTMATTER_LINES) -> Frontmatter:
     """Parse the frontmatter; a YAML error is reported, never raised."""
     if not lines or lines[0].rstrip("\r\n") != "---":
         return Frontmatter()

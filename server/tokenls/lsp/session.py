@@ -31,12 +31,12 @@ from tokenls.analysis.open_document import (
 )
 from tokenls.analysis.presentation import Finding, Hint
 from tokenls.config import Problem
-from tokenls.document.outline import read_frontmatter
+from tokenls.document.outline import FRONTMATTER_LINES, read_frontmatter, text_frontmatter
 from tokenls.engine import count_helper
 from tokenls.engine.counting import Count, Counter
 from tokenls.engine.document import Document
 from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS, get_encoding
-from tokenls.engine.text import PositionEncoding, split_lines
+from tokenls.engine.text import PositionEncoding
 from tokenls.engine.tokenizer_files import make_counter
 from tokenls.lsp.answers import Answers
 from tokenls.lsp.resolution import ResolutionJob, make_job
@@ -46,7 +46,6 @@ from tokenls.workspace.services import ExactRunner, Shared, UrlFactory, Workspac
 __all__ = ["Change", "Finding", "Hint", "Session", "UnknownDocument", "uri_to_path"]
 
 MAX_DOCUMENT_CHARS = 64 * 1024 * 1024
-FRONTMATTER_LINES = 200  # the most lines a frontmatter block is looked for in
 WARM_UP_QUIET_S = 0.15  # the start-up helper's idle time before the server builds its own
 WARM_UP_WAIT_S = 2.0  # the longest it waits for that
 # Building the encoder holds the GIL for a few hundred milliseconds: while the start-up
@@ -175,7 +174,7 @@ class Session(Answers):
         self.last_edit = time.monotonic()
         path = uri_to_path(uri)
         workspace = self.workspaces.for_path(path, remote=remote_host(uri))
-        frontmatter = read_frontmatter(split_lines(text[:65536]), FRONTMATTER_LINES)
+        frontmatter = text_frontmatter(text)
         encoding = workspace.encoding_for(frontmatter.data)
         counter = workspace.shared.counter(encoding)
         if known is not None and known[0] == encoding:

@@ -232,13 +232,7 @@ class PromptChecker:
             ), f"estimate, too large to send: {describe(ratio, counter.encoding_name)}"
         text = decode_bytes(read_file(path) if data is None else data, DecodeReport())
         document = Document.with_known_total(text, counter, local, "utf-32")
-        doc = OpenDocument(
-            path.resolve().as_uri(),
-            path.resolve(),
-            document,
-            workspace.settings,
-            frontmatter,
-        )
+        doc = OpenDocument.of_file(path, document, workspace.settings)
         with self._lock:
             counted = own_count(doc, workspace)
         return counted.count, counted.note
@@ -294,9 +288,8 @@ class PromptChecker:
         """The prompt read (or given as ``data``), counted with its references and budget."""
         from tokenls.analysis.analyse import analyse
         from tokenls.analysis.open_document import OpenDocument
-        from tokenls.document.outline import read_frontmatter
+        from tokenls.document.outline import text_frontmatter
         from tokenls.engine.document import Document
-        from tokenls.engine.text import split_lines
 
         if data is None:
             data = read_file(path)
@@ -305,7 +298,7 @@ class PromptChecker:
         digest = hashlib.sha256(data).hexdigest()
         workspace = self.workspace(path)
         with self._lock:
-            frontmatter = read_frontmatter(split_lines(text[:65536]))
+            frontmatter = text_frontmatter(text)
             encoding = workspace.encoding_for(frontmatter.data)
             counter = workspace.shared.counter(encoding)
             cache = workspace.cache
@@ -314,13 +307,7 @@ class PromptChecker:
                 document = Document.with_known_total(text, counter, known, "utf-32")
             else:
                 document = Document(text, counter, "utf-32")
-            doc = OpenDocument(
-                path.resolve().as_uri(),
-                path.resolve(),
-                document,
-                workspace.settings,
-                read_frontmatter(document.lines),
-            )
+            doc = OpenDocument.of_file(path, document, workspace.settings)
             analysis = analyse(doc, workspace)
             if counter.additive:  # else the sum of its lines, not the text's count
                 store_count(cache, counter, digest, doc.document.total)
