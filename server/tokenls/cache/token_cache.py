@@ -73,7 +73,11 @@ class TokenCache:
         self._memory_items = memory_items
         self._disk = DiskCache(directory, workspaces, busy_wait_s) if directory else None
         self._paused_until = 0.0
+        # The memory layer's lock is never held across a disk call (which can wait a second
+        # for another process's lock): a memory hit on the event loop never waits behind a
+        # worker thread's disk read. Disk calls are serialised by their own lock.
         self._lock = threading.RLock()
+        self._disk_lock = threading.RLock()
 
     @property
     def usable_directory(self) -> Path | None:
@@ -94,7 +98,7 @@ class TokenCache:
     def protect(self, workspaces: Sequence[Path]) -> None:
         """Also refuse the directory if it is (or contains) one of ``workspaces``: a cache
         shared by several workspace roots honours every one of them."""
-        with self._lock:
+        with self._disk_lock:
             if self._disk is None:
                 return
             new = tuple(w for w in workspaces if w not in self._disk.workspaces)
@@ -115,7 +119,8 @@ class TokenCache:
                 self.stats.memory_hits += 1
                 log.debug("hit (memory) %s", key)
                 return self._memory[key], "memory"
-            value = self._disk_call(lambda disk: disk.get(key))
+        value = self._disk_call(lambda disk: disk.get(key))
+        with self._lock:
             if value is not None:
                 self.stats.disk_hits += 1
                 self._remember(key, value)
@@ -128,7 +133,7 @@ class TokenCache:
     def put(self, key: str, value: Any) -> None:
         with self._lock:
             self._remember(key, value)
-            self._disk_call(lambda disk: disk.set(key, value))
+        self._disk_call(lambda disk: disk.set(key, value))
 
     def put_many(self, items: list[tuple[str, Any]]) -> None:
         """Store many values in one disk transaction (one commit instead of one each)."""
@@ -138,20 +143,20 @@ class TokenCache:
             for key, value in items:
                 self._remember(key, value)
 
-            def write(disk: diskcache.Cache) -> None:
-                with disk.transact():
-                    for key, value in items:
-                        disk.set(key, value)
+        def write(disk: diskcache.Cache) -> None:
+            with disk.transact():
+                for key, value in items:
+                    disk.set(key, value)
 
-            self._disk_call(write)
+        self._disk_call(write)
 
     def clear(self) -> None:
         with self._lock:
             self._memory.clear()
-            self._disk_call(lambda disk: disk.clear())
+        self._disk_call(lambda disk: disk.clear())
 
     def close(self) -> None:
-        with self._lock:
+        with self._disk_lock:
             if self._disk is not None:
                 self._disk.close()
 
@@ -170,6 +175,10 @@ class TokenCache:
             self._memory.popitem(last=False)
 
     def _disk_call(self, action: Callable[[diskcache.Cache], Any]) -> Any:
+        with self._disk_lock:
+            return self._disk_call_locked(action)
+
+    def _disk_call_locked(self, action: Callable[[diskcache.Cache], Any]) -> Any:
         if self._disk is None or self.problem is not None:
             return None
         if time.monotonic() < self._paused_until:
