@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.http_fixture import Upstream
 
-from tokenls.cache import TokenCache
+from tokenls.cache.token_cache import TokenCache
 from tokenls.config import HttpSettings, RateSettings, Settings
 from tokenls.ratelimit import Limits, RateConfig, RateTracker
 from tokenls.ratelimit.store_disk import DiskStore

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import truth
 from tests.strategies import texts
-from tokenls.agent.fit import fit_outline
 from tokenls.engine.counting import Counter
+from tokenls.mcp.agent.fit import fit_outline
 
 SECTION = "Some prose that goes on about the topic at hand. " * 20 + "\n"
 
@@ -70,7 +70,7 @@ def test_the_view_never_exceeds_the_budget(text: str, budget: int) -> None:
 
 def test_a_prompt_keeps_its_own_text_and_compresses_each_pasted_log_in_place() -> None:
     from tests.logs import FIXTURES
-    from tokenls.agent.fit import fit_prompt
+    from tokenls.mcp.agent.fit import fit_prompt
 
     go, maven = (
         (FIXTURES / n).read_text().rstrip("\n") + "\n" for n in ("go-fail.log", "maven-fail.log")
@@ -88,7 +88,7 @@ def test_a_prompt_keeps_its_own_text_and_compresses_each_pasted_log_in_place() -
 
 
 def test_a_prompt_whose_own_text_is_over_falls_back_to_its_outline() -> None:
-    from tokenls.agent.fit import fit_prompt
+    from tokenls.mcp.agent.fit import fit_prompt
 
     log = "".join(f"2026-11-24T10:00:{n % 60:02d}Z ERROR worker {n} failed\n" for n in range(80))
     text = _document(6) + f"```log\n{log}```\n"

@@ -13,7 +13,7 @@ import pytest
 
 from tests.anthropic_standin import CountTokensStandIn, answer_for
 from tests.conftest import truth
-from tokenls.cli import main
+from tokenls.cli.main import main
 
 KEY = "sk-ant-test-3f9c1e0b7d2a4c58a1e6b9d0f2c4e6a8"
 MODEL = "claude-sonnet-4-5"
@@ -188,7 +188,7 @@ def test_a_retry_after_beyond_the_wait_limit_gives_estimates_at_once(
 def test_the_rate_tracker_learns_the_anthropic_request_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tokenls.cache import TokenCache
+    from tokenls.cache.token_cache import TokenCache
     from tokenls.config import Settings
     from tokenls.providers.anthropic import CountTokensApi
     from tokenls.references.url_sources import tracker_for

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from tests.conftest import truth
-from tokenls.cli import main
+from tokenls.cli.main import main
 
 SCHEMA = json.loads(
     (Path(__file__).parent / "fixtures" / "sarif" / "sarif-schema-2.1.0.json").read_text()
@@ -153,11 +153,11 @@ def test_count_reads_standard_input_only_when_it_is_not_a_terminal(
 def test_a_large_prompt_is_remembered_like_any_file(
     project: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tokenls.filecount
-    import tokenls.known_files
+    import tokenls.tree.filecount
+    import tokenls.tree.known_files
 
-    monkeypatch.setattr(tokenls.filecount, "PROMPT_MAX_BYTES", 64)  # p.md is "too large"
-    monkeypatch.setattr(tokenls.known_files, "SETTLED_NS", 0)  # its stat may be recorded
+    monkeypatch.setattr(tokenls.tree.filecount, "PROMPT_MAX_BYTES", 64)  # p.md is "too large"
+    monkeypatch.setattr(tokenls.tree.known_files, "SETTLED_NS", 0)  # its stat may be recorded
     assert main(["count", "--json", "p.md"]) == 0
     [entry] = json.loads(capsys.readouterr().out)["files"]
     assert entry["oversized"] is True and entry["tokens"] == truth(PROMPT, "o200k_base")
@@ -165,7 +165,7 @@ def test_a_large_prompt_is_remembered_like_any_file(
     def read_again(*_args: object) -> None:
         raise AssertionError("an unchanged large prompt was read again")
 
-    monkeypatch.setattr(tokenls.filecount, "_count_plain", read_again)
+    monkeypatch.setattr(tokenls.tree.filecount, "_count_plain", read_again)
     assert main(["count", "--json", "p.md"]) == 0
     [again] = json.loads(capsys.readouterr().out)["files"]
     assert again == entry

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import truth
-from tokenls.cli import main
+from tokenls.cli.main import main
 
 
 @pytest.fixture

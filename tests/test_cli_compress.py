@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import truth
 from tests.logs import FIXTURES, MAVEN_FAILURE, failing_build, passing_output
-from tokenls.cli import main
+from tokenls.cli.main import main
 
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
 LABELLED = json.loads((FIXTURES / "logchunks" / "labels.json").read_text())

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import truth
-from tokenls.cli import main
+from tokenls.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -258,9 +258,9 @@ def test_no_ignore_counts_everything(tmp_path: Path, capsys, monkeypatch) -> Non
 def test_an_oversized_prompt_is_counted_as_text_and_summarised(
     imports: Path, capsys, monkeypatch
 ) -> None:
-    import tokenls.filecount
+    import tokenls.tree.filecount
 
-    monkeypatch.setattr(tokenls.filecount, "PROMPT_MAX_BYTES", 8)
+    monkeypatch.setattr(tokenls.tree.filecount, "PROMPT_MAX_BYTES", 8)
     code, report = _count_json(capsys, "CLAUDE.md")
     [entry] = report["files"]
     assert code == 0 and entry["oversized"] is True and "references" not in entry

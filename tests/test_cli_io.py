@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import truth
 from tests.logs import failing_build
-from tokenls.cli import main
+from tokenls.cli.main import main
 
 TOKENLS = [sys.executable, "-m", "tokenls"]
 

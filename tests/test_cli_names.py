@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import truth
 from tests.test_cli_io import _on_a_terminal
-from tokenls.escaping import quote_name, workflow_data, workflow_property
+from tokenls.output.escaping import quote_name, workflow_data, workflow_property
 
 TOKENLS = [sys.executable, "-m", "tokenls"]
 HOSTILE = {

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from tests.conftest import truth
-from tokenls.cli import main
+from tokenls.cli.main import main
 
 SCHEMA = json.loads(
     (Path(__file__).parent / "fixtures" / "sarif" / "sarif-schema-2.1.0.json").read_text()

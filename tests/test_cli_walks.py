@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import truth
-from tokenls.cli import main
-from tokenls.regular_files import NotRegularFile, open_regular
+from tokenls.cli.main import main
+from tokenls.files.regular import NotRegularFile, open_regular
 
 TOKENLS = [sys.executable, "-m", "tokenls"]
 BOUND_S = 60  # far beyond any answer here; a read blocked on a FIFO never returns
@@ -133,7 +133,7 @@ def test_a_name_swapped_for_a_fifo_after_its_check_is_not_waited_on(
     os.mkfifo(fifo)
     (tmp_path / "file.md").write_text("x")
     looks_regular = os.stat(tmp_path / "file.md")
-    monkeypatch.setattr("tokenls.regular_files.os.stat", lambda _path: looks_regular)
+    monkeypatch.setattr("tokenls.files.regular.os.stat", lambda _path: looks_regular)
     outcome: list[BaseException | object] = []
 
     def attempt() -> None:

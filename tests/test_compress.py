@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import truth
-from tokenls.cache import TokenCache
+from tokenls.cache.token_cache import TokenCache
 from tokenls.compress import ErrorMemory, compress
 from tokenls.engine.counting import Counter
 

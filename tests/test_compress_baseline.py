@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import truth
 from tests.logs import CMAKE_MUST_KEEP, FIXTURES
-from tokenls.cli import main
+from tokenls.cli.main import main
 from tokenls.compress import compress
 from tokenls.compress.baseline import against
 from tokenls.compress.held import visible_lines

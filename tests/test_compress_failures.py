@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.logs import FIXTURES
-from tokenls.cli import main
+from tokenls.cli.main import main
 from tokenls.compress.failures import Tally, count_failures
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

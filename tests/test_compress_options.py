@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import truth
 from tests.logs import FIXTURES
-from tokenls.cli import main
+from tokenls.cli.main import main
 
 CONFIG = """\
 # The team's prompt settings.

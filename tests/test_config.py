@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import truth
-from tokenls.budget import Budget, budget_finding
-from tokenls.cli import main
+from tokenls.cli.main import main
 from tokenls.config import Thresholds, editor_layer, file_layer, order, read_config, resolve
 from tokenls.config.loading import Layer, key_line
+from tokenls.workspace.budget import Budget, budget_finding
 
 BROKEN = {
     "malformed TOML": ("tokenls.toml", b"budget = [unclosed\n", "<file>", "not valid TOML"),

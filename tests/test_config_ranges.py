@@ -10,7 +10,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import pytest
 
-from tokenls.cli import main
+from tokenls.cli.main import main
 from tokenls.config import Settings, editor_layer, file_layer, read_config
 from tokenls.config.schema import LIMIT_RANGES, RANGES, Range
 
@@ -132,7 +132,7 @@ def test_the_default_stays_when_a_value_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_frontmatter_budget_is_held_to_the_same_range() -> None:
-    from tokenls.choice import choose
+    from tokenls.workspace.choice import choose
 
     for value in (math.inf, 10**30, -3, 0.5):
         choice = choose({"tokenls": {"budget": value}}, Settings())

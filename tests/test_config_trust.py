@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tokenls.config import Settings, load_config_for
-from tokenls.session import Session
+from tokenls.lsp.session import Session
 
 SECRET = "s3cr3t-value-that-must-not-leave"
 

@@ -206,7 +206,7 @@ def test_one_process_running_commands_logs_only_for_the_one_asking(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``--verbose`` on one command does not leave logging on for the next."""
-    from tokenls.cli import main
+    from tokenls.cli.main import main
 
     monkeypatch.delenv("TOKENLS_LOG", raising=False)
     monkeypatch.chdir(project)

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import truth
 from tests.repos import Repo
-from tokenls.cli import main
+from tokenls.cli.main import main
 from tokenls.history.compare import revisions
 from tokenls.history.git import GitError, Repository
 

@@ -133,7 +133,7 @@ def test_tokenls_fast_0_keeps_tiktoken(tmp_path: Path) -> None:
     body = "Counting a tree big enough to want the fast engine. 42\n" * 20_000
     (tree / "big.txt").write_text(body)
     script = (
-        "import sys, tokenls.engine.fast as f; from tokenls.filecount import count_paths; "
+        "import sys, tokenls.engine.fast as f; from tokenls.tree.filecount import count_paths; "
         "r = count_paths([sys.argv[1]], 'o200k_base'); "
         "print(r[0].count.tokens, f.loaded('o200k_base') is not None)"
     )

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tokenls import gitignore
-from tokenls.gitignore import walk_directory
+from tokenls.files import gitignore
+from tokenls.files.gitignore import walk_directory
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 

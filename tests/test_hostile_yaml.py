@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import truth
-from tokenls.cli import main
+from tokenls.cli.main import main
+from tokenls.document.outline import read_frontmatter
+from tokenls.document.yaml_data import MAX_DEPTH, YamlRefused, load_yaml
 from tokenls.engine.text import split_lines
-from tokenls.outline import read_frontmatter
-from tokenls.yaml_data import MAX_DEPTH, YamlRefused, load_yaml
 
 
 def _billion_laughs() -> str:

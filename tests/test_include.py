@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from tokenls.include import include_matcher
+from tokenls.workspace.include import include_matcher
 
 PATTERNS = ["**/*.md", "*.txt", "prompts/*.prompt", "**/docs/**/*.mdc", "a?c.[ch]", "/abs.md", ""]
 PATHS = [

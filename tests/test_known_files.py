@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import truth
-from tokenls.cache import TokenCache
+from tokenls.cache.token_cache import TokenCache
 from tokenls.engine.counting import Counter
-from tokenls.filecount import count_paths
-from tokenls.known_files import SETTLED_NS, KnownFile, KnownFiles
+from tokenls.tree.filecount import count_paths
+from tokenls.tree.known_files import SETTLED_NS, KnownFile, KnownFiles
 
 ENCODING = "o200k_base"
 

@@ -13,9 +13,9 @@ import pytest
 
 from tests.conftest import truth
 from tests.repos import Repo
-from tokenls.cli import main
-from tokenls.cli_log import BARS, sparkline
-from tokenls.prompts import PromptChecker
+from tokenls.cli.log import BARS, sparkline
+from tokenls.cli.main import main
+from tokenls.tree.prompts import PromptChecker
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 

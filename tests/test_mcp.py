@@ -21,8 +21,8 @@ import pytest
 
 from tests.conftest import truth
 from tests.logs import FIXTURES
-from tokenls.cli import main
-from tokenls.mcp_server import build_server
+from tokenls.cli.main import main
+from tokenls.mcp.server import build_server
 
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
 MAVEN = EXPECTED["maven-fail.log"]
@@ -535,5 +535,5 @@ def test_without_the_sdk_tokenls_mcp_says_which_pip_command_installs_it(tmp_path
 
 
 def test_the_command_line_does_not_load_the_sdk(tmp_path: Path) -> None:
-    code = "import sys, tokenls.cli; sys.exit('mcp' in sys.modules or 'pydantic' in sys.modules)"
+    code = "import sys, tokenls.cli.main; sys.exit('mcp' in sys.modules or 'pydantic' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=tmp_path, timeout=60).returncode == 0

@@ -13,7 +13,7 @@ import mcp
 import pytest
 
 from tests.test_mcp import _StdioClient
-from tokenls.mcp_server import build_server
+from tokenls.mcp.server import build_server
 
 PATHS = "a list of one or more strings (files or directories, relative to the workspace root)"
 BUDGET = "a whole number (tokens; at least 32)"

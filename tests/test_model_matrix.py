@@ -24,8 +24,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from tests.conftest import truth
 from tests.e2e.lsp_helpers import SERVER, document_tokens, open_document, until
-from tokenls.cli import main
-from tokenls.mcp_server import build_server
+from tokenls.cli.main import main
+from tokenls.mcp.server import build_server
 
 RULES = "Always run the tests before you commit; never push to main directly. 東京 😀\n"
 _PARAGRAPH = (

@@ -8,13 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import truth
+from tokenls.analysis.open_document import Change, Marks, OpenDocument
 from tokenls.config import Settings
+from tokenls.document.outline import read_frontmatter, scan_structure
 from tokenls.engine.counting import Counter
 from tokenls.engine.document import Document
-from tokenls.open_document import Change, OpenDocument, _Marks
-from tokenls.outline import read_frontmatter, scan_structure
+from tokenls.lsp.session import Session
 from tokenls.references.parse import default_syntaxes, parse_references
-from tokenls.session import Session
 
 SYNTAXES = default_syntaxes("CLAUDE.md")
 LINES = [
@@ -107,14 +107,14 @@ FENCE_PIECES = ["```", "~~~", "\n", "\r\n", "# ", "#file:z.md", "{{ w }}", "😀
         ),
         max_size=25,
     ),
-    st.sampled_from([1, 2, 3, _Marks.BLOCK]),
+    st.sampled_from([1, 2, 3, Marks.BLOCK]),
 )
 def test_fences_typed_anywhere_leave_structure_equal_to_a_fresh_read(
     lines: list[str], edits: list, block: int
 ) -> None:
     """Fences opened, closed and changed by multi-line edits (which turn the rest of the
     document into code or back) keep fences, headings and references equal to a fresh read."""
-    with patch.object(_Marks, "BLOCK", block):
+    with patch.object(Marks, "BLOCK", block):
         _edit_and_compare(lines, edits)
 
 
@@ -202,8 +202,8 @@ def test_a_burst_answers_every_document_tokens_with_tiktokens_count(
 def test_marks_in_blocks_move_like_a_plain_sorted_list(
     initial: list[int], edits: list, block: int
 ) -> None:
-    with patch.object(_Marks, "BLOCK", block):
-        marks = _Marks(initial, [f"m{line}" for line in initial])
+    with patch.object(Marks, "BLOCK", block):
+        marks = Marks(initial, [f"m{line}" for line in initial])
         plain = [(line, f"m{line}") for line in initial]
         for a, length, delta, offsets in edits:
             b = a + length

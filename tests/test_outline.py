@@ -3,8 +3,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tokenls.document.outline import headings, paragraph_at, read_frontmatter, sections
 from tokenls.engine.text import split_lines
-from tokenls.outline import headings, paragraph_at, read_frontmatter, sections
 
 
 def test_headings_skip_fences_and_frontmatter_and_nest_sections() -> None:

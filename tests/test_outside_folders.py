@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import truth
-from tokenls.session import Session
+from tokenls.lsp.session import Session
 
 ESCAPE = "Read #file:../../../../../../../../etc/passwd and #file:secret.md now.\n"
 

@@ -50,10 +50,17 @@ def test_a_long_pretoken_is_left_to_tiktoken(encoding: str) -> None:
     assert _pure(encoding).count("a\ud800b") is None  # a lone surrogate: tiktoken repairs it
 
 
-@pytest.mark.parametrize("pure_chars", [0, 1 << 20])
-def test_counter_counts_the_same_with_or_without_tiktoken(encoding: str, pure_chars: int) -> None:
-    counter = Counter(encoding, pure_chars=pure_chars)
+@pytest.mark.parametrize(
+    ("engine", "ran"),
+    [("pure", {"pure (Python)", "tiktoken"}), ("tiktoken", {"tiktoken"})],
+)
+def test_counter_counts_the_same_with_or_without_tiktoken(
+    encoding: str, engine: str, ran: set[str]
+) -> None:
+    counter = Counter(encoding, engine=engine)  # type: ignore[arg-type]
     samples = ["hello world", "don't\r\n  stop", "日本語 😀 " * 30, "q" * 5000, "a\ud800b"]
     for text in samples:
         assert counter.encode_len(text) == truth(text, encoding)
     assert counter.encode_lens(samples) == [truth(t, encoding) for t in samples]
+    # the long pre-token and the lone surrogate are handed to tiktoken; the rest is pure's
+    assert counter.engines_used == ran

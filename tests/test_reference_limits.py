@@ -13,13 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import truth
-from tokenls.cli import main
+from tokenls.cli.main import main
 from tokenls.config import ConfigError, load_config_for
 from tokenls.config.schema import RANGES, ReferenceCount
 from tokenls.engine.text import split_lines
+from tokenls.lsp.session import Change, Session
 from tokenls.references import parse_references
 from tokenls.references.parse import MAX_PARSED_REFERENCES
-from tokenls.session import Change, Session
 
 TARGETS = 20  # distinct files the references cycle through
 
@@ -178,7 +178,7 @@ def test_a_capped_reference_list_equals_a_fresh_capped_parse_after_edits(
 ) -> None:
     syntaxes = frozenset({"hash_file", "variable"})
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("tokenls.open_document.MAX_PARSED_REFERENCES", 3)
+        patch.setattr("tokenls.analysis.open_document.MAX_PARSED_REFERENCES", 3)
         session = Session()
         doc = session.open("file:///t/a.md", initial, 1)
         doc.references(syntaxes)

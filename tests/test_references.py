@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import truth
-from tokenls.cache import TokenCache
+from tokenls.cache.token_cache import TokenCache
 from tokenls.engine.counting import Counter
 from tokenls.engine.text import split_lines
 from tokenls.references import (
@@ -149,6 +149,21 @@ def test_targets_are_counted_once_and_variables_bind(workspace: Path) -> None:
     assert second.duplicate
     assert bound.tokens == truth("the on-call engineer", "o200k_base")
     assert unbound.status == "unbound" and "not counted" in unbound.error
+    assert [r.counts for r in (first, second, bound, unbound)] == [True, False, True, False]
+
+
+def test_a_repeated_target_is_marked_duplicate_with_its_former_name_too(workspace: Path) -> None:
+    from tokenls.lsp.session import Session
+
+    session = Session()
+    session.roots = [workspace]
+    uri = (workspace / "p.md").as_uri()
+    session.open(uri, "#file:docs/a.md and again #file:docs/a.md\n", 1)
+    first, second = session.document_tokens(uri)["references"]
+    body = (workspace / "docs" / "a.md").read_text()
+    assert (first["duplicate"], first["countedOnce"]) == (False, False)
+    assert first["tokens"] == truth(body, "o200k_base")
+    assert (second["duplicate"], second["countedOnce"], second["tokens"]) == (True, True, 0)
 
 
 def test_nested_imports_cycles_and_depth(workspace: Path) -> None:

@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import truth
-from tokenls.budget import Severity
-from tokenls.outline import headings
+from tokenls.document.outline import headings
+from tokenls.lsp.session import Change, Session
 from tokenls.references import parse_references
-from tokenls.session import Change, Session
+from tokenls.workspace.budget import Severity
 
 PARTS = [
     "# Title\n",
@@ -210,7 +210,7 @@ def test_a_change_that_cannot_be_applied_makes_counts_unknown_until_a_full_sync(
 
 def _warm_up_timed(monkeypatch: pytest.MonkeyPatch, helper_active: bool) -> float:
     """Seconds from the last edit until warm-up builds the encoder."""
-    from tokenls import session as module
+    from tokenls.lsp import session as module
 
     built: list[float] = []
     monkeypatch.setattr(module.count_helper, "wait_idle", lambda _quiet, _limit: None)
@@ -238,7 +238,7 @@ def test_warm_up_without_a_helper_builds_at_once(monkeypatch: pytest.MonkeyPatch
 def test_the_frontmatter_is_read_again_only_for_changes_that_reach_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tokenls import session as module
+    from tokenls.lsp import session as module
 
     reads: list[int] = []
     real = module.read_frontmatter

@@ -17,8 +17,8 @@ import pytest
 from tests.conftest import truth
 from tokenls.config import read_config
 from tokenls.engine.tokenizer_files import TokenizerFileError, load_tokenizer
-from tokenls.regular_files import FileTooLarge, NotRegularFile, read_regular
-from tokenls.session import Session
+from tokenls.files.regular import FileTooLarge, NotRegularFile, read_regular
+from tokenls.lsp.session import Session
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 BOUND_S = 30  # far beyond any answer; a blocked read would never return at all

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import truth
-from tokenls.cli import main
+from tokenls.cli.main import main
+from tokenls.lsp.session import Session
 from tokenls.references.parse import default_syntaxes, is_template_file
-from tokenls.session import Session
 
 FIXTURES = Path(__file__).parent / "fixtures" / "templates"
 BACKTRACE = (FIXTURES / "rust-closure-panic.log").read_text()

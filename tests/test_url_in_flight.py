@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from tests.http_fixture import Upstream
-from tokenls.cache import TokenCache
+from tokenls.cache.token_cache import TokenCache
 from tokenls.config import HttpSettings, RateSettings, Settings
 from tokenls.references.url_sources import BackgroundUrls, BlockingUrls, fetcher_for
 from tokenls.references.urls import IN_FLIGHT, UrlFetcher

@@ -4,7 +4,7 @@ import asyncio
 from pathlib import Path
 
 from tests.http_fixture import Upstream
-from tokenls.cache import TokenCache
+from tokenls.cache.token_cache import TokenCache
 from tokenls.config import HttpSettings, RateSettings, Settings
 from tokenls.references.url_sources import BackgroundUrls, fetcher_for
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import truth
 from tests.http_fixture import Upstream
-from tokenls.cache import TokenCache
+from tokenls.cache.token_cache import TokenCache
 from tokenls.config import HttpSettings, RateSettings, Settings
 from tokenls.references.url_sources import fetcher_for
 from tokenls.references.urls import UrlFetcher
@@ -116,7 +116,7 @@ def test_learned_limits_show_in_the_status(tmp_path: Path, upstream: Upstream) -
 def test_count_resolves_url_references(
     tmp_path: Path, upstream: Upstream, capsys, user_config: Path
 ) -> None:
-    from tokenls.cli import main
+    from tokenls.cli.main import main
 
     (tmp_path / ".git").mkdir()
     user_config.write_text(f'[http]\nallow_hosts = ["{upstream.host}"]\nallow_http = true\n')

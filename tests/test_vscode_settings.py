@@ -11,7 +11,7 @@ import pytest
 from tokenls.config.schema import snake_case
 from tokenls.engine.encodings import ENCODINGS
 from tokenls.engine.tokenizer_files import PACKAGED
-from tokenls.session import Session
+from tokenls.lsp.session import Session
 
 PACKAGE = Path(__file__).resolve().parents[1] / "vscode-extension" / "package.json"
 CLIENT_ONLY = {"tokenls.server.command"}  # how the extension starts the server

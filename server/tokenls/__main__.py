@@ -1,3 +1,3 @@
-from tokenls.cli import main
+from tokenls.cli.main import main
 
 raise SystemExit(main())

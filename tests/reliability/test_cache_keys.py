@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import truth
 from tests.http_fixture import Upstream
-from tokenls.cache import TokenCache
+from tokenls.cache.token_cache import TokenCache
 from tokenls.config import HttpSettings, RateSettings, Settings
 from tokenls.engine.counting import Counter
 from tokenls.engine.text import split_lines

@@ -15,8 +15,8 @@ import pytest
 
 from tests.conftest import truth
 from tests.reliability.processes import count_in_processes
-from tokenls.cache import TokenCache
-from tokenls.owned_cache import MARKER
+from tokenls.cache.owned import MARKER
+from tokenls.cache.token_cache import TokenCache
 
 PROCESSES = 4
 HOLD_S = 8.0  # how long another process keeps the database locked
@@ -219,7 +219,7 @@ def test_a_workspace_config_naming_the_workspace_as_cache_dir_writes_nothing_the
 
 
 def test_a_cache_shared_by_two_roots_is_refused_when_it_is_one_of_them(tmp_path: Path) -> None:
-    from tokenls.workspace import Shared
+    from tokenls.workspace.services import Shared
 
     shared, first, second = Shared(), tmp_path / "first", tmp_path / "first" / "cache"
     second.mkdir(parents=True)

@@ -15,9 +15,9 @@ import diskcache
 import pytest
 
 from tests.conftest import truth
-from tokenls.cache import TokenCache
+from tokenls.cache.owned import MARKER, CacheDirRefused, claim_directory
+from tokenls.cache.token_cache import TokenCache
 from tokenls.engine.counting import Counter
-from tokenls.owned_cache import MARKER, CacheDirRefused, claim_directory
 from tokenls.references.files import FilePolicy
 from tokenls.references.resolve import Resolver, count_key
 
@@ -175,7 +175,7 @@ def test_processes_claiming_a_new_cache_at_once_are_never_refused(tmp_path: Path
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from tokenls.cache import TokenCache\n"
+        "from tokenls.cache.token_cache import TokenCache\n"
         "cache = TokenCache(Path(sys.argv[1]), workspaces=[Path(sys.argv[2])])\n"
         "cache.put('k', [1, True, None])\n"
         "print(cache.problem or 'ok')\n"

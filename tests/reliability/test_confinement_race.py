@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import truth
-from tokenls.cache import TokenCache
+from tokenls.cache.token_cache import TokenCache
 from tokenls.engine.counting import Counter
 from tokenls.engine.text import split_lines
 from tokenls.references.files import FilePolicy, ReferenceRefused, resolve_path

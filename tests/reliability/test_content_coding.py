@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.http_fixture import Upstream
-from tokenls.cache import TokenCache
+from tokenls.cache.token_cache import TokenCache
 from tokenls.config import HttpSettings, RateSettings, Settings
 from tokenls.references.url_sources import fetcher_for
 from tokenls.references.urls import UrlFetcher

@@ -28,7 +28,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from tests.conftest import truth
 from tests.e2e.lsp_helpers import SERVER, document_tokens, open_document
-from tokenls.mcp_server import build_server
+from tokenls.mcp.server import build_server
 
 STYLE = "Write short sentences. Name every file you change.\n" * 8
 PROMPT = "# Review\n\nFollow #file:style.md in every review.\n"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.http_fixture import Upstream
-from tokenls.cache import TokenCache
+from tokenls.cache.token_cache import TokenCache
 from tokenls.config import HttpSettings, RateSettings, Settings
 from tokenls.ratelimit import Limits, RateConfig
 from tokenls.references.url_sources import fetcher_for

@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from tokenls import stored
-from tokenls.cache import TokenCache
+from tokenls.cache import stored
+from tokenls.cache.token_cache import TokenCache
 from tokenls.compress.select import shape
 
 _SEEN_WEIGHT = 0.5

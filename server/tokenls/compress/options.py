@@ -19,7 +19,7 @@ from typing import Any
 
 from tokenls.config import CONFIG_FILE, find_config, read_config, user_config_path
 from tokenls.config.loading import named_config
-from tokenls.terminal import UsageError, say
+from tokenls.output.terminal import UsageError, say
 
 DEFAULT_BUDGET = 4000
 MIN_BUDGET = 32  # below this even the line saying what was left out cannot fit
@@ -143,7 +143,7 @@ def save(start: Path, options: Mapping[str, Any], base: Path) -> Path:
     Returns the file written."""
     import tomlkit
 
-    from tokenls.output_file import write_output
+    from tokenls.output.file import write_output
 
     found = find_config(start)
     path = found.path if found is not None else base / CONFIG_FILE

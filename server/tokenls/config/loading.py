@@ -9,7 +9,7 @@ Found like ruff finds its config: the nearest ``tokenls.toml``, or ``pyproject.t
 
 A file named with the command line's ``--config`` (the user's own: trusted) comes right
 after the user config and replaces the workspace config, as ruff's ``--config`` does. A
-file's frontmatter wins over all of them (see ``tokenls.budget``). Editor settings are
+file's frontmatter wins over all of them (see ``tokenls.workspace.budget``). Editor settings are
 only the keys the user set; each source is validated on its own, so a problem names its
 file and key, and a workspace file is held to the trust rules (``tokenls.config.trust``).
 """
@@ -33,7 +33,7 @@ from tokenls.config.schema import (
     validate,
 )
 from tokenls.config.trust import restrict_workspace_values, user_config_path
-from tokenls.regular_files import read_regular
+from tokenls.files.regular import read_regular
 
 CONFIG_FILE = "tokenls.toml"
 CONFIG_MAX_BYTES = 4 * 1024 * 1024  # far beyond any real tokenls.toml or pyproject.toml
@@ -198,7 +198,7 @@ def editor_layer(raw: Any) -> tuple[Layer, Preference]:
 
 
 @dataclass(frozen=True, slots=True)
-class Resolved:
+class ResolvedSettings:
     """Settings in force and which source set each top-level key."""
 
     settings: Settings
@@ -245,7 +245,7 @@ def order(
     return [*files, editor]
 
 
-def resolve(layers: Sequence[Layer], base: Settings | None = None) -> Resolved:
+def resolve(layers: Sequence[Layer], base: Settings | None = None) -> ResolvedSettings:
     """Lay the layers over the defaults in order; later layers win key by key."""
     settings = base or Settings()
     origins: dict[str, str] = {}
@@ -256,7 +256,7 @@ def resolve(layers: Sequence[Layer], base: Settings | None = None) -> Resolved:
         problems.extend(each.problems)
         problems.extend(bad)
         origins.update({key: each.source for key in each.values})
-    return Resolved(settings, origins, tuple(problems))
+    return ResolvedSettings(settings, origins, tuple(problems))
 
 
 def trusted_settings(user: Layer, editor: Layer) -> Settings:

@@ -55,6 +55,22 @@ PathText = NewType("PathText", str)
 Table = NewType("Table", dict)
 Strings = NewType("Strings", tuple)
 
+# The reference syntaxes a ``references`` setting may name (``tokenls.references.parse``).
+REFERENCE_SYNTAXES: tuple[str, ...] = (
+    "hash_file",
+    "markdown_link",
+    "at_import",
+    "prompty_file",
+    "continue_file",
+    "file_uri",
+    "variable",
+    "input_variable",
+    "continue_url",
+    "prompty_url",
+    "hash_url",
+    "at_url",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Range:
@@ -230,8 +246,6 @@ def _rate_limits(value: Any, _type: Any) -> dict[str, dict[str, float]]:
 
 
 def _hooks() -> dict[Any, Any]:
-    from tokenls.references.parse import SYNTAXES
-
     def strict(kind: type, what: str) -> Any:
         def hook(value: Any, _type: Any) -> Any:
             if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
@@ -293,8 +307,8 @@ def _hooks() -> dict[Any, Any]:
             lambda v: {str(k): x if isinstance(x, str) else str(x) for k, x in v.items()},
         ),
         ReferenceSyntaxes: check(
-            lambda v: v == "auto" or (strings(v) and all(s in SYNTAXES for s in v)),
-            f'"auto" or a list drawn from {", ".join(SYNTAXES)}',
+            lambda v: v == "auto" or (strings(v) and all(s in REFERENCE_SYNTAXES for s in v)),
+            f'"auto" or a list drawn from {", ".join(REFERENCE_SYNTAXES)}',
             lambda v: None if v == "auto" else tuple(v),
         ),
         RateStore: check(

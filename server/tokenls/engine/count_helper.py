@@ -22,6 +22,7 @@ import time
 from typing import TYPE_CHECKING
 
 from tokenls.engine.encodings import ENCODINGS, get_encoding
+from tokenls.engine.panics import unless_panic
 
 if TYPE_CHECKING:
     import subprocess
@@ -189,12 +190,8 @@ def _serve(encoding: str) -> None:
         enc = get_encoding(name)
         answer = []
         for text in texts:
-            try:
-                answer.append(len(enc.encode_ordinary(text)))
-            except BaseException as exc:  # tiktoken panics (a BaseException) on some runs
-                if isinstance(exc, KeyboardInterrupt | SystemExit):
-                    raise
-                answer.append(-1)
+            counted = unless_panic(name, enc.encode_ordinary, text)
+            answer.append(-1 if counted is None else len(counted))
         data = marshal.dumps(answer)
         sys.stdout.buffer.write(_HEADER.pack(len(data)) + data)
         sys.stdout.buffer.flush()

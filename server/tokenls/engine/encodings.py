@@ -136,8 +136,6 @@ def _constructor_args(
     # tiktoken's constructor calls ``load_tiktoken_bpe(url, expected_hash)``; it is swapped
     # for a loader that reads the packaged file (or its parsed table, when the table was
     # parsed from data with the hash tiktoken expects), so pattern and specials stay upstream's.
-    from tiktoken_ext import openai_public
-
     def load(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
         if table is not None and expected_hash and table.source_sha256 == expected_hash:
             return table.as_dict()
@@ -145,12 +143,10 @@ def _constructor_args(
             source_hash.append(expected_hash)
         return _load_packaged_ranks(url, expected_hash)
 
-    original = openai_public.load_tiktoken_bpe
-    openai_public.load_tiktoken_bpe = load
-    try:
+    from tokenls import compat
+
+    with compat.tiktoken_loader(load) as openai_public:
         return getattr(openai_public, name)()
-    finally:
-        openai_public.load_tiktoken_bpe = original
 
 
 def _packed(filename: str) -> bytes:

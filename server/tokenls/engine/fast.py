@@ -15,6 +15,7 @@ import os
 import threading
 from typing import Any
 
+from tokenls import compat
 from tokenls.engine.encodings import rank_table
 
 FAST_ENCODINGS = ("cl100k_base", "o200k_base")
@@ -72,9 +73,10 @@ def load(name: str) -> FastCounter | None:
 
 def _load(name: str) -> FastCounter | None:
     try:
-        import toktok
-
-        counter = FastCounter(toktok._encoding(name))  # the count-only surface, no ids
+        encoder = compat.toktok_encoder(name)  # the count-only surface, no ids
+        if encoder is None:
+            return None
+        counter = FastCounter(encoder)
         probe = counter.count(_PROBE)
     except Exception:
         return None

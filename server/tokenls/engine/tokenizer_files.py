@@ -31,7 +31,7 @@ from tokenls.engine.counting import (
     exact_pieces,
 )
 from tokenls.engine.encodings import EncodingDataError
-from tokenls.regular_files import read_regular
+from tokenls.files.regular import read_regular
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer

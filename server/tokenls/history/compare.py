@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from tokenls.history.costs import CommitSide, PromptCost, Side, Signature, WorkTreeSide
 from tokenls.history.git import GitError, ObjectReader, Repository, check_revision
-from tokenls.prompts import PromptChecker
+from tokenls.tree.prompts import PromptChecker
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,15 +14,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from tokenls.analysis import Analysis
+from tokenls.analysis.analyse import Analysis
 from tokenls.config.trust import user_config_path
-from tokenls.files import SNIFF_BYTES
+from tokenls.files.reading import SNIFF_BYTES
+from tokenls.files.regular import read_regular
 from tokenls.history.git import Entry, ObjectReader
 from tokenls.history.inputs import InputFinder, Inputs, config_table, strings_in
 from tokenls.history.staging import Staging
 from tokenls.history.trees import CONFIG_NAMES, CommitTree, Tree, WorkTree
-from tokenls.prompts import PromptChecker
-from tokenls.regular_files import read_regular
+from tokenls.tree.prompts import PromptChecker
 
 Signature = frozenset[tuple[str, Entry | None]]
 
@@ -215,7 +215,7 @@ def cost_of(analysis: Analysis, top: Path) -> PromptCost:
     """A prompt's cost from its analysis; files labelled by their path from ``top``."""
     references: dict[str, ReferenceCost] = {}
     for ref in analysis.references:
-        if ref.status != "ok" or ref.duplicate:
+        if not ref.counts:
             continue
         kind = ref.reference.kind
         if kind == "file":

@@ -18,8 +18,8 @@ from pathlib import Path
 from tokenls.history.compare import Change, changes
 from tokenls.history.costs import CommitSide, PromptCost, Signature, WorkTreeSide
 from tokenls.history.git import Repository
-from tokenls.prompts import PromptChecker
-from tokenls.report import FindingRow
+from tokenls.tree.prompts import PromptChecker
+from tokenls.tree.report import FindingRow
 
 GROWTH_CODE = "increase"
 

@@ -3,7 +3,7 @@
 A revision's content never comes from the work tree: trees are listed with ``git ls-tree``
 and every object is read through one long-running ``git cat-file --batch`` process, so a
 history of a thousand commits costs one process, not a thousand. A repository is untrusted
-input: git runs with the hardening of ``tokenls.gitignore`` (no fsmonitor, no hooks), never
+input: git runs with the hardening of ``tokenls.files.gitignore`` (no fsmonitor, no hooks), never
 through a shell, with every transport refused (a partial clone cannot fetch a missing object
 over the network), no signature checks (``gpg.program`` is a program a repository's config
 could name), literal pathspecs, and revision arguments checked before git sees them.
@@ -21,9 +21,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO
 
-from tokenls.gitignore import git_command, run_git
+from tokenls.files.gitignore import git_command, run_git
 
-# Global options for every command here, after tokenls.gitignore's own settings.
+# Global options for every command here, after tokenls.files.gitignore's own settings.
 _HARDENING = (
     "-c",
     "protocol.allow=never",

@@ -18,10 +18,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tokenls.files import DecodeReport, decode_bytes
+from tokenls.document.outline import read_frontmatter
+from tokenls.files.reading import DecodeReport, decode_bytes
 from tokenls.history.git import MODE_FILE, MODE_TREE, Entry
 from tokenls.history.trees import CONFIG_NAMES, Tree, parts_of
-from tokenls.outline import read_frontmatter
 from tokenls.references.parse import MAX_PARSED_REFERENCES, parse_references
 from tokenls.references.resolve import MAX_IMPORT_DEPTH
 

@@ -14,7 +14,8 @@ import stat
 from pathlib import Path
 from typing import Protocol
 
-from tokenls.gitignore import walk_directory
+from tokenls.files.gitignore import walk_directory
+from tokenls.files.regular import read_regular
 from tokenls.history.git import (
     MODE_EXECUTABLE,
     MODE_FILE,
@@ -23,7 +24,6 @@ from tokenls.history.git import (
     Entry,
     ObjectReader,
 )
-from tokenls.regular_files import read_regular
 
 READ_LIMIT = 64 * 1024 * 1024  # a file larger than this is never held in memory
 CONFIG_NAMES = ("tokenls.toml", "pyproject.toml")

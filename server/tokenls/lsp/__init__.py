@@ -1,1 +1,2 @@
-"""LSP wiring: handlers and conversions only; the logic lives in the core modules."""
+"""The editor front end: handler tables (sync, requests) over an editor core — sessions,
+scheduling, code actions — built into a server by ``server.build_server``."""

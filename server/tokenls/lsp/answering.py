@@ -24,6 +24,8 @@ from pygls.exceptions import (
 )
 from pygls.protocol import LanguageServerProtocol
 
+from tokenls import compat
+
 log = logging.getLogger("tokenls")
 
 
@@ -92,7 +94,7 @@ class AnsweringProtocol(LanguageServerProtocol):
             log.warning("ignoring an unreadable %s notification: %s", method, reason)
 
     def _answer_error(self, msg_id: Any, error: JsonRpcException) -> None:
-        self._send_response(msg_id, error=error.to_response_error())
+        compat.send_error(self, msg_id, error.to_response_error())
 
 
 def _get(value: Any, *keys: str) -> Any:

@@ -22,6 +22,8 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
+from tokenls import compat
+
 _MAGIC = b"tokenls-attrs-code\x01" + importlib.util.MAGIC_NUMBER
 
 
@@ -32,15 +34,7 @@ def cache_path(directory: Path) -> Path:
 @contextlib.contextmanager
 def compiled_once(path: Path) -> Iterator[None]:
     """Within the block, attrs reuses the code it compiled in earlier processes."""
-    try:
-        import attr._make as make
-    except ImportError:
-        yield
-        return
-    if "compile" in vars(make) or not hasattr(make, "_compile_and_eval"):
-        yield  # not the attrs this was written for: leave it alone
-        return
-    known = _load(path)
+    known: dict[bytes, CodeType] = {}
     used: set[bytes] = set()
     added = 0
 
@@ -56,15 +50,14 @@ def compiled_once(path: Path) -> Iterator[None]:
             added += 1
         return code
 
-    make.compile = compile_cached  # type: ignore[attr-defined]
-    try:
+    with compat.attrs_compile(compile_cached) as patched:
+        if patched:  # else not the attrs this was written for: it compiles as before
+            known.update(_load(path))
         yield
-    finally:
-        del make.compile  # type: ignore[attr-defined]
-        if added or len(known) > len(used):  # what this import used, nothing stale
-            from tokenls.engine.private_files import write_private
+    if patched and (added or len(known) > len(used)):  # what this import used, nothing stale
+        from tokenls.engine.private_files import write_private
 
-            write_private(path, _MAGIC, marshal.dumps({k: known[k] for k in used}))
+        write_private(path, _MAGIC, marshal.dumps({k: known[k] for k in used}))
 
 
 def _load(path: Path) -> dict[bytes, CodeType]:

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 from lsprotocol import types
 
-from tokenls.budget import Severity
 from tokenls.config import Problem
-from tokenls.log_actions import ActionPlan, Offer
-from tokenls.session import Change, Finding, Hint
+from tokenls.lsp.log_actions import ActionPlan, Offer
+from tokenls.lsp.session import Change, Finding, Hint
+from tokenls.workspace.budget import Severity
 
 _SEVERITY = {
     Severity.INFORMATION: types.DiagnosticSeverity.Information,

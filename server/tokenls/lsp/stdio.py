@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Protocol
 from pygls.exceptions import JsonRpcException
 from pygls.io_ import StdinAsyncReader, StdoutWriter
 
+from tokenls import compat
+
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
 
@@ -66,7 +68,8 @@ class PipeReader:
 def start_io(server: LanguageServer) -> int:
     """Serve over stdin/stdout until ``exit`` or the end of input (pygls's ``start_io``);
     the exit status: 0, or ``EXIT_PROTOCOL_ERROR`` when the input broke the framing."""
-    server._stop_event = stop = threading.Event()  # pygls's shutdown sets it to end the loop
+    stop = threading.Event()
+    compat.set_stop_event(server, stop)  # pygls's shutdown sets it to end the loop
     server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
     status = 0
     try:

@@ -29,12 +29,13 @@ from typing import Any
 
 import httpx
 
-from tokenls import stored
+from tokenls.cache import stored
 from tokenls.helper_loop import HelperLoop
 from tokenls.ratelimit import RateTracker
 from tokenls.ratelimit.store_disk import StoreBusy
+from tokenls.ratelimit.trace import sent_trace
 from tokenls.redact import redact
-from tokenls.references.urls import host_key, sent_trace
+from tokenls.references.url_checks import host_key
 
 KEY_ENV = "ANTHROPIC_API_KEY"
 BASE_URL_ENV = "ANTHROPIC_BASE_URL"

@@ -13,7 +13,7 @@ __all__ = ["Admission", "Limits", "RateConfig", "RateStatus", "RateTracker", "St
 def open_store(spec: str, cache_dir: Path | None, workspaces: Sequence[Path] = ()) -> Store:
     """``"disk"`` (the shared cache directory) or a ``redis://`` URL; without a usable
     cache directory the budget is kept for this process only. ``workspaces`` are the
-    folders the cache directory must not be adopted from (``tokenls.owned_cache``)."""
+    folders the cache directory must not be adopted from (``tokenls.cache.owned``)."""
     if spec.startswith(("redis://", "rediss://", "unix://")):
         from tokenls.ratelimit.store_redis import RedisStore
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tokenls.owned_cache import CacheBusy, DiskCache
+from tokenls.cache.owned import CacheBusy, DiskCache
 
 State = dict[str, Any]
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tokenls import stored
+from tokenls.cache import stored
 from tokenls.ratelimit.headers import LearnedLimits, parse_retry_after, read_limits
 
 log = logging.getLogger("tokenls.rate")

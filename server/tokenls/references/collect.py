@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenls.config import Settings
+from tokenls.document.yaml_data import YamlRefused, load_yaml
 from tokenls.engine.counting import Count, Counter
 from tokenls.references.files import (
     FilePolicy,
@@ -22,7 +23,6 @@ from tokenls.references.files import (
 )
 from tokenls.references.parse import Reference
 from tokenls.references.resolve import ReferenceLimits, Resolved, Resolver
-from tokenls.yaml_data import YamlRefused, load_yaml
 
 
 @dataclass(slots=True)
@@ -42,7 +42,7 @@ class PromptReferences:
         tokens = 0
         exact = True
         for r in self.resolved:
-            if r.status == "ok" and not r.duplicate:
+            if r.counts:
                 tokens += r.tokens
                 exact = exact and r.exact
         return Count(tokens, exact, None if exact else tokens)

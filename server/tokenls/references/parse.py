@@ -22,24 +22,11 @@ from itertools import accumulate, islice
 from operator import attrgetter
 from typing import Literal
 
-from tokenls.outline import scan_structure
+from tokenls.config.schema import REFERENCE_SYNTAXES as SYNTAXES
+from tokenls.document.outline import scan_structure
 
 Kind = Literal["file", "variable", "url"]
 
-SYNTAXES: tuple[str, ...] = (
-    "hash_file",
-    "markdown_link",
-    "at_import",
-    "prompty_file",
-    "continue_file",
-    "file_uri",
-    "variable",
-    "input_variable",
-    "continue_url",
-    "prompty_url",
-    "hash_url",
-    "at_url",
-)
 
 
 # The references read of one document: a prompt never needs more, and a million of them

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from tokenls import stored
-from tokenls.cache import Source, TokenCache
+from tokenls.cache import stored
+from tokenls.cache.token_cache import Source, TokenCache
 from tokenls.engine.counting import Count, Counter
 from tokenls.engine.text import split_lines
-from tokenls.files import DecodeReport, decode_bytes, decode_chunks
+from tokenls.files.reading import DecodeReport, decode_bytes, decode_chunks
 from tokenls.references.files import (
     FilePolicy,
     ReferenceRefused,
@@ -114,6 +114,12 @@ class Resolved:
     # Past the document's limits: how many references this one stands for (itself and
     # those after it), none of them resolved.
     left_unresolved: int = 0
+
+    @property
+    def counts(self) -> bool:
+        """Whether this reference adds to a total: resolved, and the target's first occurrence
+        (a later one, ``duplicate``, is shown but not counted again)."""
+        return self.status == "ok" and not self.duplicate
 
 
 class Resolver:

@@ -9,7 +9,7 @@ import itertools
 import time
 from collections.abc import Callable
 
-from tokenls.cache import TokenCache, default_cache_dir
+from tokenls.cache.token_cache import TokenCache, default_cache_dir
 from tokenls.config import Settings
 from tokenls.helper_loop import HelperLoop
 from tokenls.ratelimit import Limits, RateConfig, RateTracker, open_store

@@ -27,27 +27,24 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import hashlib
-import ipaddress
 import json
 import logging
 import os
-import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Hashable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from tokenls import stored
-from tokenls.cache import TokenCache
+from tokenls.cache.token_cache import TokenCache
 from tokenls.config import HttpSettings
 from tokenls.ratelimit import RateTracker
 from tokenls.ratelimit.store_disk import StoreBusy
+from tokenls.ratelimit.trace import sent_trace
 from tokenls.redact import redact
 from tokenls.references.content_coding import (
     ACCEPT,
@@ -56,159 +53,40 @@ from tokenls.references.content_coding import (
     TooLarge,
     Undecodable,
 )
+from tokenls.references.fetched import (
+    Fetched,
+    from_entry,
+    rate_limited,
+    stale_or,
+    valid_entry,
+)
+from tokenls.references.in_flight import IN_FLIGHT, InFlight
+from tokenls.references.url_checks import (
+    UrlRefused,
+    check_addresses,
+    check_url,
+    host_key,
+    host_listed,
+)
 
-Source = Literal["cache", "fresh", "revalidated", "stale"]
 MAX_REDIRECTS = 5
 MAX_WAIT_S = 30.0  # the longest a fetch waits for the rate tracker before giving up
 log = logging.getLogger("tokenls.urls")
-
-
-class UrlRefused(Exception):
-    """A URL tokenls will not fetch, naming the setting that would allow it."""
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    url: str
-    text: str = ""
-    error: str | None = None
-    source: Source | None = None
-    fetched_at: float = 0.0
-    size: int = 0
-    rate_limited: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    @property
-    def stale(self) -> bool:
-        return self.source == "stale"
-
-
-def host_key(url: str) -> str:
-    """``host:port`` (the port only when explicit), lower-case: the rate-limit key.
-    IPv6 literals keep their brackets (``[::1]:8123``), as they are written in URLs."""
-    parts = urlsplit(url)
-    host = _bracketed((parts.hostname or "").lower())
-    return f"{host}:{parts.port}" if parts.port else host
-
-
-def _bracketed(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
-def host_listed(url: str, entries: tuple[str, ...] | list[str]) -> bool:
-    """Whether ``url``'s host (or host:port) is in a list of ``host``/``host:port`` entries;
-    an IPv6 host matches written with or without brackets."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    wanted = {host_key(url), host, _bracketed(host)}
-    return any(entry.strip().lower() in wanted for entry in entries)
-
-
-def check_url(url: str, http: HttpSettings) -> str:
-    """The rate key of an allowed URL, or ``UrlRefused`` saying what would allow it."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # "http://[oops/", from a prompt or a redirect's Location
-        raise UrlRefused("the URL is malformed") from None
-    if parts.scheme not in ("http", "https"):
-        raise UrlRefused(f"only http(s) URLs are fetched, not {parts.scheme or 'this'}")
-    if not parts.hostname:
-        raise UrlRefused("the URL has no host")
-    if parts.username or parts.password:
-        raise UrlRefused("URLs with credentials are refused: use http.headers instead")
-    try:
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:
-        raise UrlRefused("the URL has an invalid port") from None
-    key = host_key(url)
-    if not host_listed(url, http.allow_hosts):
-        raise UrlRefused(f"{key} is not allowed (add it to http.allow_hosts)")
-    if parts.scheme == "http" and not http.allow_http:
-        raise UrlRefused("plain http:// is refused (set http.allow_http = true)")
-    return key
-
-
-async def check_addresses(url: str, http: HttpSettings) -> None:
-    """Refuse a host whose resolved addresses are private, unless that host is private-ok."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        literal = None
-    if literal is not None:
-        addresses = [literal]  # an allowlisted IP literal was chosen on purpose
-        if host_listed(url, http.allow_hosts):
-            return
-    else:
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(
-                host, parts.port or (443 if parts.scheme == "https" else 80)
-            )
-        except OSError as exc:
-            raise UrlRefused(f"cannot resolve {host}: {exc.strerror or exc}") from None
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
-    private = [
-        a for a in addresses if a.is_private or a.is_loopback or a.is_link_local or a.is_reserved
-    ]
-    if private and not host_listed(url, http.allow_private_hosts):
-        raise UrlRefused(
-            f"{host} resolves to a private address ({private[0]}); "
-            "add it to http.allow_private_hosts to allow"
-        )
+__all__ = [
+    "IN_FLIGHT",
+    "Fetched",
+    "InFlight",
+    "UrlFetcher",
+    "UrlRefused",
+    "check_url",
+    "host_key",
+    "host_listed",
+]
 
 
 # What a shared fetch hands its joiners: the result, and the cache entry it stored (a
 # joiner with another cache directory files it there too).
 Outcome = tuple[Fetched, dict[str, Any] | None]
-
-
-class InFlight:
-    """The fetches under way in this process, by what they fetch.
-
-    The first fetcher of a body claims it; any other that wants the same body meanwhile
-    waits for that fetch's outcome instead of sending a request of its own. Safe across
-    threads and event loops (the command line fetches on a helper loop, the language
-    server on its own), so it is one registry per process.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._fetches: dict[Hashable, concurrent.futures.Future[Outcome | None]] = {}
-
-    def claim(self, key: Hashable) -> tuple[concurrent.futures.Future[Outcome | None], bool]:
-        """The fetch of ``key`` under way, and whether the caller just started it (and
-        must ``finish`` it)."""
-        with self._lock:
-            future = self._fetches.get(key)
-            if future is not None:
-                return future, False
-            future = self._fetches[key] = concurrent.futures.Future()
-            return future, True
-
-    def finish(
-        self,
-        key: Hashable,
-        future: concurrent.futures.Future[Outcome | None],
-        outcome: Outcome | None,
-    ) -> None:
-        """The claimed fetch ended (``None``: abandoned, each joiner fetches for itself)."""
-        with self._lock:
-            if self._fetches.get(key) is future:
-                del self._fetches[key]
-        if not future.done():
-            future.set_result(outcome)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._fetches)
-
-
-IN_FLIGHT = InFlight()
 
 
 async def _outcome_of(future: concurrent.futures.Future[Outcome | None]) -> Outcome | None:
@@ -250,7 +128,7 @@ class UrlFetcher:
         if entry is None:
             return None
         fresh = time.time() - entry["fetched_at"] < self.http.ttl_s
-        return _from_entry(url, entry, "cache" if fresh else "stale")
+        return from_entry(url, entry, "cache" if fresh else "stale")
 
     async def fetch(self, url: str) -> Fetched:
         fetched = await self._fetch_or_cached(url)
@@ -267,7 +145,7 @@ class UrlFetcher:
         entry = self._entry(url)
         if entry and time.time() - entry["fetched_at"] < self.http.ttl_s:
             log.debug("%s: HTTP cache hit (fresh), no request", url)
-            return _from_entry(url, entry, "cache")
+            return from_entry(url, entry, "cache")
         flight = self._flight_key(url)
         future, mine = self.in_flight.claim(flight)
         if not mine:
@@ -315,7 +193,7 @@ class UrlFetcher:
 
     def _entry(self, url: str) -> dict[str, Any] | None:
         entry, _ = self.cache.get(self.cache_key(url))
-        return _valid_entry(entry)
+        return valid_entry(entry)
 
     def _client(self) -> httpx.AsyncClient:
         # Creating a client loads the CA bundle (about 20 ms): keep one per event loop, so
@@ -339,7 +217,7 @@ class UrlFetcher:
         for attempt in range(self.max_retries + 1):
             slot = await self._slot(key, estimate, self.max_wait_s - waited)
             if isinstance(slot, Fetched):
-                return _stale_or(entry, url, slot)
+                return stale_or(entry, url, slot)
             ticket, slept = slot
             waited += slept
             sent = sent_trace(self.tracker, key, ticket)
@@ -356,7 +234,7 @@ class UrlFetcher:
                 await self._record(key, 0, {}, attempt)
                 timed_out = isinstance(exc, httpx.TimeoutException | TimeoutError)
                 reason = "timed out" if timed_out else f"unreachable ({type(exc).__name__})"
-                return _stale_or(entry, url, Fetched(url, error=f"{host_key(url)} {reason}"))
+                return stale_or(entry, url, Fetched(url, error=f"{host_key(url)} {reason}"))
             delay = await self._record(key, status, headers, attempt, len(body) // 4, ticket)
             if status in (429, 503):
                 if attempt < self.max_retries and waited + delay <= self.max_wait_s:
@@ -364,12 +242,12 @@ class UrlFetcher:
                     await asyncio.sleep(delay)
                     waited += delay
                     continue
-                return _stale_or(entry, url, _rate_limited(url, f"HTTP {status}", delay))
+                return stale_or(entry, url, rate_limited(url, f"HTTP {status}", delay))
             if status == 304 and entry:
                 log.debug("%s: HTTP 304, the cached body is still current (revalidated)", url)
                 entry = {**entry, "fetched_at": time.time()}
                 self.cache.put(self.cache_key(url), entry)
-                return _from_entry(url, entry, "revalidated")
+                return from_entry(url, entry, "revalidated")
             if not 200 <= status < 300:
                 return Fetched(url, error=f"HTTP {status} from {host_key(final)}")
             text = self._text(body, headers, encoding)
@@ -382,7 +260,7 @@ class UrlFetcher:
             }
             self.cache.put(self.cache_key(url), entry)
             log.debug("%s: HTTP %d, %d bytes (fresh)", url, status, len(body))
-            return _from_entry(url, entry, "fresh")
+            return from_entry(url, entry, "fresh")
         return Fetched(url, error="no response")  # the loop always returns; kept for type checkers
 
     async def _slot(
@@ -406,7 +284,7 @@ class UrlFetcher:
                     admission.reason,
                     max(budget_s - waited, 0.0),
                 )
-                return _rate_limited(key, f"{admission.reason} limit", admission.wait_s)
+                return rate_limited(key, f"{admission.reason} limit", admission.wait_s)
             pause = min(admission.wait_s, 5.0)
             await asyncio.sleep(pause)
             waited += pause
@@ -515,53 +393,3 @@ class UrlFetcher:
             except ValueError:
                 return text
         return text
-
-
-def _valid_entry(entry: Any) -> dict[str, Any] | None:
-    """A cached body as written, or None when the stored value is not one (refetched)."""
-    if type(entry) is not dict or type(entry.get("text")) is not str:
-        return None
-    if stored.moment(entry.get("fetched_at")) is None or stored.natural(entry.get("size")) is None:
-        return None
-    if any(entry.get(name) is not None and type(entry[name]) is not str for name in _VALIDATORS):
-        return None
-    return entry
-
-
-_VALIDATORS = ("etag", "last_modified")
-
-
-def _from_entry(url: str, entry: Mapping[str, Any], source: Source) -> Fetched:
-    return Fetched(url, entry["text"], None, source, entry["fetched_at"], entry["size"])
-
-
-def _stale_or(entry: Mapping[str, Any] | None, url: str, failed: Fetched) -> Fetched:
-    """The last known body, flagged stale, when there is one; else the failure."""
-    if entry:
-        return _from_entry(url, entry, "stale")
-    return Fetched(url, error=failed.error, rate_limited=failed.rate_limited)
-
-
-def _rate_limited(key: str, why: str, wait_s: float) -> Fetched:
-    return Fetched(
-        key,
-        error=f"rate limited ({why}): next request to {key} allowed in {wait_s:.0f} s; not fetched",
-        rate_limited=True,
-    )
-
-
-def sent_trace(
-    tracker: RateTracker, key: str, ticket: int | None
-) -> Callable[[str, Any], Awaitable[None]]:
-    """An httpcore trace hook telling the tracker when the request headers went out (or,
-    called with ``"done"``, that the exchange ended without that happening)."""
-    marked = False
-
-    async def trace(event: str, _info: Any) -> None:
-        nonlocal marked
-        if not marked and event.endswith(("send_request_headers.complete", "done")):
-            marked = True
-            with contextlib.suppress(StoreBusy):
-                await asyncio.to_thread(tracker.mark_sent, key, ticket)
-
-    return trace

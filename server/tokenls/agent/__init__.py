@@ -1,8 +1,0 @@
-"""Token counts, budgets and log compression for coding agents (served over MCP)."""
-
-from __future__ import annotations
-
-from tokenls.agent.paths import ToolFailure
-from tokenls.agent.tools import AgentTools
-
-__all__ = ["AgentTools", "ToolFailure"]

@@ -1,0 +1,1 @@
+"""Reading the tree safely: regular files only, decoded text, gitignore-aware walks."""

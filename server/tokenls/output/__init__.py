@@ -1,0 +1,1 @@
+"""What the commands print: names quoted safely, terminal colour, atomic output files."""
