@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tokenls.cache.token_cache import stored
+from tokenls.cache import stored
 from tokenls.engine.cuts import last_cut, split_exact
 from tokenls.engine.engines import (
     FAST_CHARS,

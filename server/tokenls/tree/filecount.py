@@ -22,7 +22,7 @@ from typing import Any
 
 from tokenls.engine.counting import BATCH_MAX_EXACT, FAST_CHARS, Count, Counter
 from tokenls.engine.tokenizer_files import make_counter
-from tokenls.files.reading.reading import (
+from tokenls.files.reading import (
     CHUNK_BYTES,
     SNIFF_BYTES,
     STDIN,
@@ -34,7 +34,7 @@ from tokenls.files.reading.reading import (
     read_file,
     walk,
 )
-from tokenls.files.reading.regular import NotRegularFile, kind_of, open_regular
+from tokenls.files.regular import NotRegularFile, kind_of, open_regular
 from tokenls.tree.encode_ahead import Ahead, encode_ahead, read_ahead_pays
 from tokenls.tree.known_files import KnownFile, KnownFiles
 from tokenls.tree.prompts import PROMPT_MAX_BYTES, PromptChecker
