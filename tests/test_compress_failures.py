@@ -25,11 +25,11 @@ SUMMARIES = {
     "tsc.log": (r"^Found (\d+) errors?", "errors"),
     "javac.log": (r"^(\d+) errors?$", "errors"),
     "corpus/python-take.log": (r"=+ (\d+) failed", "tests"),
-    "corpus/python-ilen-quantify.gha.log": (r"=+ (\d+) failed", "tests"),
-    "corpus/unittest-ilen.log": (r"^FAILED \(failures=(\d+)", "tests"),
-    "corpus/rust-index.log": (r"^test result: FAILED\. \d+ passed; (\d+) failed", "tests"),
-    "corpus/vitest-cart.log": (r"^\s*Tests\s+(\d+) failed", "tests"),
-    "corpus/java-maven.gha.log": (r"\[ERROR\] Tests run: \d+, Failures: (\d+), Errors: (\d+), Skipped: \d+$", "both"),
+    "corpus/pytest-jmespath-s5.gha.log": (r"=+ (\d+) failed", "tests"),
+    "corpus/unittest-jmespath-s2.log": (r"^FAILED \((?:failures=(\d+))?(?:, )?(?:errors=(\d+))?\)$", "both"),
+    "corpus/rust-index.gha.log": (r"^test result: FAILED\. \d+ passed; (\d+) failed", "tests"),
+    "corpus/vitest-cart-s6.gha.log": (r"^\s*Tests\s+(\d+) failed", "tests"),
+    "corpus/maven-orders-s2.log": (r"^\[INFO\] (\d+) errors?\s*$", "errors"),
 }  # fmt: skip
 
 

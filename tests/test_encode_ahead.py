@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 import tokenls.tree.encode_ahead as encode_ahead_module
-import tokenls.tree.filecount
+import tokenls.tree.tree_count
 from tests.conftest import truth
 from tokenls.cache.token_cache import TokenCache
 from tokenls.tree.encode_ahead import Ahead, encode_ahead
-from tokenls.tree.filecount import count_paths
 from tokenls.tree.known_files import KnownFiles
+from tokenls.tree.tree_count import count_paths
 
 
 def test_results_come_in_the_order_given_mixed_with_ready_ones() -> None:
@@ -93,7 +93,7 @@ def test_closing_early_drops_the_work_not_started() -> None:
 def test_a_tree_counts_every_file_as_tiktoken_does_read_ahead_or_in_turn(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ahead: bool
 ) -> None:
-    monkeypatch.setattr(tokenls.tree.filecount, "read_ahead_pays", lambda: ahead)
+    monkeypatch.setattr(tokenls.tree.tree_count, "read_ahead_pays", lambda: ahead)
     tree = tmp_path / "tree"
     texts = {}
     for i in range(150):

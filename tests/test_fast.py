@@ -133,7 +133,7 @@ def test_tokenls_fast_0_keeps_tiktoken(tmp_path: Path) -> None:
     body = "Counting a tree big enough to want the fast engine. 42\n" * 20_000
     (tree / "big.txt").write_text(body)
     script = (
-        "import sys, tokenls.engine.fast as f; from tokenls.tree.filecount import count_paths; "
+        "import sys, tokenls.engine.fast as f; from tokenls.tree.tree_count import count_paths; "
         "r = count_paths([sys.argv[1]], 'o200k_base'); "
         "print(r[0].count.tokens, f.loaded('o200k_base') is not None)"
     )
@@ -144,3 +144,20 @@ def test_tokenls_fast_0_keeps_tiktoken(tmp_path: Path) -> None:
         )
         assert out.returncode == 0, out.stderr
         assert out.stdout.split() == [str(truth(body, "o200k_base")), used]
+
+
+# Characters Unicode assigned after the tables toktok-rs splits by (an Arabic letter, a
+# combining mark, a Latin letter, CJK Extension J): tiktoken's split knows them, toktok-rs's
+# does not, and a full scan of every code point found no other kind of disagreement.
+_NEWER = ["\u088f", "\u1acf", "\ua7ce", "\U000323b0"]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("char", _NEWER)
+def test_characters_newer_than_its_tables_count_as_tiktoken_counts_them(
+    encoding: str, char: str
+) -> None:
+    counter = _fast(encoding)
+    texts = [f"a{char}b {char}1 {char}\n/:{char}'s", f"x{char}y", "plain text"]
+    assert [counter.count(t) for t in texts] == [truth(t, encoding) for t in texts]
+    assert counter.counts(texts) == [truth(t, encoding) for t in texts]

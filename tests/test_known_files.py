@@ -11,8 +11,8 @@ import pytest
 from tests.conftest import truth
 from tokenls.cache.token_cache import TokenCache
 from tokenls.engine.counting import Counter
-from tokenls.tree.filecount import count_paths
 from tokenls.tree.known_files import SETTLED_NS, KnownFile, KnownFiles
+from tokenls.tree.tree_count import count_paths
 
 ENCODING = "o200k_base"
 

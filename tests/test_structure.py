@@ -20,7 +20,6 @@ KNOWN = {
     "references/urls.py:UrlFetcher": 299,
     "engine/document.py:Document": 257,
     "config/schema.py:_hooks": 81,
-    "tree/filecount.py:count_paths": 78,
     "lsp/log_actions.py:offers": 73,
     "engine/document.py:apply_change": 69,
     "cli/sarif.py:sarif_log": 69,

@@ -28,9 +28,9 @@ from tokenls.output.escaping import (
 )
 from tokenls.output.file import write_output
 from tokenls.output.terminal import EXIT_FINDINGS, EXIT_OK, Terminal, UsageError
-from tokenls.tree.filecount import named_special
 from tokenls.tree.prompts import PromptChecker, PromptReport
 from tokenls.tree.report import FindingRow, finding_rows
+from tokenls.tree.stdin import named_special
 
 _GITHUB_LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 _SEVERITY_STYLES = {"error": "bold red", "warning": "yellow", "info": "blue"}

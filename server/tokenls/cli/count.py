@@ -21,7 +21,7 @@ from tokenls.files.reading import STDIN
 from tokenls.output.escaping import quote_name
 from tokenls.output.terminal import EXIT_OK, EXIT_USAGE, Terminal, UsageError, say
 from tokenls.tree.count_json import biggest, json_report, top_references
-from tokenls.tree.filecount import PROMPT_MAX_BYTES, FileCount, count_paths
+from tokenls.tree.filecount import PROMPT_MAX_BYTES, FileCount
 from tokenls.tree.known_files import KnownFiles
 from tokenls.tree.prompts import PromptChecker
 from tokenls.tree.report import (
@@ -32,6 +32,7 @@ from tokenls.tree.report import (
     part_of,
     text_once_total,
 )
+from tokenls.tree.tree_count import count_paths
 
 _PROGRESS_MIN_FILES = 50
 _NAMES_SHOWN = 3

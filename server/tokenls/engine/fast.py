@@ -11,12 +11,16 @@ Loading it costs more than building tiktoken's encoder (``o200k_base``: 0.28 s a
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
+import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from tokenls import compat
-from tokenls.engine.encodings import rank_table
+from tokenls.engine.encodings import get_encoding, rank_table
+from tokenls.engine.ordinary import ordinary_count
 
 FAST_ENCODINGS = ("cl100k_base", "o200k_base")
 PARALLEL_CHARS = 4 << 20  # a batch this big is spread over every core
@@ -27,12 +31,20 @@ _lock = threading.Lock()
 
 
 class FastCounter:
-    """tiktoken's ``len(encode_ordinary(text))``, from toktok-rs."""
+    """tiktoken's ``len(encode_ordinary(text))``, from toktok-rs.
 
-    def __init__(self, tokenizer: Any) -> None:
+    toktok-rs splits text by older Unicode tables than tiktoken's: a character assigned
+    since (in CJK Extension J, U+323B0, say) is a letter to tiktoken and nothing to toktok-rs,
+    and the counts part. Text holding a character this Python's Unicode database does not
+    know (older still than either) is counted by ``exact``, tiktoken."""
+
+    def __init__(self, tokenizer: Any, exact: Callable[[str], int]) -> None:
         self._tokenizer = tokenizer
+        self._exact = exact
 
     def count(self, text: str) -> int:
+        if not known_characters(text):
+            return self._exact(text)
         try:
             return int(self._tokenizer.count(text))
         except UnicodeEncodeError:
@@ -41,9 +53,25 @@ class FastCounter:
     def counts(self, texts: list[str]) -> list[int]:
         threads = 0 if sum(map(len, texts)) >= PARALLEL_CHARS else 1
         try:
-            return list(self._tokenizer.count_batch(texts, threads, False))
+            counted = list(self._tokenizer.count_batch(texts, threads, False))
         except UnicodeEncodeError:
-            return list(self._tokenizer.count_batch([_repaired(t) for t in texts], threads, False))
+            repaired = [_repaired(t) for t in texts]
+            counted = list(self._tokenizer.count_batch(repaired, threads, False))
+        for i, text in enumerate(texts):
+            if not known_characters(text):
+                counted[i] = self._exact(text)
+        return counted
+
+
+def known_characters(text: str) -> bool:
+    """Whether every character of ``text`` is assigned in this Python's Unicode database
+    (ASCII text answers at C speed; other text once per distinct character)."""
+    return text.isascii() or not any(map(_unassigned, set(text)))
+
+
+@functools.cache
+def _unassigned(char: str) -> bool:
+    return unicodedata.category(char) == "Cn"
 
 
 def available(name: str) -> bool:
@@ -76,7 +104,7 @@ def _load(name: str) -> FastCounter | None:
         encoder = compat.toktok_encoder(name)  # the count-only surface, no ids
         if encoder is None:
             return None
-        counter = FastCounter(encoder)
+        counter = FastCounter(encoder, functools.partial(_tiktoken_count, name))
         probe = counter.count(_PROBE)
     except Exception:
         return None
@@ -91,3 +119,7 @@ def _load(name: str) -> FastCounter | None:
 def _repaired(text: str) -> str:
     # What tiktoken does with text UTF-8 cannot encode (lone surrogates): U+FFFD in their place.
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _tiktoken_count(name: str, text: str) -> int:
+    return ordinary_count(get_encoding(name), text)

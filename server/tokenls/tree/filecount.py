@@ -1,10 +1,8 @@
-"""Counting whole files and trees: streamed, exact, remembered, and threaded where it pays.
+"""Counting whole files: streamed, exact, remembered (a tree of them: ``tree_count``).
 
 Each file is stat-ed once and read once; an unchanged file is answered from the cache
 (``tokenls.tree.known_files``). Big files stream in ~1 MiB chunks cut at exact positions, so a
 50 MB log counts in bounded memory and still equals tiktoken's count of the whole file.
-tiktoken releases the GIL while it encodes, so on machines with more than two cores a
-thread pool spreads the files over them without copying the encoding into processes.
 """
 
 from __future__ import annotations
@@ -12,30 +10,24 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import sys
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from tokenls.engine.counting import BATCH_MAX_EXACT, FAST_CHARS, Count, Counter
-from tokenls.engine.tokenizer_files import make_counter
+from tokenls.engine.counting import Count, Counter
 from tokenls.files.reading import (
     CHUNK_BYTES,
     SNIFF_BYTES,
-    STDIN,
     DecodeReport,
-    Found,
     decode_bytes,
     decode_chunks,
     is_binary,
     read_file,
-    walk,
 )
 from tokenls.files.regular import NotRegularFile, kind_of, open_regular
-from tokenls.tree.encode_ahead import Ahead, encode_ahead, read_ahead_pays
+from tokenls.tree.encode_ahead import Ahead
 from tokenls.tree.known_files import KnownFile, KnownFiles
 from tokenls.tree.prompts import PROMPT_MAX_BYTES, PromptChecker
 
@@ -78,7 +70,7 @@ def count_file(
     an unchanged file is answered from the cache and new counts are remembered. Under a
     model counted by its provider (``prompts``), the encoding's count becomes the model's."""
     if prompts is not None and prompts.is_prompt(path):
-        return _count_prompt(path, counter, prompts, known=known)
+        return count_prompt(path, counter, prompts, known=known)
     result = _count_known(path, counter, known)
     if result.count is None:
         return result
@@ -97,11 +89,11 @@ def count_file(
 
 def _count_known(path: Path, counter: Counter, known: KnownFiles | None) -> FileCount:
     """The encoding's count of a plain file, from ``known`` when the file is unchanged."""
-    step = _known_ahead(path, counter, known)
+    step = known_ahead(path, counter, known)
     return step.work() if isinstance(step, Ahead) else step
 
 
-def _known_ahead(
+def known_ahead(
     path: Path, counter: Counter, known: KnownFiles | None
 ) -> FileCount | Ahead[FileCount]:
     """``_count_known`` up to the encoding: stat, cache, read, hash and decode happen here;
@@ -208,7 +200,7 @@ def _count_plain(path: Path, counter: Counter, known: KnownFiles | None) -> Read
     return FileCount(path, count, size, chars, report.replaced), digest.hexdigest()
 
 
-def _count_prompt(
+def count_prompt(
     path: Path,
     counter: Counter,
     prompts: PromptChecker,
@@ -252,227 +244,7 @@ def _count_prompt(
     )
 
 
-def named_special(reason: str) -> str:
-    """Why a named FIFO or device is refused, and what to do instead."""
-    return f"{reason} (to read a stream, pipe it to standard input: -)"
-
-
-def count_stdin(
-    counter: Counter, prompts: PromptChecker | None = None, name: str | None = None
-) -> FileCount:
-    """Count standard input, streamed; with ``name`` (``--stdin-filename``) a prompt-like
-    name is counted as that prompt, its references resolved from where it would live.
-    Under an estimated model the text is kept (up to the prompt limit) for its estimate."""
-    stream = sys.stdin.buffer
-    first = stream.read(CHUNK_BYTES)
-    shown = Path(name) if name else Path(STDIN)
-    if b"\0" in first[:SNIFF_BYTES]:
-        return FileCount(shown, size=len(first), binary=True)
-    oversized = False
-    pieces: Iterable[bytes] = chain([first], iter(lambda: stream.read(CHUNK_BYTES), b""))
-    if name and prompts is not None and prompts.is_prompt(Path(name)):
-        data = first + stream.read()
-        if len(data) <= PROMPT_MAX_BYTES:
-            return _count_prompt(Path(name), counter, prompts, data)
-        pieces, oversized = [data], True  # too big to read whole: counted as plain text
-    where = stdin_stands_for(name)
-    choice = prompts.choice(where) if prompts is not None else None
-    kept: list[bytes] | None = [] if choice is not None and choice.ratio is not None else None
-    report = DecodeReport()
-    size = chars = 0
-
-    def texts() -> Iterator[str]:
-        nonlocal size, chars
-        for text in decode_chunks(_sized(pieces), report):
-            chars += len(text)
-            yield text
-
-    def _sized(chunks: Iterable[bytes]) -> Iterator[bytes]:
-        nonlocal size, kept
-        for chunk in chunks:
-            size += len(chunk)
-            if kept is not None and size > PROMPT_MAX_BYTES:
-                kept = None  # too large to send: estimated from its local count
-            if kept is not None:
-                kept.append(chunk)
-            yield chunk
-
-    count = counter.count_stream(texts())
-    result = FileCount(
-        shown,
-        count,
-        size,
-        chars,
-        report.replaced,
-        oversized=oversized,
-        encoding=counter.encoding_name,
-        model=choice.model if choice is not None else None,
-    )
-    if prompts is None or choice is None or choice.ratio is None:
-        return result
-    data = b"".join(kept) if kept is not None else None
-    estimated, reason = prompts.model_count(where, count, data, None if data is not None else size)
-    return replace(result, count=estimated, reason=reason)
-
-
-def stdin_stands_for(name: str | None) -> Path:
-    """The file standard input is counted as: ``--stdin-filename``'s, else one in the
-    working directory (its config and choice apply)."""
-    return Path(name) if name else Path.cwd() / STDIN
-
-
-def default_workers() -> int:
-    """Threads for a tree: on two cores (often one physical core's two threads) a second
-    encoding thread measured no faster and 25% more CPU, so one; more on bigger machines."""
-    cores = os.cpu_count() or 1
-    return 1 if cores <= 2 else min(cores, 8)
-
-
-def _bytes_to_read(found: list[Found], known: KnownFiles | None, enough: int) -> int:
-    """Bytes of the files the cache cannot answer by their stat, summed until ``enough``:
-    the counting engine is chosen for that volume (standard input chooses as it streams)."""
-    total = 0
-    for item in found:
-        if item.stdin or item.error is not None:
-            continue
-        try:
-            info = item.path.stat()
-        except OSError:
-            continue
-        if known is None or known.by_stat(item.path, info) is None:
-            total += info.st_size
-            if total >= enough:
-                break
-    return total
-
-
-def count_paths(
-    paths: Iterable[str | Path],
-    encoding: str,
-    *,
-    workers: int | None = None,
-    on_done: Callable[[FileCount], None] | None = None,
-    prompts: PromptChecker | None = None,
-    ignore: bool = True,
-    stdin_name: str | None = None,
-    known: KnownFiles | None = None,
-) -> list[FileCount]:
-    """Count every file under ``paths`` (walked with git's ignore rules unless ``ignore`` is
-    false; ``-`` is standard input), in walk order. Each file is counted with its folder's
-    choice of tokenizer (``prompts``; without it, ``encoding``). With ``known``, unchanged
-    files come from the cache and what was counted is written back once, at the end.
-
-    With one worker (two cores or fewer) and a core idle, plain files are read ahead on
-    this thread while one encoder thread encodes (``tokenls.tree.encode_ahead``); prompts,
-    standard input and files counted for an estimated model run whole on that thread, in
-    their turn."""
-    found: list[Found] = list(walk(paths, ignore=ignore))
-    workers = workers or default_workers()
-    pooled = workers > 1 and len(found) > 1
-    counters: dict[tuple[int, str], Counter] = {}
-    knowns: dict[str, KnownFiles] = {}
-    lock = threading.Lock()
-
-    def expect() -> int:  # asked only when a file must be read: an unchanged tree skips it
-        return _bytes_to_read(found, known, FAST_CHARS)
-
-    def counter_for(chosen: str) -> Counter:
-        # One counter per thread and encoding: its piece cache is not shared across threads.
-        # Read ahead, every count runs on the one encoder thread, whoever made the counter.
-        key = (threading.get_ident() if pooled else 0, chosen)
-        counter = counters.get(key)
-        if counter is None:
-            with lock:
-                counter = counters.get(key)
-                if counter is None:
-                    counter = make_counter(chosen, max_exact=BATCH_MAX_EXACT, expect=expect)
-                    ours = (counter.cache_id, counter.max_exact)
-                    theirs = (known.counter_id, known.max_exact) if known is not None else ours
-                    if chosen == encoding and theirs != ours:
-                        raise ValueError(f"remembered counts of {theirs[0]}, not {encoding}")
-                    counters[key] = counter
-        return counter
-
-    def known_for(counter: Counter) -> KnownFiles | None:
-        """The remembered counts of this counter's files (another encoding's beside ``known``)."""
-        if known is None or known.counter_id == counter.cache_id:
-            return known
-        with lock:
-            other = knowns.get(counter.cache_id)
-            if other is None:
-                other = knowns[counter.cache_id] = KnownFiles(
-                    known.cache, counter.cache_id, known.max_exact
-                )
-        return other
-
-    def whole(item: Found) -> FileCount:
-        """One path counted from start to end on the calling thread."""
-        if item.error is not None:
-            return FileCount(item.path, error=item.error)
-        where = stdin_stands_for(stdin_name) if item.stdin else item.path
-        counter = counter_for(prompts.choice(where).encoding if prompts else encoding)
-        if item.stdin:
-            return count_stdin(counter, prompts, stdin_name)
-        return count_file(item.path, counter, prompts, known_for(counter))
-
-    def step(item: Found) -> FileCount | Ahead[FileCount]:
-        """A plain file read here, its encoding left to the returned work; anything else
-        (a prompt, standard input, a model counted by its provider) whole in the work."""
-        if item.error is not None or item.stdin:
-            return Ahead(lambda: whole(item))
-        path = item.path
-        model = None
-        chosen = encoding
-        if prompts is not None:
-            if prompts.is_prompt(path):
-                return Ahead(lambda: whole(item))
-            try:
-                choice = prompts.choice(path)
-            except NotRegularFile as exc:
-                return FileCount(path, skipped=exc.strerror)
-            except OSError as exc:
-                return FileCount(path, error=exc.strerror or str(exc))
-            if choice.ratio is not None:  # the model's count is its provider's
-                return Ahead(lambda: whole(item))
-            chosen, model = choice.encoding, choice.model
-        counter = counter_for(chosen)
-        read = _known_ahead(path, counter, known_for(counter))
-        if isinstance(read, Ahead):
-            encode = read.work
-            return Ahead(lambda: _labelled(encode(), counter, model), read.chars)
-        return _labelled(read, counter, model)
-
-    def now(item: Found) -> FileCount:
-        done = step(item)
-        return done.work() if isinstance(done, Ahead) else done
-
-    def finished(item: Found, result: FileCount) -> FileCount:
-        if item.named and result.skipped:  # named on purpose: an error, not a quiet skip
-            result = FileCount(item.path, error=named_special(result.skipped))
-        if on_done is not None:
-            on_done(result)
-        return result
-
-    try:
-        if len(found) <= 1 or (not pooled and not read_ahead_pays()):
-            return [finished(item, now(item)) for item in found]
-        if not pooled:
-            ahead = encode_ahead(step(item) for item in found)
-            return [finished(item, result) for item, result in zip(found, ahead, strict=True)]
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return [
-                finished(item, result)
-                for item, result in zip(found, pool.map(now, found), strict=True)
-            ]
-    finally:
-        for remembered in (known, *knowns.values()):
-            if remembered is not None:
-                remembered.flush()
-
-
-def _labelled(result: FileCount, counter: Counter, model: str | None) -> FileCount:
+def labelled(result: FileCount, counter: Counter, model: str | None) -> FileCount:
     """A plain file's result with what counted it (nothing to label on a skip or error)."""
     if result.count is None:
         return result

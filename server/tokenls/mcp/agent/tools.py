@@ -44,8 +44,8 @@ class AgentTools:
         self, paths: list[str], encoding: str | None = None, model: str | None = None
     ) -> results.CountResult:
         from tokenls.tree.count_json import json_report
-        from tokenls.tree.filecount import count_paths
         from tokenls.tree.report import counted_as, part_of, text_once_total
+        from tokenls.tree.tree_count import count_paths
 
         found, refused = self.files.files_under(paths)
         checker = self._checker(encoding, model)

@@ -1,0 +1,195 @@
+"""Counting a whole tree: every file with its folder's tokenizer, in walk order, on the
+threads that pay on this machine.
+
+With one worker (two cores or fewer) and a core idle, plain files are read ahead on the
+calling thread while one encoder thread encodes (``tokenls.tree.encode_ahead``); prompts,
+standard input and files counted for an estimated model run whole on that thread, in their
+turn. On bigger machines a thread pool spreads the files (tiktoken releases the GIL).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from tokenls.engine.counting import BATCH_MAX_EXACT, FAST_CHARS, Counter
+from tokenls.engine.tokenizer_files import make_counter
+from tokenls.files.reading import Found, walk
+from tokenls.files.regular import NotRegularFile
+from tokenls.tree.encode_ahead import Ahead, encode_ahead, read_ahead_pays
+from tokenls.tree.filecount import FileCount, count_file, known_ahead, labelled
+from tokenls.tree.known_files import KnownFiles
+from tokenls.tree.prompts import PromptChecker
+from tokenls.tree.stdin import count_stdin, named_special, stdin_stands_for
+
+
+def default_workers() -> int:
+    """Threads for a tree: on two cores (often one physical core's two threads) a second
+    encoding thread measured no faster and 25% more CPU, so one; more on bigger machines."""
+    cores = os.cpu_count() or 1
+    return 1 if cores <= 2 else min(cores, 8)
+
+
+def count_paths(
+    paths: Iterable[str | Path],
+    encoding: str,
+    *,
+    workers: int | None = None,
+    on_done: Callable[[FileCount], None] | None = None,
+    prompts: PromptChecker | None = None,
+    ignore: bool = True,
+    stdin_name: str | None = None,
+    known: KnownFiles | None = None,
+) -> list[FileCount]:
+    """Count every file under ``paths`` (walked with git's ignore rules unless ``ignore`` is
+    false; ``-`` is standard input), in walk order. Each file is counted with its folder's
+    choice of tokenizer (``prompts``; without it, ``encoding``). With ``known``, unchanged
+    files come from the cache and what was counted is written back once, at the end."""
+    found: list[Found] = list(walk(paths, ignore=ignore))
+    workers = workers or default_workers()
+    tree = _Tree(found, encoding, workers > 1 and len(found) > 1, prompts, stdin_name, known)
+
+    def finished(item: Found, result: FileCount) -> FileCount:
+        if item.named and result.skipped:  # named on purpose: an error, not a quiet skip
+            result = FileCount(item.path, error=named_special(result.skipped))
+        if on_done is not None:
+            on_done(result)
+        return result
+
+    try:
+        if len(found) <= 1 or (not tree.pooled and not read_ahead_pays()):
+            return [finished(item, tree.now(item)) for item in found]
+        if not tree.pooled:
+            ahead = encode_ahead(tree.step(item) for item in found)
+            return [finished(item, result) for item, result in zip(found, ahead, strict=True)]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = pool.map(tree.now, found)
+            return [finished(item, result) for item, result in zip(found, results, strict=True)]
+    finally:
+        tree.flush()
+
+
+class _Tree:
+    """What counting one tree shares between its files: a counter per thread and encoding,
+    the remembered counts per encoding."""
+
+    def __init__(
+        self,
+        found: list[Found],
+        encoding: str,
+        pooled: bool,
+        prompts: PromptChecker | None,
+        stdin_name: str | None,
+        known: KnownFiles | None,
+    ) -> None:
+        self.found, self.encoding, self.pooled = found, encoding, pooled
+        self.prompts, self.stdin_name, self.known = prompts, stdin_name, known
+        self.counters: dict[tuple[int, str], Counter] = {}
+        self.knowns: dict[str, KnownFiles] = {}
+        self.lock = threading.Lock()
+
+    def expect(self) -> int:
+        """Asked only when a file must be read (an unchanged tree never asks)."""
+        return _bytes_to_read(self.found, self.known, FAST_CHARS)
+
+    def counter_for(self, chosen: str) -> Counter:
+        """One counter per thread and encoding: its piece cache is not shared across
+        threads. Read ahead, every count runs on the one encoder thread."""
+        key = (threading.get_ident() if self.pooled else 0, chosen)
+        counter = self.counters.get(key)
+        if counter is None:
+            with self.lock:
+                counter = self.counters.get(key)
+                if counter is None:
+                    counter = make_counter(chosen, max_exact=BATCH_MAX_EXACT, expect=self.expect)
+                    self._check_remembered(chosen, counter)
+                    self.counters[key] = counter
+        return counter
+
+    def _check_remembered(self, chosen: str, counter: Counter) -> None:
+        known = self.known
+        ours = (counter.cache_id, counter.max_exact)
+        theirs = (known.counter_id, known.max_exact) if known is not None else ours
+        if chosen == self.encoding and theirs != ours:
+            raise ValueError(f"remembered counts of {theirs[0]}, not {self.encoding}")
+
+    def known_for(self, counter: Counter) -> KnownFiles | None:
+        """The remembered counts of this counter's files (another encoding's beside ``known``)."""
+        known = self.known
+        if known is None or known.counter_id == counter.cache_id:
+            return known
+        with self.lock:
+            other = self.knowns.get(counter.cache_id)
+            if other is None:
+                other = KnownFiles(known.cache, counter.cache_id, known.max_exact)
+                self.knowns[counter.cache_id] = other
+        return other
+
+    def whole(self, item: Found) -> FileCount:
+        """One path counted from start to end on the calling thread."""
+        if item.error is not None:
+            return FileCount(item.path, error=item.error)
+        prompts = self.prompts
+        where = stdin_stands_for(self.stdin_name) if item.stdin else item.path
+        counter = self.counter_for(prompts.choice(where).encoding if prompts else self.encoding)
+        if item.stdin:
+            return count_stdin(counter, prompts, self.stdin_name)
+        return count_file(item.path, counter, prompts, self.known_for(counter))
+
+    def step(self, item: Found) -> FileCount | Ahead[FileCount]:
+        """A plain file read here, its encoding left to the returned work; anything else
+        (a prompt, standard input, a model counted by its provider) whole in the work."""
+        if item.error is not None or item.stdin:
+            return Ahead(lambda: self.whole(item))
+        path, prompts = item.path, self.prompts
+        model = None
+        chosen = self.encoding
+        if prompts is not None:
+            if prompts.is_prompt(path):
+                return Ahead(lambda: self.whole(item))
+            try:
+                choice = prompts.choice(path)
+            except NotRegularFile as exc:
+                return FileCount(path, skipped=exc.strerror)
+            except OSError as exc:
+                return FileCount(path, error=exc.strerror or str(exc))
+            if choice.ratio is not None:  # the model's count is its provider's
+                return Ahead(lambda: self.whole(item))
+            chosen, model = choice.encoding, choice.model
+        counter = self.counter_for(chosen)
+        read = known_ahead(path, counter, self.known_for(counter))
+        if isinstance(read, Ahead):
+            encode = read.work
+            return Ahead(lambda: labelled(encode(), counter, model), read.chars)
+        return labelled(read, counter, model)
+
+    def now(self, item: Found) -> FileCount:
+        done = self.step(item)
+        return done.work() if isinstance(done, Ahead) else done
+
+    def flush(self) -> None:
+        for remembered in (self.known, *self.knowns.values()):
+            if remembered is not None:
+                remembered.flush()
+
+
+def _bytes_to_read(found: list[Found], known: KnownFiles | None, enough: int) -> int:
+    """Bytes of the files the cache cannot answer by their stat, summed until ``enough``:
+    the counting engine is chosen for that volume (standard input chooses as it streams)."""
+    total = 0
+    for item in found:
+        if item.stdin or item.error is not None:
+            continue
+        try:
+            info = item.path.stat()
+        except OSError:
+            continue
+        if known is None or known.by_stat(item.path, info) is None:
+            total += info.st_size
+            if total >= enough:
+                break
+    return total
