@@ -12,7 +12,7 @@ import pytest
 
 from tokenls.cli.main import main
 from tokenls.config import Settings, editor_layer, file_layer, read_config
-from tokenls.config.schema import LIMIT_RANGES, RANGES, Range
+from tokenls.config.values import LIMIT_RANGES, RANGES, Range
 
 
 def _numeric_keys(schema: type = Settings, prefix: str = "") -> dict[str, Any]:

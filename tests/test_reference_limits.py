@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from tests.conftest import truth
 from tokenls.cli.main import main
 from tokenls.config import ConfigError, load_config_for
-from tokenls.config.schema import RANGES, ReferenceCount
+from tokenls.config.schema import ReferenceCount
+from tokenls.config.values import RANGES
 from tokenls.engine.text import split_lines
 from tokenls.lsp.session import Change, Session
 from tokenls.references import parse_references

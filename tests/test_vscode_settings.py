@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tokenls.config.schema import snake_case
+from tokenls.config.validation import snake_case
 from tokenls.engine.encodings import ENCODINGS
 from tokenls.engine.tokenizer_files import PACKAGED
 from tokenls.lsp.session import Session

@@ -24,15 +24,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from tokenls.config.schema import (
-    ConfigError,
-    Problem,
-    Settings,
-    check_thresholds,
-    layer,
-    validate,
-)
+from tokenls.config.schema import ConfigError, Problem, Settings
 from tokenls.config.trust import restrict_workspace_values, user_config_path
+from tokenls.config.validation import check_thresholds, layer, validate
 from tokenls.files.regular import read_regular
 
 CONFIG_FILE = "tokenls.toml"

@@ -22,7 +22,7 @@ from itertools import accumulate, islice
 from operator import attrgetter
 from typing import Literal
 
-from tokenls.config.schema import REFERENCE_SYNTAXES as SYNTAXES
+from tokenls.config.values import REFERENCE_SYNTAXES as SYNTAXES
 from tokenls.document.outline import scan_structure
 
 Kind = Literal["file", "variable", "url"]

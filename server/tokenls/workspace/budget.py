@@ -14,7 +14,8 @@ from enum import IntEnum
 from typing import Any
 
 from tokenls.config import Thresholds
-from tokenls.config.schema import RANGES, Tokens
+from tokenls.config.schema import Tokens
+from tokenls.config.values import RANGES
 
 TOKENS = RANGES[Tokens]  # a frontmatter budget is held to the setting's range
 
