@@ -16,6 +16,7 @@ from tokenls.cache.token_cache import TokenCache
 from tokenls.engine.document import Position
 from tokenls.lsp import log_actions
 from tokenls.lsp.log_actions import Offer
+from tokenls.lsp.log_plans import ActionPlan
 
 if TYPE_CHECKING:
     from tokenls.analysis.analyse import Analysis
@@ -102,7 +103,7 @@ class Answers:
 
     def prepare_code_action(
         self, data: Mapping[str, Any]
-    ) -> Callable[[Callable[[], bool]], log_actions.ActionPlan | None] | None:
+    ) -> Callable[[Callable[[], bool]], ActionPlan | None] | None:
         """The compression job of an offer, or None when the document changed since."""
         uri = data.get("uri")
         if not isinstance(uri, str) or uri not in self._docs:

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from lsprotocol import types
 
 from tokenls.config import Problem
-from tokenls.lsp.log_actions import ActionPlan, Offer
+from tokenls.lsp.log_actions import Offer
+from tokenls.lsp.log_plans import ActionPlan
 from tokenls.lsp.session import Change, Finding, Hint
 from tokenls.workspace.budget import Severity
 
