@@ -74,45 +74,8 @@ def sarif_log(
     """A complete SARIF log for one ``check`` run; ``errors`` mark the run as failed (one
     notification each), ``skipped`` files (path, why) and ``notes`` (no budget configured)
     are warnings on a run that succeeded."""
-    codes = list(RULES)
-    seen: dict[str, int] = {}
-    results = []
-    for row in rows:
-        identity = _identity(row)
-        seen[identity] = seen.get(identity, 0) + 1
-        key = f"{identity}\0{seen[identity]}".encode("utf-8", "surrogatepass")
-        fingerprint = hashlib.sha256(key).hexdigest()
-        result: dict[str, Any] = {
-            "ruleId": row.code,
-            "ruleIndex": codes.index(row.code) if row.code in RULES else -1,
-            "level": _LEVELS[row.severity],
-            "message": {"text": _message(row)},
-            "locations": [_location(row.path, row)],
-            "fingerprints": {"tokenls/v1": fingerprint},
-            "partialFingerprints": {"tokenls/v1": fingerprint},
-        }
-        if row.code not in RULES:
-            del result["ruleIndex"]
-        if row.exact is not None:  # a budget finding: whether its figures are estimates
-            result["properties"] = {"exact": row.exact}
-            if row.reason:
-                result["properties"]["reason"] = row.reason
-        if row.contributors:
-            result["relatedLocations"] = [
-                {
-                    "id": index,
-                    "message": {"text": f"{c.label}: {c.tokens:,} tokens"},
-                    "physicalLocation": _physical(row.path, c.line + 1, 1, None, None),
-                }
-                for index, c in enumerate(row.contributors)
-            ]
-        results.append(result)
-    invocation: dict[str, Any] = {"executionSuccessful": not errors}
-    notifications = [{"level": "error", "message": {"text": e.line()}} for e in errors]
-    notifications += [_skipped(path, why) for path, why in skipped]
-    notifications += [{"level": "warning", "message": {"text": note}} for note in notes]
-    if notifications:
-        invocation["toolExecutionNotifications"] = notifications
+    results = _results(rows)
+    invocation = _invocation(errors, skipped, notes)
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -123,7 +86,7 @@ def sarif_log(
                         "name": "tokenls",
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "rules": [_rule(code) for code in codes],
+                        "rules": [_rule(code) for code in RULES],
                     }
                 },
                 "invocations": [invocation],
@@ -134,6 +97,60 @@ def sarif_log(
         ],
         "properties": {"schema_version": SCHEMA_VERSION},
     }
+
+
+def _results(rows: Sequence[FindingRow]) -> list[dict[str, Any]]:
+    """One result per finding; the n-th finding of the same identity gets its own
+    fingerprint, so two alike stay two alerts."""
+    seen: dict[str, int] = {}
+    results = []
+    for row in rows:
+        identity = _identity(row)
+        seen[identity] = seen.get(identity, 0) + 1
+        key = f"{identity}\0{seen[identity]}".encode("utf-8", "surrogatepass")
+        results.append(_result(row, hashlib.sha256(key).hexdigest()))
+    return results
+
+
+def _result(row: FindingRow, fingerprint: str) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": row.code,
+        "ruleIndex": list(RULES).index(row.code) if row.code in RULES else -1,
+        "level": _LEVELS[row.severity],
+        "message": {"text": _message(row)},
+        "locations": [_location(row.path, row)],
+        "fingerprints": {"tokenls/v1": fingerprint},
+        "partialFingerprints": {"tokenls/v1": fingerprint},
+    }
+    if row.code not in RULES:
+        del result["ruleIndex"]
+    if row.exact is not None:  # a budget finding: whether its figures are estimates
+        result["properties"] = {"exact": row.exact}
+        if row.reason:
+            result["properties"]["reason"] = row.reason
+    if row.contributors:
+        result["relatedLocations"] = [
+            {
+                "id": index,
+                "message": {"text": f"{c.label}: {c.tokens:,} tokens"},
+                "physicalLocation": _physical(row.path, c.line + 1, 1, None, None),
+            }
+            for index, c in enumerate(row.contributors)
+        ]
+    return result
+
+
+def _invocation(
+    errors: Sequence[UsageError], skipped: Sequence[tuple[str, str]], notes: Sequence[str]
+) -> dict[str, Any]:
+    """Whether the run succeeded, with a notification per error, skipped file and note."""
+    invocation: dict[str, Any] = {"executionSuccessful": not errors}
+    notifications = [{"level": "error", "message": {"text": e.line()}} for e in errors]
+    notifications += [_skipped(path, why) for path, why in skipped]
+    notifications += [{"level": "warning", "message": {"text": note}} for note in notes]
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    return invocation
 
 
 def sarif_json(
