@@ -240,6 +240,14 @@ def build_server(root: Path) -> MCPServer:
     server = AnsweringServer(
         "tokenls", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING"
     )
+    _add_counting_tools(server, tools)
+    _add_compress_log(server, tools)
+    _add_file_tools(server, tools)
+    return server
+
+
+def _add_counting_tools(server: MCPServer, tools: AgentTools) -> None:
+    """count_tokens and check_budget: what files and directories cost."""
 
     @server.tool(annotations=_read_only("Count tokens", network=True))
     def count_tokens(
@@ -257,6 +265,10 @@ def build_server(root: Path) -> MCPServer:
         """The findings of `tokenls check`: prompts over (or near) their token budget, with
         the biggest contributors of each one over it, and references that were refused."""
         return _answer(lambda: tools.check_budget(paths, encoding, model))
+
+
+def _add_compress_log(server: MCPServer, tools: AgentTools) -> None:
+    """compress_log: a log, from a file or given whole, shrunk to a budget."""
 
     @server.tool(annotations=_read_only("Compress a log", network=False))
     def compress_log(
@@ -281,6 +293,10 @@ def build_server(root: Path) -> MCPServer:
             )
         return _answer(lambda: tools.compress_log(budget, path, text, baseline))
 
+
+def _add_file_tools(server: MCPServer, tools: AgentTools) -> None:
+    """explain_tokens and read_within_budget: one file, explained or read within a budget."""
+
     @server.tool(annotations=_read_only("Explain a prompt's tokens", network=True))
     def explain_tokens(
         path: FilePath, encoding: Encoding = None, model: Model = None
@@ -295,8 +311,6 @@ def build_server(root: Path) -> MCPServer:
         compressed view of a log (failures kept) or an outline (headings, then text from
         the top) with each gap marked; `left_out` and `omitted` say what is missing."""
         return _answer(lambda: tools.read_within_budget(path, budget))
-
-    return server
 
 
 def serve(root: Path) -> int:
