@@ -40,13 +40,7 @@ def run_compress(args: argparse.Namespace, terminal: Terminal) -> int:
     settings, _ = load_config_for(start)
     table = _compress_table(settings)
     chosen = options.resolve(args, table, options.settings_source(start))
-    if chosen.budget < MIN_BUDGET:
-        raise UsageError(
-            f"--budget {chosen.budget} is below the minimum of {MIN_BUDGET} tokens "
-            "(room for at least the line saying what was left out)"
-        )
-    if args.json and args.output == STDIN:
-        raise UsageError("--json and -o - would both write to standard output")
+    _check_options(args, chosen)
     encoding = chosen.encoding or compression_encoding(settings)
     counter = Counter(encoding, max_exact=BATCH_MAX_EXACT)
     memory = None
@@ -54,27 +48,7 @@ def run_compress(args: argparse.Namespace, terminal: Terminal) -> int:
         workspace = workspace_root(source or Path.cwd())
         memory = ErrorMemory(TokenCache(_cache_dir(settings.cache_dir), workspaces=[workspace]))
     passing = _baseline(chosen.baseline) if chosen.baseline else None
-    spooled = None
-    try:
-        size = source.stat().st_size if source else 0
-        if passing is not None and source is None:  # read twice: held on disk, not in memory
-            spooled = _spool(_chunks(None, 0))
-        read = (lambda: _reread(spooled)) if spooled else (lambda: _chunks(source, size))
-        baseline = against(passing, read()) if passing is not None else None
-        tally = Tally()
-        chunks = tally.tap(read())
-        settings_of_run = {"memory": memory, "baseline": baseline, "custom": chosen.profiles}
-        if not terminal.quiet and sys.stderr.isatty() and size > 4 * 1024 * 1024:
-            result = _with_progress(chunks, size, args, chosen, counter, settings_of_run)
-        else:
-            result = _compress(chunks, args, chosen, counter, settings_of_run)
-    except ProfileError as exc:
-        raise UsageError(str(exc)) from None
-    except OSError as exc:
-        raise UsageError(f"cannot read: {exc.strerror or exc}", args.log) from None
-    finally:
-        if spooled is not None:
-            spooled.close()
+    result, tally = _compress_input(source, passing, memory, args, chosen, counter, terminal)
     if args.output not in (None, STDIN):
         write_output(args.output, result.text)
     elif not args.json:
@@ -88,14 +62,64 @@ def run_compress(args: argparse.Namespace, terminal: Terminal) -> int:
     elif not terminal.quiet:
         _summary(result, failures, stats.get("naive_head_tail"))
     if getattr(args, "save_config", False):
-        saved = options.given(args)
-        if not saved:
-            raise UsageError("--save-config: no option given to save (--budget, --baseline, …)")
-        written = options.save(start, saved, Path.cwd())
-        if not terminal.quiet:
-            names = ", ".join(options.FLAGS[key] for key in saved)
-            say(f"saved {names} to the [compress] table of {written}")
+        _save_config(args, start, terminal)
     return EXIT_OK
+
+
+def _check_options(args: argparse.Namespace, chosen: options.Options) -> None:
+    """A budget too small to hold anything, or two outputs on standard output: refused
+    before anything is read."""
+    if chosen.budget < MIN_BUDGET:
+        raise UsageError(
+            f"--budget {chosen.budget} is below the minimum of {MIN_BUDGET} tokens "
+            "(room for at least the line saying what was left out)"
+        )
+    if args.json and args.output == STDIN:
+        raise UsageError("--json and -o - would both write to standard output")
+
+
+def _compress_input(
+    source: Path | None,
+    passing: list[str] | None,
+    memory: ErrorMemory | None,
+    args: argparse.Namespace,
+    chosen: options.Options,
+    counter: Counter,
+    terminal: Terminal,
+) -> tuple[CompressResult, Tally]:
+    """The input compressed (with a progress bar for a big file on a terminal), and the
+    tally of its failures; standard input is held on disk when a baseline reads it twice."""
+    spooled = None
+    try:
+        size = source.stat().st_size if source else 0
+        if passing is not None and source is None:  # read twice: held on disk, not in memory
+            spooled = _spool(_chunks(None, 0))
+        read = (lambda: _reread(spooled)) if spooled else (lambda: _chunks(source, size))
+        baseline = against(passing, read()) if passing is not None else None
+        tally = Tally()
+        chunks = tally.tap(read())
+        settings_of_run = {"memory": memory, "baseline": baseline, "custom": chosen.profiles}
+        if not terminal.quiet and sys.stderr.isatty() and size > 4 * 1024 * 1024:
+            return _with_progress(chunks, size, args, chosen, counter, settings_of_run), tally
+        return _compress(chunks, args, chosen, counter, settings_of_run), tally
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read: {exc.strerror or exc}", args.log) from None
+    finally:
+        if spooled is not None:
+            spooled.close()
+
+
+def _save_config(args: argparse.Namespace, start: Path, terminal: Terminal) -> None:
+    """``--save-config``: the options given, written to the ``[compress]`` table."""
+    saved = options.given(args)
+    if not saved:
+        raise UsageError("--save-config: no option given to save (--budget, --baseline, …)")
+    written = options.save(start, saved, Path.cwd())
+    if not terminal.quiet:
+        names = ", ".join(options.FLAGS[key] for key in saved)
+        say(f"saved {names} to the [compress] table of {written}")
 
 
 def _config_start(source: Path | None) -> Path:
