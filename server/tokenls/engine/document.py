@@ -283,9 +283,7 @@ def segment_spans(lines: list[str], start: int, end: int) -> list[tuple[int, int
         j = i + 1
         while j < end:
             line = lines[j]
-            if (size >= SEGMENT_CHARS or line.startswith("#")) and is_line_cut(
-                lines[j - 1], line
-            ):
+            if (size >= SEGMENT_CHARS or line.startswith("#")) and is_line_cut(lines[j - 1], line):
                 break
             size += len(line)
             j += 1
