@@ -4,11 +4,11 @@ shared rate tracker in front of every request.
 Secure by default: only allowlisted hosts are fetched, ``http://`` only when allowed, a
 name that resolves to a loopback, private or link-local address only when that host is
 listed as private-ok, and every redirect hop is checked again. Bodies stream with a size
-cap on the decoded bytes, at every layer of content coding (``url_requests``, ``content_coding``). Responses
-are cached on disk (body, ETag, Last-Modified, fetch time): fresh entries are served
-without a request, stale ones revalidated (304 keeps them), and when the upstream is
-unreachable the last known body is served, flagged stale. Header values may
-come from the environment (``"env:API_TOKEN"``) and are never logged or shown (an error
+cap on the decoded bytes, at every layer of content coding (``url_requests``,
+``content_coding``). Responses are cached on disk (body, ETag, Last-Modified, fetch time):
+fresh entries are served without a request, stale ones revalidated (304 keeps them), and
+when the upstream is unreachable the last known body is served, flagged stale. Header
+values may come from the environment (``"env:API_TOKEN"``) and are never logged or shown (an error
 quoting the server has every configured value redacted); the cache key holds only a hash
 of them.
 
