@@ -8,9 +8,9 @@ cap on the decoded bytes, at every layer of content coding (``url_requests``,
 ``content_coding``). Responses are cached on disk (body, ETag, Last-Modified, fetch time):
 fresh entries are served without a request, stale ones revalidated (304 keeps them), and
 when the upstream is unreachable the last known body is served, flagged stale. Header
-values may come from the environment (``"env:API_TOKEN"``) and are never logged or shown (an error
-quoting the server has every configured value redacted); the cache key holds only a hash
-of them.
+values may come from the environment (``"env:API_TOKEN"``) and are never logged or shown
+(an error quoting the server has every configured value redacted); the cache key holds only
+a hash of them.
 
 Every wait is bounded: one request (connect, redirects, every byte of the body) has
 ``http.timeout_s`` in all, so a server trickling a byte at a time cannot hold a run; and a
