@@ -54,3 +54,17 @@ def test_the_known_oversized_places_are_still_there() -> None:
     found = sizes()
     gone = [key for key in KNOWN if key not in found or found[key][1] <= LIMITS[found[key][0]]]
     assert not gone, gone
+
+
+def test_only_the_panic_guard_catches_base_exception() -> None:
+    """A bug in an engine raises; only tiktoken's panic (a BaseException) is caught, by its
+    type, in one place."""
+    catching = sorted(
+        path.relative_to(PACKAGE).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ExceptHandler)
+        and isinstance(node.type, ast.Name)
+        and node.type.id == "BaseException"
+    )
+    assert catching == ["engine/panics.py"]
