@@ -15,7 +15,8 @@ from tests.conftest import truth
 from tests.repos import Repo
 from tokenls.cli.main import main
 from tokenls.history.compare import revisions
-from tokenls.history.git import GitError, Repository
+from tokenls.history.git import Repository
+from tokenls.history.git_hardening import GitError
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 

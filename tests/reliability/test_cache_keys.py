@@ -15,9 +15,10 @@ from tokenls.cache.token_cache import TokenCache
 from tokenls.config import HttpSettings, RateSettings, Settings
 from tokenls.engine.counting import Counter
 from tokenls.engine.text import split_lines
+from tokenls.references.cached_counts import count_key
 from tokenls.references.files import FilePolicy
 from tokenls.references.parse import parse_references
-from tokenls.references.resolve import Resolver, count_key
+from tokenls.references.resolve import Resolver
 from tokenls.references.url_sources import fetcher_for
 
 OLD, NEW = "the text before the save\n", "the text after the save, which is longer\n"

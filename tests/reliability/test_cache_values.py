@@ -18,8 +18,9 @@ from tests.conftest import truth
 from tokenls.cache.owned import MARKER, CacheDirRefused, claim_directory
 from tokenls.cache.token_cache import TokenCache
 from tokenls.engine.counting import Counter
+from tokenls.references.cached_counts import count_key
 from tokenls.references.files import FilePolicy
-from tokenls.references.resolve import Resolver, count_key
+from tokenls.references.resolve import Resolver
 
 TEXT = "Counted once, remembered across restarts.\n" * 5
 

@@ -20,7 +20,8 @@ from tokenls.analysis.open_document import OpenDocument
 from tokenls.cache import stored
 from tokenls.engine.counting import ZERO, Count, Counter
 from tokenls.providers.calibration import Ratio, describe, estimate, ratio_for
-from tokenls.references.resolve import Resolved, cached_count, store_count
+from tokenls.references.cached_counts import cached_count, store_count
+from tokenls.references.resolve import Resolved
 from tokenls.workspace.services import Workspace
 
 # Schedules ``job`` for a document, replacing any job of that document still waiting.

@@ -26,11 +26,9 @@ from tokenls.tree.known_files import KnownFiles
 from tokenls.tree.prompts import PromptChecker
 from tokenls.tree.report import (
     Part,
-    counted_as,
+    TreeTotal,
     directory_totals,
     estimate_error,
-    part_of,
-    text_once_total,
 )
 from tokenls.tree.tree_count import count_paths
 
@@ -53,14 +51,9 @@ def run_count(args: argparse.Namespace, terminal: Terminal) -> int:
     counter_id = make_counter(encoding, max_exact=BATCH_MAX_EXACT).cache_id
     known = KnownFiles(checker.workspace(inside).cache, counter_id, BATCH_MAX_EXACT)
     results = _count(paths, encoding, args, checker, known, terminal)
-    counted = [r for r in results if r.count is not None]
+    tree = TreeTotal.of(results)
+    counted, parts, total, exact = tree.counted, tree.parts, tree.total, tree.exact
     errors = [r for r in results if r.error is not None]
-    parts = [
-        part_of(r.path, r.own_tokens, r.references, counted_as(r.encoding, r.model))
-        for r in counted
-    ]
-    total = text_once_total(parts)
-    exact = all(r.count is not None and r.count.exact for r in counted)
     if args.json:
         report = json_report(encoding, total, exact, results, args.top)
         if args.model:

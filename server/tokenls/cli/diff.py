@@ -56,7 +56,8 @@ def add_parser(
 
 def run_diff(args: argparse.Namespace, terminal: Terminal) -> int:
     from tokenls.history.compare import compare
-    from tokenls.history.git import GitError, Repository
+    from tokenls.history.git import Repository
+    from tokenls.history.git_hardening import GitError
 
     try:
         repo = Repository.find(Path.cwd())
@@ -84,7 +85,7 @@ def run_diff(args: argparse.Namespace, terminal: Terminal) -> int:
 def split_arguments(repo: Repository, arguments: Sequence[str]) -> tuple[list[str], list[str]]:
     """Revisions first, then paths, as git reads them: an argument that names both a
     commit and an existing file is ambiguous and refused."""
-    from tokenls.history.git import GitError
+    from tokenls.history.git_hardening import GitError
 
     revisions: list[str] = []
     for index, text in enumerate(arguments):
@@ -137,7 +138,7 @@ def growth_rows(
     if against is None or given is None:
         raise UsageError("--against and --max-increase go together")
     from tokenls.history.gate import Limit, growth_findings
-    from tokenls.history.git import GitError
+    from tokenls.history.git_hardening import GitError
 
     try:
         limit = Limit.parse(given)

@@ -52,7 +52,8 @@ def add_parser(
 
 def run_log(args: argparse.Namespace, terminal: Terminal) -> int:
     from tokenls.cli.diff import tree_path
-    from tokenls.history.git import GitError, Repository
+    from tokenls.history.git import Repository
+    from tokenls.history.git_hardening import GitError
     from tokenls.history.timeline import history
 
     try:

@@ -218,8 +218,8 @@ class _BackgroundCount:
 
     def __init__(self, counter: Counter) -> None:
         self._queue: queue.Queue[str | None] = queue.Queue(maxsize=4)  # bounds memory
-        self._total = 0
-        self._error: BaseException | None = None
+        self._total: int | None = None
+        self._error: Exception | None = None
         self._thread = threading.Thread(target=self._run, args=(counter,), daemon=True)
         self._thread.start()
 
@@ -233,6 +233,8 @@ class _BackgroundCount:
         self._thread.join()
         if self._error is not None:
             raise self._error
+        if self._total is None:
+            raise RuntimeError("the output's count stopped before its end")
         return self._total
 
     def _run(self, counter: Counter) -> None:
@@ -242,7 +244,9 @@ class _BackgroundCount:
 
         try:
             self._total = counter.count_stream(chunks()).tokens
-        except BaseException as exc:  # reported to the caller by result()
+        except Exception as exc:  # reported to the caller by result()
             self._error = exc
-            while self._queue.get() is not None:  # drain so the producer never blocks
-                pass
+        finally:
+            if self._total is None:  # stopped early: drain so the producer never blocks
+                while self._queue.get() is not None:
+                    pass

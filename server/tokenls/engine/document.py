@@ -207,13 +207,20 @@ class Document:
         tail = (lines[l1][i1:] if l1 < n else "") + "".join(lines[l1 + 1 : b])
         replacement = split_lines(head + new_text + tail)
         # Lines the edit left as they were (the neighbours, mostly) are not touched: only
-        # old lines [lo, hi) became new lines [lo, hi + delta).
+        # old lines [lo, hi) became new lines [lo, new_hi).
         lo, hi, new_hi = a, b, a + len(replacement)
         while lo < hi and lo < new_hi and lines[lo] == replacement[lo - a]:
             lo += 1
         while hi > lo and new_hi > lo and lines[hi - 1] == replacement[new_hi - 1 - a]:
             hi -= 1
             new_hi -= 1
+        lines[a:b] = replacement
+        self._resegment(lo, hi, new_hi)
+
+    def _resegment(self, lo: int, hi: int, new_hi: int) -> None:
+        """Re-count the segments of old lines ``[lo, hi)``, now new lines ``[lo, new_hi)``
+        (the lines are already replaced), and move the later segments with the text."""
+        lines = self._lines
         delta = new_hi - hi
         starts = self._starts
         # Segments beginning on touched lines are gone; later ones move with the text.
@@ -227,7 +234,6 @@ class Document:
         del starts[i:j], self._counts[i:j], self._slack[i:j]
         if delta:
             starts[i:] = [start + delta for start in starts[i:]]
-        lines[a:b] = replacement
         n = len(lines)
         # The recount begins at the touched lines when they begin on an exact cut after an
         # intact segment, else at the start of the segment they continue.
@@ -251,26 +257,9 @@ class Document:
         self._recount(p, q, s, e)
 
     def _recount(self, p: int, q: int, start: int, end: int) -> None:
-        """Replace segments ``[p, q)`` by a fresh count of lines ``[start, end)``.
-
-        Lines join a segment until it holds SEGMENT_CHARS; a new one starts only at an
-        exact cut, and always at a heading so that sections are sums of stored counts."""
+        """Replace segments ``[p, q)`` by a fresh count of lines ``[start, end)``."""
         lines = self._lines
-        spans = []
-        i = start
-        while i < end:
-            size = len(lines[i])
-            j = i + 1
-            while j < end:
-                line = lines[j]
-                if (size >= SEGMENT_CHARS or line.startswith("#")) and is_line_cut(
-                    lines[j - 1], line
-                ):
-                    break
-                size += len(line)
-                j += 1
-            spans.append((i, j))
-            i = j
+        spans = segment_spans(lines, start, end)
         texts = [lines[i] if j == i + 1 else "".join(lines[i:j]) for i, j in spans]
         counts = self.counter.count_many(texts)  # an opened document's in one call
         tokens = [count.tokens for count in counts]
@@ -280,3 +269,24 @@ class Document:
         self._slack[p:q] = slack
         self._tokens += sum(tokens)
         self._slack_total += sum(slack)
+
+
+def segment_spans(lines: list[str], start: int, end: int) -> list[tuple[int, int]]:
+    """The segments of lines ``[start, end)`` as (first, past-last) line pairs.
+
+    Lines join a segment until it holds SEGMENT_CHARS; a new one starts only at an
+    exact cut, and always at a heading so that sections are sums of stored counts."""
+    spans: list[tuple[int, int]] = []
+    i = start
+    while i < end:
+        size = len(lines[i])
+        j = i + 1
+        while j < end:
+            line = lines[j]
+            if (size >= SEGMENT_CHARS or line.startswith("#")) and is_line_cut(lines[j - 1], line):
+                break
+            size += len(line)
+            j += 1
+        spans.append((i, j))
+        i = j
+    return spans

@@ -60,12 +60,14 @@ def open_regular(path: Path | str, max_bytes: int | None = None) -> BinaryIO:
     non-blocking, is checked again: a name swapped for a FIFO meanwhile cannot block."""
     _check(path, os.stat(path), max_bytes)
     fd = os.open(path, _FLAGS)
+    opened = None
     try:
         _check(path, os.fstat(fd), max_bytes)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+        opened = os.fdopen(fd, "rb")
+        return opened
+    finally:
+        if opened is None:  # refused or interrupted: the descriptor is not left open
+            os.close(fd)
 
 
 def read_regular(path: Path | str, max_bytes: int) -> bytes:

@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tokenls.history.costs import CommitSide, PromptCost, Side, Signature, WorkTreeSide
-from tokenls.history.git import GitError, ObjectReader, Repository, check_revision
+from tokenls.history.git import Repository
+from tokenls.history.git_hardening import GitError, check_revision
+from tokenls.history.object_reader import ObjectReader
 from tokenls.tree.prompts import PromptChecker
 
 

@@ -18,8 +18,9 @@ from tokenls.analysis.analyse import Analysis
 from tokenls.config.trust import user_config_path
 from tokenls.files.reading import SNIFF_BYTES
 from tokenls.files.regular import read_regular
-from tokenls.history.git import Entry, ObjectReader
+from tokenls.history.git_objects import Entry
 from tokenls.history.inputs import InputFinder, Inputs, config_table, strings_in
+from tokenls.history.object_reader import ObjectReader
 from tokenls.history.staging import Staging
 from tokenls.history.trees import CONFIG_NAMES, CommitTree, Tree, WorkTree
 from tokenls.tree.prompts import PromptChecker

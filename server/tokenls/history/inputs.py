@@ -20,7 +20,7 @@ from typing import Any
 
 from tokenls.document.outline import read_frontmatter
 from tokenls.files.reading import DecodeReport, decode_bytes
-from tokenls.history.git import MODE_FILE, MODE_TREE, Entry
+from tokenls.history.git_objects import MODE_FILE, MODE_TREE, Entry
 from tokenls.history.trees import CONFIG_NAMES, Tree, parts_of
 from tokenls.references.parse import MAX_PARSED_REFERENCES, parse_references
 from tokenls.references.resolve import MAX_IMPORT_DEPTH

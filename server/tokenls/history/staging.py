@@ -20,7 +20,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from tokenls.history.git import MODE_EXECUTABLE, Entry
+from tokenls.history.git_objects import MODE_EXECUTABLE, Entry
 from tokenls.history.trees import READ_LIMIT, Tree, parts_of
 
 

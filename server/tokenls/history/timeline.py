@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 from tokenls.config import ConfigError
 from tokenls.history.costs import CommitSide, PromptCost
-from tokenls.history.git import GitError, LogEntry, ObjectReader, Repository
+from tokenls.history.git import LogEntry, Repository
+from tokenls.history.git_hardening import GitError
+from tokenls.history.object_reader import ObjectReader
 
 _PASSES = 3  # rounds of looking for commits that changed a file the prompt reads
 _MAX_PATHS = 2000  # paths one ``git log`` is asked about

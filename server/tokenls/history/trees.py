@@ -16,14 +16,8 @@ from typing import Protocol
 
 from tokenls.files.gitignore import walk_directory
 from tokenls.files.regular import read_regular
-from tokenls.history.git import (
-    MODE_EXECUTABLE,
-    MODE_FILE,
-    MODE_LINK,
-    MODE_TREE,
-    Entry,
-    ObjectReader,
-)
+from tokenls.history.git_objects import MODE_EXECUTABLE, MODE_FILE, MODE_LINK, MODE_TREE, Entry
+from tokenls.history.object_reader import ObjectReader
 
 READ_LIMIT = 64 * 1024 * 1024  # a file larger than this is never held in memory
 CONFIG_NAMES = ("tokenls.toml", "pyproject.toml")

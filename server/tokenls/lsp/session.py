@@ -14,14 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tokenls.analysis.analyse import (
-    Analysis,
-    KnownReferences,
-    analyse,
-    moved_references,
-    parsed_references,
-    references_of,
-)
+from tokenls.analysis.analyse import Analysis, analyse, parsed_references, references_of
 from tokenls.analysis.open_document import (
     Change,
     ChangeNotApplied,
@@ -33,13 +26,13 @@ from tokenls.analysis.presentation import Finding, Hint
 from tokenls.config import Problem
 from tokenls.document.outline import FRONTMATTER_LINES, read_frontmatter, text_frontmatter
 from tokenls.engine import count_helper
-from tokenls.engine.counting import Count, Counter
+from tokenls.engine.counting import Count
 from tokenls.engine.document import Document
 from tokenls.engine.encodings import DEFAULT_ENCODING, ENCODINGS, get_encoding
 from tokenls.engine.text import PositionEncoding
-from tokenls.engine.tokenizer_files import make_counter
 from tokenls.lsp.answers import Answers
-from tokenls.lsp.resolution import ResolutionJob, make_job
+from tokenls.lsp.resolution import ResolutionJob
+from tokenls.lsp.resolved_references import ResolvedReferences
 from tokenls.references.collect import PromptReferences
 from tokenls.workspace.services import ExactRunner, Shared, UrlFactory, Workspace, Workspaces
 
@@ -82,11 +75,7 @@ class Session(Answers):
         self._docs: dict[str, OpenDocument] = {}
         self._routes: dict[str, Workspace] = {}
         self._analyses: dict[str, Analysis] = {}
-        # The last resolution of each document's references, kept across edits that leave
-        # every target in place; dropped when files, settings or the frontmatter change.
-        self._known: dict[str, KnownReferences] = {}
-        self._generation: dict[str, int] = {}
-        self._worker_counters: dict[str, Counter] = {}
+        self._resolved = ResolvedReferences()
         self.active_uri: str | None = None
         self._reported: set[str] = set()
         self.last_edit = 0.0  # time.monotonic() of the last open or change
@@ -142,7 +131,7 @@ class Session(Answers):
         """Give a document its workspace's settings and the tokenizer they choose."""
         doc.settings = workspace.settings
         self._analyses.pop(doc.uri, None)
-        self._forget_references(doc.uri)
+        self._resolved.forget(doc.uri)
         encoding = workspace.encoding_for(doc.frontmatter.data)
         if encoding != doc.document.counter.encoding_name:
             counter = workspace.shared.counter(encoding)
@@ -187,7 +176,7 @@ class Session(Answers):
         self._docs[uri] = doc
         self._routes[uri] = workspace
         self._analyses.pop(uri, None)
-        self._forget_references(uri)
+        self._resolved.forget(uri)
         return doc
 
     def change(self, uri: str, version: int, changes: Sequence[Change]) -> OpenDocument:
@@ -228,13 +217,13 @@ class Session(Answers):
         )
         doc.unsynced = reason
         self._analyses.pop(uri, None)
-        self._forget_references(uri)
+        self._resolved.forget(uri)
 
     def close(self, uri: str) -> None:
         self._docs.pop(uri, None)
         self._routes.pop(uri, None)
         self._analyses.pop(uri, None)
-        self._forget_references(uri)
+        self._resolved.forget(uri)
         self._forget_unwanted_urls()
 
     def _forget_unwanted_urls(self) -> None:
@@ -257,8 +246,7 @@ class Session(Answers):
     def files_changed(self) -> list[str]:
         """Files on disk changed: every open prompt's references are counted afresh."""
         self._analyses.clear()
-        for uri in list(self._known):
-            self._forget_references(uri)
+        self._resolved.forget_all()
         return list(self._docs)
 
     def counts_changed(self) -> list[str]:
@@ -266,10 +254,6 @@ class Session(Answers):
         while resolved references (which it does not touch) are kept."""
         self._analyses.clear()
         return list(self._docs)
-
-    def _forget_references(self, uri: str) -> None:
-        self._known.pop(uri, None)
-        self._generation[uri] = self._generation.get(uri, 0) + 1  # running jobs are stale
 
     # -- what to show ----------------------------------------------------------------
 
@@ -286,7 +270,7 @@ class Session(Answers):
         if refs is None:
             parsed = parsed_references(doc)
             refs = references_of(doc, workspace, parsed)
-            self._known[uri] = KnownReferences(parsed, refs)
+            self._resolved.remember(uri, parsed, refs)
         analysis = self._analyses[uri] = analyse(doc, workspace, refs)
         self._forget_unwanted_urls()
         return analysis
@@ -301,25 +285,11 @@ class Session(Answers):
 
     def references_at_hand(self, uri: str) -> PromptReferences | None:
         """The document's resolved references when no target must be resolved afresh."""
-        parsed = parsed_references(self.get(uri))
-        if not parsed:
-            return PromptReferences()
-        known = self._known.get(uri)
-        moved = moved_references(parsed, known) if known is not None else None
-        if moved is not None and known is not None and known.parsed is not parsed:
-            self._known[uri] = KnownReferences(parsed, moved)
-        return moved
+        return self._resolved.at_hand(uri, self.get(uri))
 
     def resolution_job(self, uri: str) -> ResolutionJob:
-        """A job resolving the document's references from a snapshot, for a worker thread
-        (one at a time: the job's resolver and counter are not the editing thread's)."""
-        doc = self.get(uri)
-        encoding = doc.document.counter.encoding_name
-        counter = self._worker_counters.get(encoding)
-        if counter is None:
-            max_exact = doc.document.counter.max_exact
-            counter = self._worker_counters[encoding] = make_counter(encoding, max_exact=max_exact)
-        return make_job(uri, self._generation.get(uri, 0), doc, self._routes[uri], counter)
+        """A job resolving the document's references from a snapshot, for a worker thread."""
+        return self._resolved.job(uri, self.get(uri), self._routes[uri])
 
     def finish_resolution(self, job: ResolutionJob, refs: PromptReferences) -> None:
         """Keep a job's result unless files or settings changed while it ran; URL bodies it
@@ -327,8 +297,8 @@ class Session(Answers):
         if job.urls is not None:
             for url in job.urls.requested:
                 job.urls.source.request(url, 0 if job.uri == self.active_uri else 1)
-        if job.uri in self._docs and self._generation.get(job.uri, 0) == job.generation:
-            self._known[job.uri] = KnownReferences(job.parsed, refs)
+        if job.uri in self._docs:
+            self._resolved.keep(job, refs)
 
 
 def _check_size(text: str) -> None:

@@ -11,16 +11,17 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from tokenls.cache import stored
 from tokenls.cache.token_cache import Source, TokenCache
 from tokenls.engine.counting import Count, Counter
 from tokenls.engine.text import split_lines
 from tokenls.files.reading import DecodeReport, decode_bytes, decode_chunks
+from tokenls.references.cached_counts import cached_count, store_count
+from tokenls.references.file_facts import FileFacts, FileScan, stat_key
 from tokenls.references.files import (
     FilePolicy,
     ReferenceRefused,
@@ -65,36 +66,6 @@ class UrlSource(Protocol):
     """Where URL bodies come from: ``None`` means not yet known (being fetched)."""
 
     def lookup(self, url: str) -> Fetched | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class FileFacts:
-    """What tokenls learnt about one file's content: its digest, size and line count."""
-
-    digest: str
-    size: int
-    lines: int
-    binary: bool
-    decode_errors: bool
-
-    def stored(self) -> list[Any]:
-        return [self.digest, self.size, self.lines, self.binary, self.decode_errors]
-
-    @classmethod
-    def from_stored(cls, value: Any) -> FileFacts | None:
-        """Facts read back from the disk cache, or None when the value is not such facts."""
-        items = stored.fields(value, 5)
-        if items is None:
-            return None
-        digest, size, lines = (
-            stored.digest(items[0]),
-            stored.natural(items[1]),
-            stored.natural(items[2]),
-        )
-        binary, errors = stored.flag(items[3]), stored.flag(items[4])
-        if digest is None or size is None or lines is None or binary is None or errors is None:
-            return None
-        return cls(digest, size, lines, binary, errors)
 
 
 @dataclass(slots=True)
@@ -317,7 +288,7 @@ class Resolver:
         if found is not None:
             return found[0], facts, found[1]
         with open_safely(path, self.policy) as (fd, info):
-            scan = _Scan()
+            scan = FileScan()
             chunks = scan.feed(read_chunks_fd(fd, self.policy.max_bytes))
             count = counter.count_stream(decode_chunks(chunks, DecodeReport()))
             facts = self._remember_facts(path, info, fd, scan)
@@ -328,84 +299,25 @@ class Resolver:
 
     def _facts(self, path: Path) -> FileFacts:
         with open_safely(path, self.policy) as (fd, info):
-            cached, _ = self.cache.get(_stat_key(path, info))
+            cached, _ = self.cache.get(stat_key(path, info))
             known = FileFacts.from_stored(cached)
             if known is not None:
                 return known
-            scan = _Scan()
+            scan = FileScan()
             for _chunk in scan.feed(read_chunks_fd(fd, self.policy.max_bytes)):
                 pass
             return self._remember_facts(path, info, fd, scan)
 
-    def _remember_facts(self, path: Path, info: os.stat_result, fd: int, scan: _Scan) -> FileFacts:
+    def _remember_facts(
+        self, path: Path, info: os.stat_result, fd: int, scan: FileScan
+    ) -> FileFacts:
         """The facts of the bytes just scanned; filed under the stat key only if the file's
         size and mtime did not change while it was read."""
         facts = scan.facts()
         after = os.fstat(fd)
         if (after.st_size, after.st_mtime_ns) == (info.st_size, info.st_mtime_ns):
-            self.cache.put(_stat_key(path, info), facts.stored())
+            self.cache.put(stat_key(path, info), facts.stored())
         return facts
-
-
-class _Scan:
-    """Digest, size, line count and binary sniff of a byte stream, taken as it passes."""
-
-    def __init__(self) -> None:
-        self.digest = hashlib.sha256()
-        self.size = 0
-        self.lines = 0
-        self.head = b""
-        self.last = b""
-
-    def feed(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
-        for chunk in chunks:
-            self.digest.update(chunk)
-            self.size += len(chunk)
-            self.lines += chunk.count(b"\n")
-            if len(self.head) < 8192:
-                self.head += chunk[: 8192 - len(self.head)]
-            if chunk:
-                self.last = chunk[-1:]
-            yield chunk
-
-    def facts(self) -> FileFacts:
-        lines = self.lines + (1 if self.last and self.last != b"\n" else 0)
-        report = DecodeReport()
-        decode_bytes(self.head, report)
-        return FileFacts(
-            self.digest.hexdigest(), self.size, lines, b"\0" in self.head, report.replaced
-        )
-
-
-def _stat_key(path: Path, info: os.stat_result) -> str:
-    return f"stat:{path}:{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
-
-
-def count_key(counter_id: str, digest: str, max_exact: int | None = None) -> str:
-    """The key of a count: the counter's ``cache_id`` (its encoding, or the digest of its
-    tokenizer file), the digest of the bytes counted, and for an estimate the exactness
-    limit it was made under."""
-    base = f"count:{counter_id}:{digest}"
-    return base if max_exact is None else f"{base}:estimate-over-{max_exact}"
-
-
-def cached_count(cache: TokenCache, counter: Counter, digest: str) -> tuple[Count, Source] | None:
-    """A stored count of the text with this digest: an exact one (valid for every counter),
-    else an estimate made under this counter's own exactness limit, never another's."""
-    for key in (
-        count_key(counter.cache_id, digest),
-        count_key(counter.cache_id, digest, counter.max_exact),
-    ):
-        cached, source = cache.get(key)
-        count = Count.from_stored(cached)
-        if count is not None and source is not None:
-            return count, source
-    return None
-
-
-def store_count(cache: TokenCache, counter: Counter, digest: str, count: Count) -> None:
-    limit = None if count.exact else counter.max_exact
-    cache.put(count_key(counter.cache_id, digest, limit), count.stored())
 
 
 def _not_resolved(ref: Reference, left: int, why: str, unread: bool) -> Resolved:

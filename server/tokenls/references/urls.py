@@ -4,13 +4,13 @@ shared rate tracker in front of every request.
 Secure by default: only allowlisted hosts are fetched, ``http://`` only when allowed, a
 name that resolves to a loopback, private or link-local address only when that host is
 listed as private-ok, and every redirect hop is checked again. Bodies stream with a size
-cap on the decoded bytes, at every layer of content coding (``content_coding``). Responses
-are cached on disk (body, ETag, Last-Modified, fetch time): fresh entries are served
-without a request, stale ones revalidated (304 keeps them), and when the upstream is
-unreachable the last known body is served, flagged stale. Header values may
-come from the environment (``"env:API_TOKEN"``) and are never logged or shown (an error
-quoting the server has every configured value redacted); the cache key holds only a hash
-of them.
+cap on the decoded bytes, at every layer of content coding (``url_requests``,
+``content_coding``). Responses are cached on disk (body, ETag, Last-Modified, fetch time):
+fresh entries are served without a request, stale ones revalidated (304 keeps them), and
+when the upstream is unreachable the last known body is served, flagged stale. Header
+values may come from the environment (``"env:API_TOKEN"``) and are never logged or shown
+(an error quoting the server has every configured value redacted); the cache key holds only
+a hash of them.
 
 Every wait is bounded: one request (connect, redirects, every byte of the body) has
 ``http.timeout_s`` in all, so a server trickling a byte at a time cannot hold a run; and a
@@ -30,13 +30,11 @@ import concurrent.futures
 import hashlib
 import json
 import logging
-import os
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -46,13 +44,6 @@ from tokenls.ratelimit import RateTracker
 from tokenls.ratelimit.store_disk import StoreBusy
 from tokenls.ratelimit.trace import sent_trace
 from tokenls.redact import redact
-from tokenls.references.content_coding import (
-    ACCEPT,
-    CodingRefused,
-    Decoded,
-    TooLarge,
-    Undecodable,
-)
 from tokenls.references.fetched import (
     Fetched,
     from_entry,
@@ -61,15 +52,14 @@ from tokenls.references.fetched import (
     valid_entry,
 )
 from tokenls.references.in_flight import IN_FLIGHT, InFlight
-from tokenls.references.url_checks import (
-    UrlRefused,
-    check_addresses,
-    check_url,
-    host_key,
-    host_listed,
+from tokenls.references.url_checks import UrlRefused, check_url, host_key, host_listed
+from tokenls.references.url_requests import (
+    body_text,
+    get_following_redirects,
+    header_secrets,
+    request_headers,
 )
 
-MAX_REDIRECTS = 5
 MAX_WAIT_S = 30.0  # the longest a fetch waits for the rate tracker before giving up
 log = logging.getLogger("tokenls.urls")
 __all__ = [
@@ -118,7 +108,7 @@ class UrlFetcher:
     def cache_key(self, url: str) -> str:
         """Everything that changes the stored body: the URL, ``pretty_json``, and the request
         headers sent to its host (hashed: a secret never appears in a key)."""
-        headers = json.dumps(sorted(self._headers(url).items()))
+        headers = json.dumps(sorted(request_headers(self.http, url).items()))
         digest = hashlib.sha256(headers.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         return f"http:{url}:{int(self.http.pretty_json)}:{digest}"
 
@@ -135,7 +125,7 @@ class UrlFetcher:
         if fetched.error is None:
             return fetched
         # An error may quote the server (a redirect's host, a coding name): never a secret.
-        return replace(fetched, error=redact(fetched.error, self._secrets()))
+        return replace(fetched, error=redact(fetched.error, header_secrets(self.http)))
 
     async def _fetch_or_cached(self, url: str) -> Fetched:
         try:
@@ -168,7 +158,7 @@ class UrlFetcher:
             kept = fetched.source in ("fresh", "revalidated")
             shared = fetched
             if fetched.error is not None:  # joiners may know other secrets; never this one's
-                shared = replace(fetched, error=redact(fetched.error, self._secrets()))
+                shared = replace(fetched, error=redact(fetched.error, header_secrets(self.http)))
             outcome = (shared, self._entry(url) if kept else None)
             return fetched
         finally:
@@ -180,16 +170,6 @@ class UrlFetcher:
         http = self.http
         policy = (http.allow_hosts, http.allow_http, http.allow_private_hosts)
         return (self.cache_key(url), *policy, http.max_bytes, http.timeout_s)
-
-    def _secrets(self) -> list[str]:
-        """Every header value configured for any host, as it is sent (a redirect can carry
-        one host's secret into a message about another)."""
-        values = []
-        for table in self.http.headers.values():
-            for value in table.values():
-                sent = os.environ.get(value[4:], "") if value.startswith("env:") else value
-                values.append(sent)
-        return values
 
     def _entry(self, url: str) -> dict[str, Any] | None:
         entry, _ = self.cache.get(self.cache_key(url))
@@ -223,8 +203,8 @@ class UrlFetcher:
             sent = sent_trace(self.tracker, key, ticket)
             try:
                 async with asyncio.timeout(self.http.timeout_s):
-                    status, headers, body, final, encoding = await self._request(
-                        url, entry, client, sent
+                    status, headers, body, final, encoding = await get_following_redirects(
+                        self.http, url, entry, client, sent
                     )
             except UrlRefused as exc:
                 await sent("done", None)
@@ -250,7 +230,7 @@ class UrlFetcher:
                 return from_entry(url, entry, "revalidated")
             if not 200 <= status < 300:
                 return Fetched(url, error=f"HTTP {status} from {host_key(final)}")
-            text = self._text(body, headers, encoding)
+            text = body_text(self.http, body, headers, encoding)
             entry = {
                 "text": text,
                 "etag": headers.get("etag"),
@@ -304,92 +284,3 @@ class UrlFetcher:
             )
         except StoreBusy:
             return 0.0  # the response is what matters now; the tracker learns next time
-
-    async def _request(
-        self,
-        url: str,
-        entry: dict[str, Any] | None,
-        client: httpx.AsyncClient,
-        trace: Callable[[str, Any], Awaitable[None]] | None = None,
-    ) -> tuple[int, Mapping[str, str], bytes, str, str]:
-        current = url
-        for _ in range(MAX_REDIRECTS + 1):
-            check_url(current, self.http)
-            await check_addresses(current, self.http)
-            headers = self._headers(current)
-            if entry and current == url:
-                if entry.get("etag"):
-                    headers["If-None-Match"] = entry["etag"]
-                if entry.get("last_modified"):
-                    headers["If-Modified-Since"] = entry["last_modified"]
-            if not any(name.lower() == "accept-encoding" for name in headers):
-                headers["Accept-Encoding"] = ACCEPT  # only the codings _body can undo
-            extensions = {"trace": trace} if trace is not None else None
-            async with client.stream(
-                "GET", current, headers=headers, extensions=extensions
-            ) as response:
-                if response.is_redirect and "location" in response.headers:
-                    try:
-                        current = urljoin(current, response.headers["location"])
-                    except ValueError:
-                        refused = f"{host_key(current)} redirected to a malformed URL"
-                        raise UrlRefused(refused) from None
-                    continue
-                body = await self._body(response, current)
-                encoding = response.charset_encoding or "utf-8"
-                return response.status_code, dict(response.headers), bytes(body), current, encoding
-        raise UrlRefused(f"more than {MAX_REDIRECTS} redirects")
-
-    async def _body(self, response: httpx.Response, url: str) -> bytes:
-        """The body with every layer of content coding undone, refused as soon as any layer
-        passes ``http.max_bytes`` (so a small compressed bomb never expands in memory)."""
-        limit = self.http.max_bytes
-        too_large = UrlRefused(
-            f"response from {host_key(url)} is over the {limit:,}-byte limit (http.max_bytes)"
-        )
-        try:
-            decoded = Decoded(
-                response.headers.get_list("content-encoding", split_commas=True), limit
-            )
-            body = bytearray()
-            async for raw in response.aiter_raw():
-                for piece in decoded.feed(raw):
-                    body += piece
-                    if len(body) > limit:
-                        raise too_large
-        except CodingRefused as exc:
-            raise UrlRefused(f"response from {host_key(url)}: {exc}") from None
-        except TooLarge:
-            raise too_large from None
-        except Undecodable as exc:
-            raise httpx.DecodingError(str(exc), request=response.request) from None
-        return bytes(body)
-
-    def _headers(self, url: str) -> dict[str, str]:
-        parts = urlsplit(url)
-        configured = (
-            self.http.headers.get(host_key(url))
-            or self.http.headers.get((parts.hostname or "").lower())
-            or {}
-        )
-        headers: dict[str, str] = {"User-Agent": "tokenls"}
-        for name, value in configured.items():
-            if value.startswith("env:"):
-                secret = os.environ.get(value[4:])
-                if secret is None:
-                    continue  # a missing secret is not sent, and never echoed
-                value = secret
-            headers[name] = value
-        return headers
-
-    def _text(self, body: bytes, headers: Mapping[str, str], encoding: str) -> str:
-        try:
-            text = body.decode(encoding, "replace")
-        except LookupError:  # an unknown charset name
-            text = body.decode("utf-8", "replace")
-        if self.http.pretty_json and "json" in headers.get("content-type", ""):
-            try:
-                return json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
-            except ValueError:
-                return text
-        return text

@@ -21,7 +21,7 @@ from tokenls.config import ConfigError, Problem, Settings
 from tokenls.engine.counting import BATCH_MAX_EXACT, Count
 from tokenls.files.reading import DecodeReport, decode_bytes, read_file
 from tokenls.output.terminal import say
-from tokenls.references.resolve import count_key, store_count
+from tokenls.references.cached_counts import count_key, store_count
 from tokenls.workspace.budget import Budget, Severity
 
 PROMPT_MAX_BYTES = 10 * 1024 * 1024  # larger files are counted as plain text only

@@ -20,6 +20,7 @@ from tokenls.analysis.contributors import Contributor
 from tokenls.output.escaping import json_name
 
 if TYPE_CHECKING:
+    from tokenls.tree.filecount import FileCount
     from tokenls.tree.prompts import PromptReport
 
 
@@ -73,6 +74,27 @@ def text_once_total(parts: Sequence[Part]) -> int:
             if key not in counted:
                 extra.setdefault(key, tokens)
     return sum(p.own for p in parts) + sum(extra.values())
+
+
+@dataclass(frozen=True, slots=True)
+class TreeTotal:
+    """A tree's counted files, their parts, the total counting each text once, and whether
+    every count in it is exact: what ``count`` prints and the agents' count tool returns."""
+
+    counted: list[FileCount]
+    parts: list[Part]
+    total: int
+    exact: bool
+
+    @classmethod
+    def of(cls, results: Sequence[FileCount]) -> TreeTotal:
+        counted = [r for r in results if r.count is not None]
+        parts = [
+            part_of(r.path, r.own_tokens, r.references, counted_as(r.encoding, r.model))
+            for r in counted
+        ]
+        exact = all(r.count is not None and r.count.exact for r in counted)
+        return cls(counted, parts, text_once_total(parts), exact)
 
 
 def estimate_error(estimate: int, exact: int) -> str:

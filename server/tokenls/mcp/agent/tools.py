@@ -44,7 +44,7 @@ class AgentTools:
         self, paths: list[str], encoding: str | None = None, model: str | None = None
     ) -> results.CountResult:
         from tokenls.tree.count_json import json_report
-        from tokenls.tree.report import counted_as, part_of, text_once_total
+        from tokenls.tree.report import TreeTotal
         from tokenls.tree.tree_count import count_paths
 
         found, refused = self.files.files_under(paths)
@@ -52,14 +52,8 @@ class AgentTools:
         anchor = found[0][0] if found else self.root / "-"
         chosen = self._chosen(checker, anchor).encoding  # each file's own choice applies
         counts = count_paths([p for p, _ in found], chosen, prompts=checker)
-        counted = [r for r in counts if r.count is not None]
-        parts = [
-            part_of(r.path, r.own_tokens, r.references, counted_as(r.encoding, r.model))
-            for r in counted
-        ]
-        total = text_once_total(parts)
-        exact = all(r.count is not None and r.count.exact for r in counted)
-        report: dict[str, Any] = json_report(chosen, total, exact, counts, None)
+        tree = TreeTotal.of(counts)
+        report: dict[str, Any] = json_report(chosen, tree.total, tree.exact, counts, None)
         unresolved: list[results.Unresolved] = []
         for entry in report["files"]:
             entry["path"] = self.files.shown(entry["path"])
@@ -270,7 +264,9 @@ class AgentTools:
         try:
             data = real.read_bytes()
         except OSError as exc:
-            raise ToolFailure(f"{target}: cannot read the baseline: {exc.strerror or exc}") from None
+            raise ToolFailure(
+                f"{target}: cannot read the baseline: {exc.strerror or exc}"
+            ) from None
         return visible_lines(data.decode("utf-8", "replace"))
 
     def _compress(
