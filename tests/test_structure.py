@@ -1,6 +1,5 @@
 """Small modules, classes and functions: a module holds at most 400 lines, a class 250, a
-function 60. The few older places past a limit are listed with their size today; each may
-shrink, never grow, and nothing new joins them."""
+function 60."""
 
 from __future__ import annotations
 
@@ -9,17 +8,6 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "server" / "tokenls"
 LIMITS = {"module": 400, "class": 250, "function": 60}
-
-# Past a limit before the limits were set, with their size then (lines).
-KNOWN = {
-    "config/schema.py": 427,
-    "lsp/log_actions.py": 425,
-    "config/schema.py:_hooks": 81,
-    "lsp/log_actions.py:offers": 73,
-    "cli/sarif.py:sarif_log": 69,
-    "mcp/server.py:build_server": 63,
-    "cli/compress.py:run_compress": 62,
-}
 
 
 def sizes() -> dict[str, tuple[str, int]]:
@@ -41,19 +29,8 @@ def sizes() -> dict[str, tuple[str, int]]:
 def test_modules_classes_and_functions_stay_within_their_limits() -> None:
     found = sizes()
     assert found["lsp/scheduling.py"][0] == "module"  # the package is really read
-    over = {
-        key: lines
-        for key, (kind, lines) in found.items()
-        if lines > LIMITS[kind] and lines > KNOWN.get(key, 0)
-    }
+    over = {key: lines for key, (kind, lines) in found.items() if lines > LIMITS[kind]}
     assert not over, over
-
-
-def test_the_known_oversized_places_are_still_there() -> None:
-    # A place that was split or renamed leaves this list, so the list never hides a new one.
-    found = sizes()
-    gone = [key for key in KNOWN if key not in found or found[key][1] <= LIMITS[found[key][0]]]
-    assert not gone, gone
 
 
 def test_only_the_panic_guard_catches_base_exception() -> None:
