@@ -105,7 +105,10 @@ def count_parser(sub: Any, common: argparse.ArgumentParser, helps: dict[str, str
         "--jobs",
         type=positive,
         default=None,
-        help="worker threads (default: 1 on two cores or fewer, else the cores)",
+        help=(
+            "threads that encode (default: on two cores or fewer one, with the next files "
+            "read while it encodes; else one per core, up to 8)"
+        ),
     )
     count.add_argument(
         "--no-references",
