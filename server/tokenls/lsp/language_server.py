@@ -36,13 +36,6 @@ if TYPE_CHECKING:
     from tokenls.references.url_sources import BackgroundUrls
     from tokenls.references.urls import UrlFetcher
 
-DOCUMENT_TOKENS = "tokenls/documentTokens"
-COUNT_TEXT = "tokenls/countText"
-CACHE_STATS = "tokenls/cacheStats"
-RATE_STATUS = "tokenls/rateStatus"
-CLEAR_CACHE = "tokenls/clearCache"
-WATCHER_ID = "tokenls-referenced-files"
-LARGE_LOG_TOKENS = 50_000  # compressions bigger than this report progress
 log = logging.getLogger("tokenls")
 
 
