@@ -1,8 +1,10 @@
-"""Work read ahead comes back in order, bounded, on one other thread; errors surface at their turn."""
+"""Work read ahead comes back in order, bounded, on the encoder threads; errors surface at
+their turn."""
 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import tokenls.tree.encode_ahead as encode_ahead_module
 import tokenls.tree.tree_count
 from tests.conftest import truth
 from tokenls.cache.token_cache import TokenCache
+from tokenls.engine.counting import Counter
 from tokenls.tree.encode_ahead import Ahead, encode_ahead
 from tokenls.tree.known_files import KnownFiles
 from tokenls.tree.tree_count import count_paths
@@ -33,6 +36,26 @@ def test_work_runs_on_one_thread_other_than_the_callers() -> None:
 
     assert sum(encode_ahead((Ahead(work, 10) for _ in range(100)), batch_steps=3)) == 100
     assert len(threads) == 1 and threading.get_ident() not in threads
+
+
+def test_two_encoders_share_the_batches_and_results_keep_their_order() -> None:
+    threads: set[int] = set()
+    first_started = threading.Event()
+
+    def slow_first() -> int:
+        threads.add(threading.get_ident())
+        first_started.set()
+        time.sleep(0.2)  # later batches finish on the other thread meanwhile
+        return 0
+
+    def work(i: int) -> int:
+        first_started.wait(10)
+        threads.add(threading.get_ident())
+        return i
+
+    steps = [Ahead(slow_first, 10), *(Ahead(lambda i=i: work(i), 10) for i in range(1, 300))]
+    assert list(encode_ahead(steps, batch_steps=4, encoders=2)) == list(range(300))
+    assert len(threads) == 2 and threading.get_ident() not in threads
 
 
 def test_steps_are_read_at_most_a_few_batches_ahead() -> None:
@@ -89,11 +112,20 @@ def test_closing_early_drops_the_work_not_started() -> None:
     assert ran < 10_000
 
 
-@pytest.mark.parametrize("ahead", [True, False])
+@pytest.mark.parametrize(("ahead", "workers"), [(True, 1), (True, 2), (False, 1)])
 def test_a_tree_counts_every_file_as_tiktoken_does_read_ahead_or_in_turn(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ahead: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ahead: bool, workers: int
 ) -> None:
     monkeypatch.setattr(tokenls.tree.tree_count, "read_ahead_pays", lambda: ahead)
+    monkeypatch.setattr(tokenls.tree.tree_count.os, "cpu_count", lambda: 2)
+    threads_of: dict[int, set[int]] = {}
+    count_stream = Counter.count_stream
+
+    def recorded(counter: Counter, chunks):  # type: ignore[no-untyped-def]
+        threads_of.setdefault(id(counter), set()).add(threading.get_ident())
+        return count_stream(counter, chunks)
+
+    monkeypatch.setattr(Counter, "count_stream", recorded)
     tree = tmp_path / "tree"
     texts = {}
     for i in range(150):
@@ -107,13 +139,18 @@ def test_a_tree_counts_every_file_as_tiktoken_does_read_ahead_or_in_turn(
     (tree / "blob.bin").write_bytes(b"\0\1" * 100)
     for cached in (False, True):  # read ahead, then answered from the cache
         known = KnownFiles(TokenCache(tmp_path / "cache"), "o200k_base")
-        results = count_paths([str(tree)], "o200k_base", workers=1, known=known)
+        results = count_paths([str(tree)], "o200k_base", workers=workers, known=known)
         counted = {r.path: r.count.tokens for r in results if r.count is not None}
         assert counted == {p: truth(t, "o200k_base") for p, t in texts.items()}, cached
         assert [r.path for r in results if r.binary] == [tree / "blob.bin"]
         assert [r.path for r in results] == sorted(
             (r.path for r in results), key=lambda p: p.relative_to(tree).parts
         )
+    # Each counter counted on one thread only; read ahead, never on the reading thread.
+    assert threads_of and all(len(threads) == 1 for threads in threads_of.values())
+    used = set().union(*threads_of.values())
+    assert (threading.get_ident() in used) is not ahead
+    assert 1 <= len(used) <= (workers if ahead else 1)
 
 
 @pytest.mark.parametrize(("load", "pays"), [(0.2, True), (2.4, True), (2.6, False), (7.5, False)])

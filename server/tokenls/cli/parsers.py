@@ -106,8 +106,8 @@ def count_parser(sub: Any, common: argparse.ArgumentParser, helps: dict[str, str
         type=positive,
         default=None,
         help=(
-            "threads that encode (default: on two cores or fewer one, with the next files "
-            "read while it encodes; else one per core, up to 8)"
+            "threads that encode (default: one per core, up to 8; on two cores or fewer "
+            "they encode while the next files are read)"
         ),
     )
     count.add_argument(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
@@ -89,16 +89,17 @@ def count_file(
 
 def _count_known(path: Path, counter: Counter, known: KnownFiles | None) -> FileCount:
     """The encoding's count of a plain file, from ``known`` when the file is unchanged."""
-    step = known_ahead(path, counter, known)
+    step = known_ahead(path, lambda: counter, known)
     return step.work() if isinstance(step, Ahead) else step
 
 
 def known_ahead(
-    path: Path, counter: Counter, known: KnownFiles | None
+    path: Path, encoder: Callable[[], Counter], known: KnownFiles | None
 ) -> FileCount | Ahead[FileCount]:
     """``_count_known`` up to the encoding: stat, cache, read, hash and decode happen here;
     the returned work encodes and remembers the count (a big file is read there too, as it
-    streams)."""
+    streams). ``encoder`` gives the counter to encode with, asked on the thread that
+    encodes: a counter serves one thread."""
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
@@ -107,8 +108,8 @@ def known_ahead(
         if remembered is not None:
             return _from_known(path, remembered)
         if info.st_size >= CHUNK_BYTES:
-            return Ahead(lambda: _read_and_count(path, info, counter, known), info.st_size)
-        read = _count_plain(path, counter, known)
+            return Ahead(lambda: _read_and_count(path, info, encoder, known), info.st_size)
+        read = _count_plain(path, encoder, known)
     except NotRegularFile as exc:  # swapped for a FIFO or a device since its stat
         return FileCount(path, skipped=exc.strerror)
     except OSError as exc:
@@ -120,10 +121,10 @@ def known_ahead(
 
 
 def _read_and_count(
-    path: Path, info: os.stat_result, counter: Counter, known: KnownFiles | None
+    path: Path, info: os.stat_result, encoder: Callable[[], Counter], known: KnownFiles | None
 ) -> FileCount:
     try:
-        read = _count_plain(path, counter, known)
+        read = _count_plain(path, encoder, known)
         counted = read.work() if isinstance(read, Ahead) else read
     except NotRegularFile as exc:
         return FileCount(path, skipped=exc.strerror)
@@ -157,9 +158,12 @@ def _from_known(path: Path, known: KnownFile) -> FileCount:
 Read = tuple[FileCount, str | None]  # a file's count and content digest
 
 
-def _count_plain(path: Path, counter: Counter, known: KnownFiles | None) -> Read | Ahead[Read]:
+def _count_plain(
+    path: Path, encoder: Callable[[], Counter], known: KnownFiles | None
+) -> Read | Ahead[Read]:
     """The file's count and content digest, reading it once (big files stream). A small
-    file is read, hashed and decoded here and its encoding returned as work to run."""
+    file is read, hashed and decoded here and its encoding returned as work to run; a big
+    one is encoded here, with the counter ``encoder`` gives this thread."""
     with open_regular(path) as handle:
         head = handle.read(CHUNK_BYTES)
         digest = hashlib.sha256(head)
@@ -177,7 +181,7 @@ def _count_plain(path: Path, counter: Counter, known: KnownFiles | None) -> Read
             size, replaced = len(head), report.replaced
 
             def encode() -> Read:
-                count = counter.count_stream([text])
+                count = encoder().count_stream([text])
                 return FileCount(path, count, size, len(text), replaced), hexdigest
 
             return Ahead(encode, len(text))
@@ -196,7 +200,7 @@ def _count_plain(path: Path, counter: Counter, known: KnownFiles | None) -> Read
                 chars += len(text)
                 yield text
 
-        count = counter.count_stream(texts())
+        count = encoder().count_stream(texts())
     return FileCount(path, count, size, chars, report.replaced), digest.hexdigest()
 
 
