@@ -14,7 +14,7 @@ SCRIPT = """
 import builtins, sys
 import attr._make  # attrs compiles a few methods of its own when it is imported
 from pathlib import Path
-from tokenls.lsp.code_cache import compiled_once
+from tokenls.code_cache import compiled_once
 real = builtins.compile
 if sys.argv[2] == "strict":
     def refuse(source, filename, mode, *args, **kwargs):
@@ -22,7 +22,7 @@ if sys.argv[2] == "strict":
             raise AssertionError("compiled again: " + filename)
         return real(source, filename, mode, *args, **kwargs)
     builtins.compile = refuse
-with compiled_once(Path(sys.argv[1])):
+with compiled_once(Path(sys.argv[1]), attrs=True):
     from lsprotocol import types
 builtins.compile = real
 a = types.Position(line=1, character=2)
@@ -68,3 +68,75 @@ def test_a_file_others_may_write_is_never_loaded(tmp_path: Path) -> None:
     assert _run(path, "plain").returncode == 0
     os.chmod(path, 0o666)
     assert "compiled again" in _run(path, "strict").stderr
+
+
+# Defines dataclasses inside ``compiled_once``; with ``strict``, running generated source
+# as text raises, so only code compiled in an earlier process can succeed.
+DATACLASSES = """
+import builtins, dataclasses, sys
+from pathlib import Path
+from tokenls.code_cache import compiled_once
+real_exec, real_compile = builtins.exec, builtins.compile
+def refusing(real):
+    def refuse(source, *args, **kwargs):
+        if isinstance(source, str) and "__create_fn__" in source:
+            raise AssertionError("compiled again")
+        return real(source, *args, **kwargs)
+    return refuse
+if sys.argv[2] == "strict":
+    builtins.exec, builtins.compile = refusing(real_exec), refusing(real_compile)
+with compiled_once(Path(sys.argv[1])):
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Point:
+        x: int
+        y: "tuple[int, ...]" = dataclasses.field(default_factory=tuple)
+builtins.exec, builtins.compile = real_exec, real_compile
+p = Point(1, (2,))
+assert p == Point(1, (2,)) and p != Point(2) and hash(p) == hash(Point(1, (2,)))
+try:
+    p.x = 3
+except dataclasses.FrozenInstanceError:
+    pass
+else:
+    raise AssertionError("not frozen")
+print(repr(p), Point.__init__.__annotations__)
+"""
+
+
+def _run_dataclasses(path: Path, mode: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", DATACLASSES, str(path), mode], capture_output=True, text=True
+    )
+
+
+def test_dataclasses_of_a_second_process_compile_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "store" / "code.marshal"
+    assert "compiled again" in _run_dataclasses(path, "strict").stderr
+    first = _run_dataclasses(path, "plain")
+    assert first.returncode == 0, first.stderr
+    second = _run_dataclasses(path, "strict")
+    assert second.returncode == 0, second.stderr
+    # The same class as without the store: what Python itself makes of the source.
+    unpatched = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            DATACLASSES.replace("with compiled_once(Path(sys.argv[1])):", "if True:"),
+            "x",
+            "plain",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert second.stdout == first.stdout == unpatched.stdout
+    assert "Point(x=1, y=(2,))" in second.stdout
+
+
+def test_attrs_and_dataclasses_share_one_file_without_dropping_each_other(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "code.marshal"
+    assert _run(path, "plain").returncode == 0
+    assert _run_dataclasses(path, "plain").returncode == 0
+    assert _run(path, "strict").returncode == 0, "the attrs entries were dropped"
+    assert _run_dataclasses(path, "strict").returncode == 0

@@ -59,6 +59,37 @@ def test_attrs_compiles_through_the_replacement_and_is_restored() -> None:
     assert Point(1) == Point(1) and "compile" not in vars(make)
 
 
+def test_dataclasses_run_their_source_through_the_replacement_and_are_restored() -> None:
+    import dataclasses
+
+    seen: list[str] = []
+
+    def spy(source: Any, *args: Any) -> None:
+        seen.append(source)
+        builtins.exec(source, *args)
+
+    with compat.dataclasses_exec(spy) as patched:
+
+        @dataclasses.dataclass(frozen=True)
+        class Point:
+            x: int
+
+    assert patched and any("def __init__(self" in source for source in seen)
+    assert Point(1) == Point(1) and "exec" not in vars(dataclasses)
+
+
+def test_dataclasses_on_another_python_run_as_usual(unsupported: None) -> None:
+    import dataclasses
+
+    with compat.dataclasses_exec(lambda *a: pytest.fail("patched")) as patched:
+
+        @dataclasses.dataclass
+        class Point:
+            x: int
+
+    assert not patched and Point(2).x == 2
+
+
 def test_attrs_outside_the_range_compiles_as_usual(unsupported: None) -> None:
     with compat.attrs_compile(lambda *a, **k: pytest.fail("patched")) as patched:
         import attr

@@ -89,7 +89,6 @@ def test_front_ends_import_one_another_only_to_start_a_server() -> None:
             if home and there and home != there:
                 crossing.add(f"{name} → {target}")
     allowed = {
-        "tokenls.cli.serve → tokenls.lsp.code_cache",
         "tokenls.cli.serve → tokenls.lsp.server",
         "tokenls.cli.serve → tokenls.mcp.server",
     }

@@ -32,13 +32,14 @@ def _tiktoken_ranks(encoding: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_the_stored_table_is_tiktokens_parse(
     encoding: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tokenls.engine.encodings import rank_table, tables_dir
+    from tokenls.engine.encodings import rank_table
+    from tokenls.engine.private_files import private_dir
 
     ranks = _tiktoken_ranks(encoding, tmp_path, monkeypatch)
     table = rank_table(encoding)
     assert table.as_dict() == ranks
     assert table.source_sha256 == EXPECTED_HASH[encoding]
-    stored = [p for p in tables_dir().iterdir() if p.name.startswith(encoding)]
+    stored = [p for p in private_dir().iterdir() if p.name.startswith(encoding)]
     assert len(stored) == 1
     again = load_table(stored[0], encoding)
     assert again is not None and again.tokens == table.tokens and again.ranks == table.ranks

@@ -1,3 +1,3 @@
-from tokenls.cli.main import main
+from tokenls.cli import main
 
 raise SystemExit(main())

@@ -1,13 +1,14 @@
 """Every use of another library's internals, in one place, each held to the versions it was
 written for.
 
-tokenls reaches past five libraries' public surfaces where they offer no way to do what it
-must: reuse attrs's compiled methods (start-up time), give tiktoken the packaged rank files
-(no download), run pygls's stdio loop and answer errors itself, bound diskcache's lock
-retries, and use toktok-rs's count-only encoder. Each patch first checks the library's
-version and the names it touches; outside the range it falls back to the library's own
-behaviour (slower, or without the optional engine), never to a crash. ``tests/test_compat.py``
-holds each patch to the installed versions and to its fallback.
+tokenls reaches past five libraries' public surfaces, and the standard library's
+``dataclasses``, where they offer no way to do what it must: reuse the methods attrs and
+dataclasses generate, compiled in earlier processes (start-up time), give tiktoken the
+packaged rank files (no download), run pygls's stdio loop and answer errors itself, bound
+diskcache's lock retries, and use toktok-rs's count-only encoder. Each patch first checks
+the library's version and the names it touches; outside the range it falls back to the
+library's own behaviour (slower, or without the optional engine), never to a crash.
+``tests/test_compat.py`` holds each patch to the installed versions and to its fallback.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,6 +29,7 @@ WRITTEN_FOR: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
     "pygls": ((2, 0), (3, 0)),
     "diskcache": ((5, 4), (6, 0)),
     "toktok-rs": ((0, 3), (0, 4)),
+    "python": ((3, 10), (3, 14)),  # the standard library's dataclasses
 }
 
 
@@ -34,12 +37,10 @@ WRITTEN_FOR: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
 def supported(distribution: str, version: str | None = None) -> bool:
     """Whether the installed ``distribution`` (``version``: the module's own ``__version__``,
     cheaper than reading its metadata) is in the range its patch was written for."""
-    from importlib import metadata
-
     low, high = WRITTEN_FOR[distribution]
     try:
-        installed = _major_minor(version or metadata.version(distribution))
-    except (metadata.PackageNotFoundError, ValueError):
+        installed = _major_minor(version or _installed_version(distribution))
+    except (LookupError, ValueError):
         return False
     if not low <= installed < high:
         log.debug(
@@ -47,6 +48,20 @@ def supported(distribution: str, version: str | None = None) -> bool:
         )
         return False
     return True
+
+
+def _installed_version(distribution: str) -> str:
+    """The distribution's version from its metadata (importlib.metadata costs some 10 ms
+    to import: only when the module names no version of its own); Python's own for
+    ``python``."""
+    if distribution == "python":
+        return "{}.{}".format(*sys.version_info)
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError as exc:
+        raise LookupError(distribution) from exc
 
 
 def _major_minor(version: str) -> tuple[int, int]:
@@ -74,6 +89,26 @@ def attrs_compile(replacement: Callable[..., Any]) -> Iterator[bool]:
         yield True
     finally:
         del make.compile  # type: ignore[attr-defined]
+
+
+# dataclasses: the ``exec`` that makes each generated method (``dataclasses._create_fn``)
+
+
+@contextlib.contextmanager
+def dataclasses_exec(replacement: Callable[..., Any]) -> Iterator[bool]:
+    """Within the block the ``dataclasses`` module runs the source of the methods it
+    generates through ``replacement`` (it looks ``exec`` up in its own globals first);
+    yields whether it does (False: another Python, whose ``dataclasses`` runs as usual)."""
+    import dataclasses
+
+    if not supported("python") or "exec" in vars(dataclasses):
+        yield False
+        return
+    dataclasses.exec = replacement  # type: ignore[attr-defined]
+    try:
+        yield True
+    finally:
+        del dataclasses.exec  # type: ignore[attr-defined]
 
 
 # tiktoken: the rank-file loader its encoding constructors call (``tiktoken_ext.openai_public``)

@@ -11,9 +11,10 @@ from tokenls.output.terminal import Terminal, UsageError
 def run_serve(args: argparse.Namespace, _terminal: Terminal) -> int:
     import gc
 
+    from tokenls.code_cache import cache_path, compiled_once
     from tokenls.engine import count_helper
-    from tokenls.engine.encodings import DEFAULT_ENCODING, tables_dir
-    from tokenls.lsp.code_cache import cache_path, compiled_once
+    from tokenls.engine.encodings import DEFAULT_ENCODING
+    from tokenls.engine.private_files import private_dir
 
     count_helper.start(DEFAULT_ENCODING)  # builds the encoder while the server imports
 
@@ -22,7 +23,7 @@ def run_serve(args: argparse.Namespace, _terminal: Terminal) -> int:
     # so it is frozen out of later collections.
     gc.disable()
     try:
-        with compiled_once(cache_path(tables_dir())):
+        with compiled_once(cache_path(private_dir()), attrs=True):
             from tokenls.lsp.server import run
     finally:
         gc.freeze()

@@ -13,13 +13,13 @@ from __future__ import annotations
 import binascii
 import gzip
 import hashlib
-import os
 import threading
 from collections.abc import Sequence
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tokenls.engine.private_files import private_dir
 from tokenls.engine.rank_tables import RankTable, load_table, store_table, table_path
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def rank_table(name: str) -> RankTable:
         table = _tables.get(name)
         if table is None:
             filename = f"{name}.tiktoken.gz"
-            path = table_path(tables_dir(), name, hashlib.sha256(_packed(filename)).hexdigest())
+            path = table_path(private_dir(), name, hashlib.sha256(_packed(filename)).hexdigest())
             table = load_table(path, name)
             if table is None:
                 source_hash: list[str] = []
@@ -117,17 +117,6 @@ def unavailable_encoding(name: object, packaged: Sequence[str] = (), files: bool
             f"never downloads tokenizer data; {available}"
         )
     return f"unknown encoding {name!r}; {available}"
-
-
-def tables_dir() -> Path:
-    """Where parsed rank tables live: beside the token cache, never inside it (that
-    directory belongs to the cache alone)."""
-    override = os.environ.get("TOKENLS_ENCODINGS_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("tokenls-encodings"))
 
 
 def _constructor_args(

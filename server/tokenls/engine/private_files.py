@@ -52,3 +52,14 @@ def write_private(path: Path, magic: bytes, payload: bytes) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+
+
+def private_dir() -> Path:
+    """Where this user's private files live (``TOKENLS_ENCODINGS_DIR`` overrides): beside
+    the token cache, never inside it (that directory belongs to the cache alone)."""
+    override = os.environ.get("TOKENLS_ENCODINGS_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("tokenls-encodings"))

@@ -53,6 +53,7 @@ class KnownFiles:
         self.max_exact = max_exact
         self._folders: dict[str, dict[str, tuple[Any, ...]]] = {}
         self._changed: dict[str, dict[str, tuple[Any, ...]]] = {}
+        self._absolute: dict[str, str] = {}  # a folder as named → as absolute
         self._lock = threading.Lock()
 
     def by_stat(self, path: os.PathLike[str] | str, info: os.stat_result) -> KnownFile | None:
@@ -73,7 +74,7 @@ class KnownFiles:
         self, path: os.PathLike[str] | str, info: os.stat_result, known: KnownFile
     ) -> None:
         """Record ``known`` for the file; an unsettled stat is recorded as unknown."""
-        folder, name = os.path.split(os.path.abspath(path))
+        folder, name = self._place(path)
         stat = _stat_of(info)
         if max(info.st_mtime_ns, info.st_ctime_ns) >= time.time_ns() - SETTLED_NS:
             stat = (-1, -1, -1, -1, -1)  # matches no real stat: the digest still serves
@@ -96,8 +97,19 @@ class KnownFiles:
                 items.append((self._key(folder), merged))
         self.cache.put_many(items)
 
+    def _place(self, path: os.PathLike[str] | str) -> tuple[str, str]:
+        """The file's absolute folder and its name; each folder made absolute once (a tree
+        names thousands of files in a few hundred folders)."""
+        folder, name = os.path.split(os.fspath(path))
+        if name in ("", ".", ".."):
+            return os.path.split(os.path.abspath(path))
+        absolute = self._absolute.get(folder)
+        if absolute is None:
+            absolute = self._absolute[folder] = os.path.abspath(folder or os.curdir)
+        return absolute, name
+
     def _entry(self, path: os.PathLike[str] | str) -> tuple[Any, ...] | None:
-        folder, name = os.path.split(os.path.abspath(path))
+        folder, name = self._place(path)
         entries = self._folders.get(folder)
         if entries is None:
             value, _ = self.cache.get(self._key(folder))

@@ -16,24 +16,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tokenls.analysis.contributors import Contributor, biggest_contributors
 from tokenls.config import ConfigError, Problem, Settings
 from tokenls.engine.counting import BATCH_MAX_EXACT, Count
 from tokenls.files.reading import DecodeReport, decode_bytes, read_file
 from tokenls.output.terminal import say
-from tokenls.references.cached_counts import count_key, store_count
-from tokenls.workspace.budget import Budget, Severity
 
 PROMPT_MAX_BYTES = 10 * 1024 * 1024  # larger files are counted as plain text only
 _FRONTMATTER_BYTES = 65536  # where a frontmatter is looked for, as the editor does
 
 if TYPE_CHECKING:
     from tokenls.analysis.analyse import Analysis
+    from tokenls.analysis.contributors import Contributor
     from tokenls.analysis.open_document import OpenDocument
     from tokenls.analysis.presentation import Finding
     from tokenls.document.outline import Frontmatter
     from tokenls.references.resolve import UrlSource
     from tokenls.references.urls import UrlFetcher
+    from tokenls.workspace.budget import Budget
     from tokenls.workspace.choice import Choice
     from tokenls.workspace.services import Workspace, Workspaces
 
@@ -102,7 +101,7 @@ class PromptChecker:
         self._warned: set[str] = set()
         self._folders: dict[Path, Path] = {}
         self._by_folder: dict[Path, Workspace] = {}
-        self._folder_facts: dict[Path, _Folder] = {}
+        self._folder_facts: dict[str, _Folder] = {}
         self._heads: dict[Path, Frontmatter] = {}  # --no-references: prompts' frontmatter
 
     @property
@@ -193,6 +192,19 @@ class PromptChecker:
         globs (prompt-like files) and references are read."""
         return self.references and self._matches(path)
 
+    def plain_choice(self, path: Path) -> Choice | None:
+        """``choice(path)`` for a file counted as plain text; None for a prompt. What a tree
+        walk asks of every file: one look at the file (a symlink?) and its folder's facts."""
+        if os.path.islink(path):
+            return None if self.is_prompt(path) else self.choice(path)
+        folder = self._folder(path)
+        if self.references:
+            parts = (*folder.parts, path.name) if folder.parts is not None else (path.name,)
+            if folder.workspace.includes_parts(parts):
+                return None
+            return folder.choice
+        return self.choice(path)
+
     def _matches(self, path: Path) -> bool:
         """Whether ``path`` matches the ``include`` globs of its workspace."""
         if os.path.islink(path):
@@ -240,13 +252,14 @@ class PromptChecker:
     def _folder(self, path: Path) -> _Folder:
         """What a tree walk needs of a (not symlinked) file's folder, worked out once per
         folder: thousands of files share a few hundred folders."""
-        known = self._folder_facts.get(path.parent)
+        named = os.path.dirname(path)  # a string: cheaper to hash than a Path
+        known = self._folder_facts.get(named)
         if known is None:
             resolved = self._resolve(path)
             workspace = self._workspace(resolved)
             parts = workspace.below_root(resolved.parent)
             known = _Folder(workspace, parts, workspace.choice({}))
-            self._folder_facts[path.parent] = known
+            self._folder_facts[named] = known
         return known
 
     def _resolve(self, path: Path) -> Path:
@@ -261,6 +274,8 @@ class PromptChecker:
 
     def report(self, path: Path, data: bytes | None = None) -> PromptReport:
         from tokenls.analysis import presentation
+        from tokenls.analysis.contributors import biggest_contributors
+        from tokenls.workspace.budget import Severity
 
         prompt = self.analysed(path, data)
         doc, analysis = prompt.doc, prompt.analysis
@@ -290,6 +305,7 @@ class PromptChecker:
         from tokenls.analysis.open_document import OpenDocument
         from tokenls.document.outline import text_frontmatter
         from tokenls.engine.document import Document
+        from tokenls.references.cached_counts import count_key, store_count
 
         if data is None:
             data = read_file(path)

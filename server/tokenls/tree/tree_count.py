@@ -156,15 +156,14 @@ class _Tree:
         model = None
         chosen = self.encoding
         if prompts is not None:
-            if prompts.is_prompt(path):
-                return Ahead(lambda: self.whole(item))
             try:
-                choice = prompts.choice(path)
+                choice = prompts.plain_choice(path)
             except NotRegularFile as exc:
                 return FileCount(path, skipped=exc.strerror)
             except OSError as exc:
                 return FileCount(path, error=exc.strerror or str(exc))
-            if choice.ratio is not None:  # the model's count is its provider's
+            # A prompt, or a model whose count is its provider's: counted whole.
+            if choice is None or choice.ratio is not None:
                 return Ahead(lambda: self.whole(item))
             chosen, model = choice.encoding, choice.model
         counter = self.counter_for(chosen)

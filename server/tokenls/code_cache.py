@@ -1,0 +1,109 @@
+"""Generated methods compiled once per machine, not once per process.
+
+attrs and ``dataclasses`` write the source of each class's methods (``__init__``,
+``__eq__``, ``__repr__``...) and compile it when the class is defined. lsprotocol's 570
+attrs classes are half of the 0.3 s the language server spends importing them; the 40
+dataclasses a ``tokenls count`` imports are a fifth of its imports. While a block runs,
+that compiling is answered from code objects kept on disk, keyed by the SHA-256 of the
+exact source, file name and mode (and the file by this Python's bytecode magic number), so
+a cached object is the one compiling would return. The file is one of this user's private
+files (``tokenls.engine.private_files``); when a library changes how it compiles, nothing is
+patched and classes are made as before.
+"""
+
+from __future__ import annotations
+import __future__
+
+import builtins
+import contextlib
+import hashlib
+import importlib.util
+import marshal
+from collections.abc import Iterator
+from pathlib import Path
+from types import CodeType
+from typing import Any
+
+from tokenls import compat
+
+_MAGIC = b"tokenls-code\x02" + importlib.util.MAGIC_NUMBER
+# Entries a process did not use are kept (each command defines other classes) until the
+# file holds this many; then only what the last writer used.
+_KEPT = 8192
+
+
+def cache_path(directory: Path) -> Path:
+    return directory / f"code-{importlib.util.MAGIC_NUMBER.hex()}.marshal"
+
+
+class _Compiled:
+    """Code objects by the digest of what they were compiled from."""
+
+    def __init__(self) -> None:
+        self.known: dict[bytes, CodeType] = {}
+        self.used: set[bytes] = set()
+        self.added = 0
+
+    def compile(self, source: str, filename: str, mode: str, flags: int = 0) -> CodeType:
+        """``source`` compiled under the ``__future__`` ``flags`` the library's own module
+        compiles it with, never under this module's."""
+        key = hashlib.sha256(f"{mode}\0{flags}\0{filename}\0{source}".encode()).digest()
+        self.used.add(key)
+        code = self.known.get(key)
+        if code is None:
+            code = builtins.compile(source, filename, mode, flags, dont_inherit=True)
+            self.known[key] = code
+            self.added += 1
+        return code
+
+    def attrs_compile(self, source: Any, filename: Any, mode: Any, *args: Any, **kw: Any) -> Any:
+        """attrs's ``compile(source, filename, mode)``, which inherits ``attr._make``'s
+        ``from __future__ import annotations``; anything else as the builtin."""
+        if args or kw or not isinstance(source, str) or not isinstance(filename, str):
+            return builtins.compile(source, filename, mode, *args, **kw)
+        return self.compile(source, filename, mode, __future__.annotations.compiler_flag)
+
+    def dataclasses_exec(self, source: Any, scope: Any = None, names: Any = None) -> None:
+        """dataclasses's ``exec(source, globals, ns)``, with the source compiled once (the
+        module has no ``__future__`` imports)."""
+        if isinstance(source, str):
+            source = self.compile(source, "<string>", "exec")
+        builtins.exec(source, scope, names)
+
+
+@contextlib.contextmanager
+def compiled_once(path: Path, *, attrs: bool = False) -> Iterator[None]:
+    """Within the block, dataclasses (and with ``attrs``, attrs: importing it is left to
+    the callers that need it) reuse the code compiled in earlier processes. Blocks nest:
+    an inner one adds attrs to what an outer one patched. What a block compiled anew is
+    added to the file as it is then, so other blocks' and processes' entries stay."""
+    compiled = _Compiled()
+    with contextlib.ExitStack() as patches:
+        patched = patches.enter_context(compat.dataclasses_exec(compiled.dataclasses_exec))
+        if attrs:
+            patched |= patches.enter_context(compat.attrs_compile(compiled.attrs_compile))
+        if patched:  # else no library this was written for (or patched already outside)
+            compiled.known.update(_load(path))
+        yield
+    if compiled.added:
+        from tokenls.engine.private_files import write_private
+
+        entries = {**_load(path), **compiled.known}
+        if len(entries) > _KEPT:
+            entries = {key: compiled.known[key] for key in compiled.used}
+        write_private(path, _MAGIC, marshal.dumps(entries))
+
+
+def _load(path: Path) -> dict[bytes, CodeType]:
+    from tokenls.engine.private_files import read_private
+
+    payload = read_private(path, _MAGIC)
+    if payload is None:
+        return {}
+    try:
+        known = marshal.loads(payload)
+    except (ValueError, EOFError, TypeError):
+        return {}
+    if not isinstance(known, dict):
+        return {}
+    return {k: v for k, v in known.items() if isinstance(k, bytes) and isinstance(v, CodeType)}
