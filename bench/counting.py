@@ -3,9 +3,9 @@
 * start-up: ``tokenls compress`` on a 40-line log and ``tokenls count`` on one small file,
   each against a process that loads tiktoken's encoder and counts the same file;
 * the standard library's sources (every ``.py`` outside site-packages): ``tokenls count``
-  cold (an empty cache) and again on the unchanged tree, against a one-thread script that
-  walks the tree and counts each file with ``encode_ordinary``; every file's count is
-  checked against that script's. With toktok-rs installed (``tokenls[fast]``) the cold run
+  cold (an empty cache; also with one encoder thread, ``--jobs 1``) and again on the
+  unchanged tree, against a one-thread script that walks the tree and counts each file
+  with ``encode_ordinary``; every file's count is checked against that script's. With toktok-rs installed (``tokenls[fast]``) the cold run
   is measured again with ``TOKENLS_FAST=0`` (tiktoken only);
 * repomix ``--token-count-tree`` on the same tree when it is installed (``npm install
   repomix``; found on PATH, in ./node_modules or through $REPOMIX);
@@ -248,6 +248,11 @@ def main() -> None:
         print(
             f"  tokenls count, cold, tiktoken    {slow.ours:6.2f} s   {slow.ratios()}   "
             "(target <= 1.0; the default install, TOKENLS_FAST=0)"
+        )
+        one = paired(runs, [*count_cmd, "--jobs", "1"], [*plain, str(tree)], slow_env, fresh=cache)
+        print(
+            f"  the same, one encoder (--jobs 1)  {one.ours:6.2f} s   {one.ratios()}   "
+            "(the calling thread reads ahead for it)"
         )
         cold = slow.ours
         if fast.available(ENCODING):

@@ -73,10 +73,10 @@ class _Folder:
     parts: tuple[str, ...] | None
     choice: Choice
 
-    @property
-    def plain(self) -> bool:
-        """Whether a plain file's count there is its encoding's (no estimated model)."""
-        return self.choice.ratio is None
+    def includes(self, name: str) -> bool:
+        """Whether the folder's file ``name`` matches its workspace's include globs."""
+        parts = (*self.parts, name) if self.parts is not None else (name,)
+        return self.workspace.includes_parts(parts)
 
 
 class PromptChecker:
@@ -195,24 +195,17 @@ class PromptChecker:
     def plain_choice(self, path: Path) -> Choice | None:
         """``choice(path)`` for a file counted as plain text; None for a prompt. What a tree
         walk asks of every file: one look at the file (a symlink?) and its folder's facts."""
-        if os.path.islink(path):
+        if os.path.islink(path) or not self.references:
             return None if self.is_prompt(path) else self.choice(path)
         folder = self._folder(path)
-        if self.references:
-            parts = (*folder.parts, path.name) if folder.parts is not None else (path.name,)
-            if folder.workspace.includes_parts(parts):
-                return None
-            return folder.choice
-        return self.choice(path)
+        return None if folder.includes(path.name) else folder.choice
 
     def _matches(self, path: Path) -> bool:
         """Whether ``path`` matches the ``include`` globs of its workspace."""
         if os.path.islink(path):
             resolved = path.resolve()
             return self._workspace(resolved).includes_resolved(resolved)
-        folder = self._folder(path)
-        parts = (*folder.parts, path.name) if folder.parts is not None else (path.name,)
-        return folder.workspace.includes_parts(parts)
+        return self._folder(path).includes(path.name)
 
     def model_count(
         self, path: Path, local: Count, data: bytes | None = None, size: int | None = None
