@@ -94,14 +94,17 @@ def _count_known(path: Path, counter: Counter, known: KnownFiles | None) -> File
 
 
 def known_ahead(
-    path: Path, encoder: Callable[[], Counter], known: KnownFiles | None
+    path: Path,
+    encoder: Callable[[], Counter],
+    known: KnownFiles | None,
+    info: os.stat_result | None = None,
 ) -> FileCount | Ahead[FileCount]:
     """``_count_known`` up to the encoding: stat, cache, read, hash and decode happen here;
     the returned work encodes and remembers the count (a big file is read there too, as it
     streams). ``encoder`` gives the counter to encode with, asked on the thread that
-    encodes: a counter serves one thread."""
+    encodes: a counter serves one thread. ``info``: the file's stat, when the caller has it."""
     try:
-        info = path.stat()
+        info = info or path.stat()
         if not stat.S_ISREG(info.st_mode):
             return FileCount(path, skipped=f"{kind_of(info.st_mode)}, not a regular file")
         remembered = known.by_stat(path, info) if known is not None else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,10 +193,12 @@ class PromptChecker:
         globs (prompt-like files) and references are read."""
         return self.references and self._matches(path)
 
-    def plain_choice(self, path: Path) -> Choice | None:
+    def plain_choice(self, path: Path, info: os.stat_result | None = None) -> Choice | None:
         """``choice(path)`` for a file counted as plain text; None for a prompt. What a tree
-        walk asks of every file: one look at the file (a symlink?) and its folder's facts."""
-        if os.path.islink(path) or not self.references:
+        walk asks of every file: one look at the file (a symlink? ``info``: its ``lstat``,
+        when the caller has it) and its folder's facts."""
+        link = stat.S_ISLNK(info.st_mode) if info is not None else os.path.islink(path)
+        if link or not self.references:
             return None if self.is_prompt(path) else self.choice(path)
         folder = self._folder(path)
         return None if folder.includes(path.name) else folder.choice

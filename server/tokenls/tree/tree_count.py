@@ -10,6 +10,7 @@ turn. On bigger machines a thread pool spreads the files (tiktoken releases the 
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -155,9 +156,13 @@ class _Tree:
         path, prompts = item.path, self.prompts
         model = None
         chosen = self.encoding
+        try:  # one look: whether it is a link, and (when it is not) its stat
+            info: os.stat_result | None = os.lstat(path)
+        except OSError:
+            info = None  # said where the file is stat-ed
         if prompts is not None:
             try:
-                choice = prompts.plain_choice(path)
+                choice = prompts.plain_choice(path, info)
             except NotRegularFile as exc:
                 return FileCount(path, skipped=exc.strerror)
             except OSError as exc:
@@ -167,7 +172,9 @@ class _Tree:
                 return Ahead(lambda: self.whole(item))
             chosen, model = choice.encoding, choice.model
         counter = self.counter_for(chosen)
-        read = known_ahead(path, lambda: self.counter_for(chosen), self.known_for(counter))
+        if info is not None and stat.S_ISLNK(info.st_mode):
+            info = None  # its target's stat is wanted
+        read = known_ahead(path, lambda: self.counter_for(chosen), self.known_for(counter), info)
         if isinstance(read, Ahead):
             encode = read.work
             return Ahead(lambda: labelled(encode(), counter, model), read.chars)
