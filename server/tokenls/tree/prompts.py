@@ -194,9 +194,8 @@ class PromptChecker:
         return self.references and self._matches(path)
 
     def plain_choice(self, path: Path, info: os.stat_result | None = None) -> Choice | None:
-        """``choice(path)`` for a file counted as plain text; None for a prompt. What a tree
-        walk asks of every file: one look at the file (a symlink? ``info``: its ``lstat``,
-        when the caller has it) and its folder's facts."""
+        """``choice(path)`` for a plain file, None for a prompt: what a walk asks of each
+        file, answered from one look at it (``info``: its ``lstat``) and its folder's."""
         link = stat.S_ISLNK(info.st_mode) if info is not None else os.path.islink(path)
         if link or not self.references:
             return None if self.is_prompt(path) else self.choice(path)
