@@ -160,3 +160,27 @@ def test_reading_ahead_waits_for_an_idle_core(
     monkeypatch.setattr(encode_ahead_module.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(encode_ahead_module.os, "getloadavg", lambda: (load, load, load))
     assert encode_ahead_module.read_ahead_pays() is pays
+
+
+def test_a_symlinked_file_is_counted_and_remembered_by_its_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The walk's one lstat says "link": the target's stat, not the link's, is remembered.
+    import tokenls.tree.known_files
+
+    monkeypatch.setattr(tokenls.tree.known_files, "SETTLED_NS", 0)
+    monkeypatch.setattr(tokenls.tree.tree_count, "read_ahead_pays", lambda: True)
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    target = tree / "sub" / "real.py"
+    (tree / "link.py").symlink_to(Path("sub", "real.py"))
+    for text in ("print('one')\n" * 50, "x = [1, 2, 3]  # changed, same size?\n" * 70):
+        target.write_text(text)
+        for _ in range(2):  # counted, then answered from the cache
+            known = KnownFiles(TokenCache(tmp_path / "cache"), "o200k_base")
+            results = count_paths([str(tree)], "o200k_base", workers=2, known=known)
+            counts = {r.path.name: r.count.tokens for r in results if r.count is not None}
+            assert counts == {
+                "link.py": truth(text, "o200k_base"),
+                "real.py": truth(text, "o200k_base"),
+            }
