@@ -22,7 +22,7 @@ if sys.argv[2] == "strict":
             raise AssertionError("compiled again: " + filename)
         return real(source, filename, mode, *args, **kwargs)
     builtins.compile = refuse
-with compiled_once(Path(sys.argv[1]), attrs=True):
+with compiled_once(Path(sys.argv[1]), "attrs"):
     from lsprotocol import types
 builtins.compile = real
 a = types.Position(line=1, character=2)
@@ -85,7 +85,7 @@ def refusing(real):
     return refuse
 if sys.argv[2] == "strict":
     builtins.exec, builtins.compile = refusing(real_exec), refusing(real_compile)
-with compiled_once(Path(sys.argv[1])):
+with compiled_once(Path(sys.argv[1]), "dataclasses"):
     @dataclasses.dataclass(frozen=True, slots=True)
     class Point:
         x: int
@@ -121,7 +121,9 @@ def test_dataclasses_of_a_second_process_compile_nothing(tmp_path: Path) -> None
         [
             sys.executable,
             "-c",
-            DATACLASSES.replace("with compiled_once(Path(sys.argv[1])):", "if True:"),
+            DATACLASSES.replace(
+                'with compiled_once(Path(sys.argv[1]), "dataclasses"):', "if True:"
+            ),
             "x",
             "plain",
         ],
@@ -132,11 +134,14 @@ def test_dataclasses_of_a_second_process_compile_nothing(tmp_path: Path) -> None
     assert "Point(x=1, y=(2,))" in second.stdout
 
 
-def test_attrs_and_dataclasses_share_one_file_without_dropping_each_other(
+def test_a_process_that_makes_other_classes_keeps_the_entries_it_did_not_use(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "code.marshal"
-    assert _run(path, "plain").returncode == 0
+    other = DATACLASSES.replace("x: int", "x: int\n        z: int = 0")  # another __init__
     assert _run_dataclasses(path, "plain").returncode == 0
-    assert _run(path, "strict").returncode == 0, "the attrs entries were dropped"
-    assert _run_dataclasses(path, "strict").returncode == 0
+    wrote = subprocess.run(
+        [sys.executable, "-c", other, str(path), "plain"], capture_output=True, text=True
+    )
+    assert wrote.returncode == 0, wrote.stderr
+    assert _run_dataclasses(path, "strict").returncode == 0, "the first process's entries went"

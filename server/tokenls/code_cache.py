@@ -22,7 +22,7 @@ import marshal
 from collections.abc import Iterator
 from pathlib import Path
 from types import CodeType
-from typing import Any
+from typing import Any, Literal
 
 from tokenls import compat
 
@@ -32,8 +32,12 @@ _MAGIC = b"tokenls-code\x02" + importlib.util.MAGIC_NUMBER
 _KEPT = 8192
 
 
-def cache_path(directory: Path) -> Path:
-    return directory / f"code-{importlib.util.MAGIC_NUMBER.hex()}.marshal"
+Library = Literal["attrs", "dataclasses"]
+
+
+def cache_path(directory: Path, library: Library) -> Path:
+    """One file per library: a command that makes no attrs classes never loads theirs."""
+    return directory / f"{library}-code-{importlib.util.MAGIC_NUMBER.hex()}.marshal"
 
 
 class _Compiled:
@@ -72,17 +76,17 @@ class _Compiled:
 
 
 @contextlib.contextmanager
-def compiled_once(path: Path, *, attrs: bool = False) -> Iterator[None]:
-    """Within the block, dataclasses (and with ``attrs``, attrs: importing it is left to
-    the callers that need it) reuse the code compiled in earlier processes. Blocks nest:
-    an inner one adds attrs to what an outer one patched. What a block compiled anew is
-    added to the file as it is then, so other blocks' and processes' entries stay."""
+def compiled_once(path: Path, library: Library) -> Iterator[None]:
+    """Within the block, ``library`` reuses the code compiled in earlier processes (attrs:
+    importing it is left to the callers that need it). What the block compiled anew is
+    added to the file as it is then, so other processes' entries stay."""
     compiled = _Compiled()
-    with contextlib.ExitStack() as patches:
-        patched = patches.enter_context(compat.dataclasses_exec(compiled.dataclasses_exec))
-        if attrs:
-            patched |= patches.enter_context(compat.attrs_compile(compiled.attrs_compile))
-        if patched:  # else no library this was written for (or patched already outside)
+    if library == "attrs":
+        patch = compat.attrs_compile(compiled.attrs_compile)
+    else:
+        patch = compat.dataclasses_exec(compiled.dataclasses_exec)
+    with patch as patched:
+        if patched:  # else not the version this was written for: it compiles as before
             compiled.known.update(_load(path))
         yield
     if compiled.added:

@@ -11,7 +11,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tokenls.code_cache import cache_path, compiled_once
     from tokenls.engine.private_files import private_dir
 
-    with compiled_once(cache_path(private_dir())):
+    with compiled_once(cache_path(private_dir(), "dataclasses"), "dataclasses"):
         from tokenls.cli.main import main as run
 
         return run(argv)

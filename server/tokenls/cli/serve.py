@@ -23,7 +23,7 @@ def run_serve(args: argparse.Namespace, _terminal: Terminal) -> int:
     # so it is frozen out of later collections.
     gc.disable()
     try:
-        with compiled_once(cache_path(private_dir()), attrs=True):
+        with compiled_once(cache_path(private_dir(), "attrs"), "attrs"):
             from tokenls.lsp.server import run
     finally:
         gc.freeze()
