@@ -84,11 +84,8 @@ def attrs_compile(replacement: Callable[..., Any]) -> Iterator[bool]:
     if not supported("attrs") or "compile" in vars(make) or not hasattr(make, "_compile_and_eval"):
         yield False
         return
-    make.compile = replacement  # type: ignore[attr-defined]
-    try:
+    with _shadowing(make, "compile", replacement):
         yield True
-    finally:
-        del make.compile  # type: ignore[attr-defined]
 
 
 # dataclasses: the ``exec`` that makes each generated method (``dataclasses._create_fn``)
@@ -104,11 +101,18 @@ def dataclasses_exec(replacement: Callable[..., Any]) -> Iterator[bool]:
     if not supported("python") or "exec" in vars(dataclasses):
         yield False
         return
-    dataclasses.exec = replacement  # type: ignore[attr-defined]
-    try:
+    with _shadowing(dataclasses, "exec", replacement):
         yield True
+
+
+@contextlib.contextmanager
+def _shadowing(module: Any, builtin: str, replacement: Callable[..., Any]) -> Iterator[None]:
+    """A module-level name over the builtin the module calls, for the block."""
+    setattr(module, builtin, replacement)
+    try:
+        yield
     finally:
-        del dataclasses.exec  # type: ignore[attr-defined]
+        delattr(module, builtin)
 
 
 # tiktoken: the rank-file loader its encoding constructors call (``tiktoken_ext.openai_public``)
