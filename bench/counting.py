@@ -5,8 +5,9 @@
 * the standard library's sources (every ``.py`` outside site-packages): ``tokenls count``
   cold (an empty cache; also with one encoder thread, ``--jobs 1``) and again on the
   unchanged tree, against a one-thread script that walks the tree and counts each file
-  with ``encode_ordinary``; every file's count is checked against that script's. With toktok-rs installed (``tokenls[fast]``) the cold run
-  is measured again with ``TOKENLS_FAST=0`` (tiktoken only);
+  with ``encode_ordinary``; every file's count is checked against that script's. With
+  toktok-rs installed (``tokenls[fast]``) the cold run is measured again with
+  ``TOKENLS_FAST=0`` (tiktoken only);
 * repomix ``--token-count-tree`` on the same tree when it is installed (``npm install
   repomix``; found on PATH, in ./node_modules or through $REPOMIX);
 * ttok (``pip install ttok``, found on PATH or through $TTOK) on one small file and on the

@@ -3,7 +3,7 @@
 attrs and ``dataclasses`` write the source of each class's methods (``__init__``,
 ``__eq__``, ``__repr__``...) and compile it when the class is defined. lsprotocol's 570
 attrs classes are half of the 0.3 s the language server spends importing them; the 40
-dataclasses a ``tokenls count`` imports are a fifth of its imports. While a block runs,
+dataclasses a ``tokenls count`` imports are a quarter of its imports. While a block runs,
 that compiling is answered from code objects kept on disk, keyed by the SHA-256 of the
 exact source, file name and mode (and the file by this Python's bytecode magic number), so
 a cached object is the one compiling would return. The file is one of this user's private

@@ -104,7 +104,8 @@ def known_ahead(
     streams). ``encoder`` gives the counter to encode with, asked on the thread that
     encodes: a counter serves one thread. ``info``: the file's stat, when the caller has it."""
     try:
-        info = info or path.stat()
+        if info is None:
+            info = path.stat()
         if not stat.S_ISREG(info.st_mode):
             return FileCount(path, skipped=f"{kind_of(info.st_mode)}, not a regular file")
         remembered = known.by_stat(path, info) if known is not None else None
